@@ -1,0 +1,154 @@
+package dev.sluice;
+
+import dev.sluice.config.Action;
+import dev.sluice.config.ListenerConfig;
+import dev.sluice.inbound.Hello;
+import dev.sluice.inbound.PeekFailure;
+import dev.sluice.inbound.PeekHandler;
+import dev.sluice.inbound.PeekListener;
+import dev.sluice.policy.Decision;
+import dev.sluice.policy.Flow;
+import dev.sluice.relay.Closing;
+import dev.sluice.relay.Outcome;
+import dev.sluice.relay.Relay;
+import dev.sluice.relay.Tunnel;
+import dev.sluice.upstream.DialException;
+import dev.sluice.upstream.Dialer;
+import dev.sluice.upstream.Upstream;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.Future;
+import java.net.InetSocketAddress;
+import java.util.function.Consumer;
+
+/**
+ * Drives one accepted connection through the stages: client allow-list, peek, policy, dial, relay, and the one
+ * access-log line at the end. Everything here runs on the connection's event loop.
+ */
+final class ClientConnection implements PeekListener {
+    /** The largest ClientHello (TLS record headers included) the gateway waits for. */
+    static final int MAX_HELLO_BYTES = 64 * 1024;
+
+    private final ListenerConfig listener;
+    private final Routing routing;
+    private final Dialer dialer;
+    private final Channel client;
+    private final Tunnel tunnel;
+    private Future<Channel> dial;
+    private Channel upstream;
+
+    private ClientConnection(ListenerConfig listener, Routing routing, Dialer dialer, SocketChannel client,
+                             Consumer<Tunnel> log) {
+        this.listener = listener;
+        this.routing = routing;
+        this.dialer = dialer;
+        this.client = client;
+        this.tunnel = new Tunnel(client.remoteAddress(), listener.name(), log);
+    }
+
+    /** Called for each accepted connection, from the listener's channel initializer. */
+    static void accept(ListenerConfig listener, Routing routing, Dialer dialer, SocketChannel ch,
+                       Consumer<Tunnel> log) {
+        new ClientConnection(listener, routing, dialer, ch, log).start();
+    }
+
+    private void start() {
+        client.closeFuture().addListener(f -> clientClosed());
+        InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
+        if (!routing.policy().allowsClient(from.getAddress())) {
+            tunnel.fail(Outcome.DENIED_CLIENT, "client " + from.getAddress().getHostAddress()
+                    + " is not in the configured client ranges");
+            Closing.reset(client);
+            return;
+        }
+        client.pipeline().addLast(PeekHandler.NAME, new PeekHandler(MAX_HELLO_BYTES,
+                routing.config().timeouts().clientHello().toMillis(), this));
+    }
+
+    @Override
+    public void onFailure(Channel ch, PeekFailure failure, String reason, int bytesRead) {
+        tunnel.addHelloBytes(bytesRead);
+        Outcome outcome = switch (failure) {
+            case TIMEOUT -> Outcome.HELLO_TIMEOUT;
+            case RESET -> Outcome.RESET;
+            default -> Outcome.BAD_HELLO;
+        };
+        tunnel.fail(outcome, reason);
+        Closing.reset(client);
+    }
+
+    @Override
+    public void onHello(Channel ch, Hello hello, PeekHandler peek) {
+        tunnel.hello(hello.sni(), hello.alpn());
+        InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
+        Flow flow = new Flow(from.getAddress(), null, listener.defaultPort(), hello.sni(), hello.alpn(),
+                listener.name());
+        Decision d = routing.policy().decide(flow);
+        tunnel.route(null, d.rule() == null ? null : d.ruleName(), d.action().label(), d.upstream(), d.target());
+        if (d.action() == Action.REJECT) {
+            refuse(peek, d.rule() == null ? "no rule matched" : "rule '" + d.ruleName() + "' rejects");
+            return;
+        }
+        if (d.host() == null) {
+            refuse(peek, "no server name and no original destination: nowhere to send it");
+            return;
+        }
+        long timeout = routing.config().timeouts().connect().toMillis();
+        if (d.action() == Action.SPLICE) {
+            Upstream up = routing.upstreams().get(d.upstream());
+            dial = dialer.splice(client.eventLoop(), up, d.host(), d.port(), timeout, tunnel::attempt);
+        } else {
+            dial = dialer.direct(client.eventLoop(), d.host(), d.port(), timeout, tunnel::attempt);
+        }
+        dial.addListener(f -> dialed(peek));
+    }
+
+    private void refuse(PeekHandler peek, String why) {
+        tunnel.addHelloBytes(peek.bytesRead());
+        tunnel.fail(Outcome.REJECTED, why);
+        Closing.reset(client);
+    }
+
+    private void dialed(PeekHandler peek) {
+        if (dial.isCancelled()) {
+            return;
+        }
+        if (!dial.isSuccess()) {
+            tunnel.addHelloBytes(peek.bytesRead());
+            DialException e = dial.cause() instanceof DialException de ? de
+                    : new DialException(DialException.Kind.CONNECT, String.valueOf(dial.cause()));
+            tunnel.fail(e.kind() == DialException.Kind.PROXY ? Outcome.PROXY_ERROR : Outcome.CONNECT_ERROR,
+                    e.getMessage());
+            Closing.reset(client);
+            return;
+        }
+        upstream = dial.getNow();
+        upstream.closeFuture().addListener(f -> endIfClosed());
+        if (!client.isActive()) {
+            upstream.close();
+            return;
+        }
+        boolean clientDoneSending = peek.inputShutdown();
+        ByteBuf first = peek.release();
+        Relay.start(client, upstream, first, tunnel, routing.config().timeouts().idle().toMillis());
+        if (clientDoneSending) {
+            client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        }
+    }
+
+    private void clientClosed() {
+        if (dial != null && !dial.isDone()) {
+            tunnel.fail(Outcome.RESET, "client closed before the tunnel was up");
+            dial.cancel(false);
+        }
+        endIfClosed();
+    }
+
+    private void endIfClosed() {
+        if (!client.isOpen() && (upstream == null || !upstream.isOpen())) {
+            tunnel.end();
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package dev.sluice;
+
+import dev.sluice.config.Action;
+import dev.sluice.config.GatewayConfig;
+import dev.sluice.config.ListenerConfig;
+import dev.sluice.config.NameSpec;
+import dev.sluice.policy.Decision;
+import dev.sluice.policy.Flow;
+import dev.sluice.policy.NamePattern;
+import dev.sluice.upstream.Proxy;
+import dev.sluice.upstream.Upstream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** What the gateway would do with one connection, in words: {@code sluice explain}. */
+final class Explain {
+    private Explain() {
+    }
+
+    static String explain(GatewayConfig config, String sni, InetAddress client, InetSocketAddress dst,
+                          ListenerConfig listener) {
+        Routing routing = Routing.of(config);
+        int port = dst != null ? dst.getPort() : listener.defaultPort();
+        StringBuilder sb = new StringBuilder();
+        sb.append(sni == null ? "(no sni)" : sni).append(" client ").append(client.getHostAddress())
+                .append(" listener ").append(listener.name())
+                .append(" dst ").append(dst == null ? "unknown" : dst.getAddress().getHostAddress() + ":" + port)
+                .append(" port ").append(port).append('\n');
+        if (!routing.policy().allowsClient(client)) {
+            sb.append("  client ").append(client.getHostAddress())
+                    .append(" is not in clients: connection reset at once (outcome denied_client)\n");
+            return sb.toString();
+        }
+        Flow flow = new Flow(client, dst, port, sni, List.of(), listener.name());
+        Decision d = routing.policy().decide(flow);
+        if (d.rule() == null) {
+            sb.append("  no rule matches: reject (outcome rejected)\n");
+            return sb.toString();
+        }
+        sb.append("  rule ").append(d.ruleName()).append(" (#").append(d.rule().index() + 1).append(", ")
+                .append(d.rule().position()).append(')');
+        if (sni != null && d.rule().hasSni()) {
+            NamePattern p = d.rule().patternFor(NameSpec.normalize(sni));
+            sb.append(" matches sni ").append(p);
+        } else {
+            sb.append(d.rule().hasSni() ? "" : " (no sni condition)");
+        }
+        sb.append('\n');
+        if (d.action() == Action.REJECT) {
+            sb.append("  reject: connection reset (outcome rejected)\n");
+        } else if (d.host() == null) {
+            sb.append("  ").append(d.action().label())
+                    .append(": no server name and no original destination: rejected\n");
+        } else if (d.action() == Action.DIRECT) {
+            sb.append("  direct: the gateway connects to ").append(d.target()).append(" itself\n");
+        } else {
+            Upstream up = routing.upstreams().get(d.upstream());
+            sb.append("  splice via upstream ").append(up.name()).append(": CONNECT ").append(d.target())
+                    .append(" via ").append(up.proxies().stream().map(Proxy::toString)
+                            .collect(Collectors.joining(", then ")))
+                    .append(up.auth() == null ? "" : " (basic auth as " + up.auth().username() + ")").append('\n');
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,126 @@
+package dev.sluice;
+
+import dev.sluice.config.GatewayConfig;
+import dev.sluice.config.ListenerConfig;
+import dev.sluice.inbound.Listener;
+import dev.sluice.observe.AccessLog;
+import dev.sluice.upstream.Dialer;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoopGroup;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running gateway: event loops, listeners, the access log. {@link #reload} swaps the compiled configuration
+ * for new connections; open tunnels keep theirs.
+ */
+public final class Gateway implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+    private final Transport transport = Transport.detect();
+    private final AtomicReference<Routing> routing;
+    private final List<Listener> listeners = new ArrayList<>();
+    private final AccessLog accessLog;
+    private EventLoopGroup acceptors;
+    private EventLoopGroup workers;
+    private AddressResolverGroup<InetSocketAddress> resolvers;
+    private Dialer dialer;
+    private volatile boolean closed;
+
+    public Gateway(GatewayConfig config, AccessLog accessLog) {
+        this.routing = new AtomicReference<>(Routing.of(config));
+        this.accessLog = accessLog;
+    }
+
+    /** Opens the access log named in the configuration. */
+    public static Gateway create(GatewayConfig config) throws IOException {
+        return new Gateway(config, AccessLog.open(config.accessLog()));
+    }
+
+    /** Binds every listener; fails (and releases everything) if any cannot be bound. */
+    public Gateway start() throws IOException {
+        if (!transport.isEpoll()) {
+            LOG.info("using the NIO transport: {}", transport.whyNotEpoll());
+        }
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        acceptors = transport.newGroup(1, "sluice-accept");
+        workers = transport.newGroup(threads, "sluice-io");
+        resolvers = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+                .datagramChannelType(transport.datagramChannel()));
+        dialer = new Dialer(transport.socketChannels(), resolvers, Listener.WATER_MARK, this::isListenerAddress);
+        try {
+            for (ListenerConfig lc : routing.get().config().listeners()) {
+                Listener l = new Listener(lc, acceptors, workers, transport.serverChannels(),
+                        (cfg, ch) -> ClientConnection.accept(cfg, routing.get(), dialer, ch, accessLog));
+                ChannelFuture bound = l.bind().awaitUninterruptibly();
+                if (!bound.isSuccess()) {
+                    throw new IOException("listener " + lc.name() + ": cannot bind " + lc.listen() + ": "
+                            + bound.cause().getMessage(), bound.cause());
+                }
+                listeners.add(l);
+                LOG.info("listener {} bound to {} (transparent {}, peek {}, default port {}, {} transport)",
+                        lc.name(), l.localAddress(), lc.transparent().label(), lc.peek(), lc.defaultPort(),
+                        transport.name());
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+        return this;
+    }
+
+    /** Swaps in a new configuration for new connections. Listeners stay as they are. */
+    public void reload(GatewayConfig config) {
+        routing.set(Routing.of(config));
+    }
+
+    public List<InetSocketAddress> boundAddresses() {
+        return listeners.stream().map(Listener::localAddress).toList();
+    }
+
+    public Routing routing() {
+        return routing.get();
+    }
+
+    /** A direct connection to one of the gateway's own listeners would loop back into it. */
+    private boolean isListenerAddress(InetSocketAddress target) {
+        for (Listener l : listeners) {
+            InetSocketAddress own = l.localAddress();
+            if (own.getPort() == target.getPort() && (own.getAddress().isAnyLocalAddress()
+                    || own.getAddress().equals(target.getAddress()) || target.getAddress().isLoopbackAddress())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Listener l : listeners) {
+            l.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        if (workers != null) {
+            workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        if (acceptors != null) {
+            acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        if (resolvers != null) {
+            resolvers.close();
+        }
+        accessLog.close();
+    }
+}

@@ -1,0 +1,209 @@
+package dev.sluice;
+
+import dev.sluice.config.ConfigError;
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.ConfigLoader;
+import dev.sluice.config.GatewayConfig;
+import dev.sluice.config.HostPort;
+import dev.sluice.config.IpLiteral;
+import dev.sluice.config.ListenerConfig;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The command line: {@code run} (the default with --config), {@code check}, {@code explain}, {@code version}. */
+@Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Sluice.VersionProvider.class,
+        description = "Transparent HTTPS egress gateway: reads the SNI, applies the rules, CONNECTs by name "
+                + "through the corporate proxy.",
+        subcommands = {Sluice.Run.class, Sluice.Check.class, Sluice.Explain.class, Sluice.VersionCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Sluice implements Callable<Integer> {
+    static final int OK = 0;
+    static final int INVALID = 1;
+    static final int FAILED = 2;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = {"-c", "--config"}, description = "configuration file; with no command, runs the gateway")
+    Path config;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new Sluice());
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (config == null) {
+            spec.commandLine().usage(spec.commandLine().getErr());
+            return FAILED;
+        }
+        Run run = new Run();
+        run.config = config;
+        run.spec = spec;
+        return run.call();
+    }
+
+    static GatewayConfig load(Path file, PrintWriter err) {
+        try {
+            return ConfigLoader.load(file);
+        } catch (ConfigException e) {
+            for (ConfigError error : e.errors()) {
+                err.println(error);
+            }
+            err.flush();
+            return null;
+        }
+    }
+
+    @Command(name = "run", description = "Run the gateway in the foreground until stopped (SIGINT, SIGTERM).")
+    static final class Run implements Callable<Integer> {
+        private static final Logger LOG = LoggerFactory.getLogger(Run.class);
+
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = {"-c", "--config"}, required = true, description = "configuration file")
+        Path config;
+
+        @Override
+        public Integer call() throws Exception {
+            GatewayConfig cfg = load(config, spec.commandLine().getErr());
+            if (cfg == null) {
+                return INVALID;
+            }
+            LOG.info("{} starting with {}", Version.describe(), config);
+            Gateway gateway;
+            try {
+                gateway = Gateway.create(cfg).start();
+            } catch (java.io.IOException e) {
+                LOG.error("cannot start: {}", e.getMessage());
+                return FAILED;
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                LOG.info("stopping");
+                gateway.close();
+                LOG.info("stopped");
+                stopped.countDown();
+            }, "sluice-shutdown"));
+            stopped.await();
+            return OK;
+        }
+    }
+
+    @Command(name = "check", description = "Validate a configuration: exit 0 and a summary, or exit 1 and every "
+            + "error as FILE:LINE:COL: message.")
+    static final class Check implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = {"-c", "--config"}, required = true, description = "configuration file")
+        Path config;
+
+        @Override
+        public Integer call() {
+            GatewayConfig cfg = load(config, spec.commandLine().getErr());
+            if (cfg == null) {
+                return INVALID;
+            }
+            spec.commandLine().getOut().println(cfg.summary());
+            spec.commandLine().getOut().flush();
+            return OK;
+        }
+    }
+
+    @Command(name = "explain", description = "Show which rule a connection would match and where it would go.")
+    static final class Explain implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = {"-c", "--config"}, required = true, description = "configuration file")
+        Path config;
+
+        @Option(names = "--sni", description = "server name in the ClientHello (leave out for none)")
+        String sni;
+
+        @Option(names = "--client", defaultValue = "127.0.0.1", description = "client address (default: ${DEFAULT-VALUE})")
+        String client;
+
+        @Option(names = "--dst", description = "original destination IP:PORT (transparent listeners)")
+        String dst;
+
+        @Option(names = "--listener", description = "listener name (default: the first)")
+        String listener;
+
+        @Override
+        public Integer call() {
+            PrintWriter err = spec.commandLine().getErr();
+            GatewayConfig cfg = load(config, err);
+            if (cfg == null) {
+                return INVALID;
+            }
+            InetAddress clientAddress = IpLiteral.parse(client);
+            if (clientAddress == null) {
+                err.println("--client: not an IP address: " + client);
+                err.flush();
+                return FAILED;
+            }
+            InetSocketAddress dstAddress = null;
+            if (dst != null) {
+                try {
+                    HostPort hp = HostPort.parse(dst);
+                    InetAddress ip = IpLiteral.parse(hp.host());
+                    if (ip == null) {
+                        throw new IllegalArgumentException("not an IP address: " + hp.host());
+                    }
+                    dstAddress = new InetSocketAddress(ip, hp.port());
+                } catch (IllegalArgumentException e) {
+                    err.println("--dst: " + e.getMessage());
+                    err.flush();
+                    return FAILED;
+                }
+            }
+            ListenerConfig lc = cfg.listeners().stream()
+                    .filter(l -> listener == null || l.name().equals(listener)).findFirst().orElse(null);
+            if (lc == null) {
+                err.println("--listener: no listener named " + listener);
+                err.flush();
+                return FAILED;
+            }
+            spec.commandLine().getOut().print(dev.sluice.Explain.explain(cfg, sni, clientAddress, dstAddress, lc));
+            spec.commandLine().getOut().flush();
+            return OK;
+        }
+    }
+
+    @Command(name = "version", description = "Print the version.")
+    static final class VersionCommand implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            spec.commandLine().getOut().println(Version.describe());
+            spec.commandLine().getOut().flush();
+            return OK;
+        }
+    }
+
+    static final class VersionProvider implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {Version.describe()};
+        }
+    }
+}

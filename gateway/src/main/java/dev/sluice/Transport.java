@@ -1,0 +1,69 @@
+package dev.sluice;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/** The I/O transport: native epoll on Linux, NIO elsewhere (or when the native library cannot load). */
+public final class Transport {
+    private final boolean epoll;
+
+    private Transport(boolean epoll) {
+        this.epoll = epoll;
+    }
+
+    public static Transport detect() {
+        return new Transport(Epoll.isAvailable() && !Boolean.getBoolean("sluice.nio"));
+    }
+
+    public String name() {
+        return epoll ? "epoll" : "nio";
+    }
+
+    public boolean isEpoll() {
+        return epoll;
+    }
+
+    /** Why epoll is not used, for the start-up log; null when it is. */
+    public String whyNotEpoll() {
+        if (epoll) {
+            return null;
+        }
+        Throwable cause = Epoll.unavailabilityCause();
+        return cause == null ? "disabled by -Dsluice.nio=true" : cause.toString();
+    }
+
+    public EventLoopGroup newGroup(int threads, String name) {
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, false), io);
+    }
+
+    public ChannelFactory<? extends ServerChannel> serverChannels() {
+        return epoll ? new ReflectiveChannelFactory<>(EpollServerSocketChannel.class)
+                : new ReflectiveChannelFactory<>(NioServerSocketChannel.class);
+    }
+
+    public ChannelFactory<? extends Channel> socketChannels() {
+        return epoll ? new ReflectiveChannelFactory<>(EpollSocketChannel.class)
+                : new ReflectiveChannelFactory<>(NioSocketChannel.class);
+    }
+
+    public Class<? extends DatagramChannel> datagramChannel() {
+        return epoll ? EpollDatagramChannel.class : NioDatagramChannel.class;
+    }
+}

@@ -1,0 +1,385 @@
+package dev.sluice.config;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * Reads {@code gateway.yaml} into a {@link GatewayConfig}. It reports every error it finds, each with its
+ * {@code file:line:col}, instead of stopping at the first; nothing is looked up in DNS.
+ */
+public final class ConfigLoader {
+    private static final Set<String> TOP = Set.of("listeners", "clients", "upstreams", "rules", "timeouts",
+            "access_log");
+    private static final Set<String> LISTENER = Set.of("name", "listen", "transparent", "peek", "default_port");
+    private static final Set<String> UPSTREAM = Set.of("proxies", "auth");
+    private static final Set<String> AUTH = Set.of("username", "password_file", "password");
+    private static final Set<String> RULE = Set.of("name", "sni", "clients", "ports", "destinations", "action",
+            "upstream");
+    private static final Set<String> TIMEOUTS = Set.of("client_hello", "connect", "idle");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+
+    private final String file;
+    private final Path baseDir;
+    private final YamlReader yaml;
+
+    private ConfigLoader(String file, Path baseDir) {
+        this.file = file;
+        this.baseDir = baseDir;
+        this.yaml = new YamlReader(file);
+    }
+
+    /** Loads a configuration file; relative paths inside it (password_file, access_log) are relative to it. */
+    public static GatewayConfig load(Path path) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(path, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException(List.of(new ConfigError(new Position(path.toString(), 1, 1),
+                    "cannot read configuration: " + describe(e))));
+        }
+        Path dir = path.toAbsolutePath().getParent();
+        return parse(path.toString(), text, dir);
+    }
+
+    /** Parses configuration text; {@code file} is the name used in error positions. */
+    public static GatewayConfig parse(String file, String text, Path baseDir) throws ConfigException {
+        return new ConfigLoader(file, baseDir).read(text);
+    }
+
+    private GatewayConfig read(String text) throws ConfigException {
+        Node root = compose(text);
+        if (root == null) {
+            throw new ConfigException(yaml.errors());
+        }
+        YamlReader.Fields top = yaml.fields(root, "configuration", TOP);
+        List<ListenerConfig> listeners = listeners(top);
+        List<Cidr> clients = List.of();
+        Node clientsNode = top.require("clients", "configuration");
+        if (clientsNode != null) {
+            clients = yaml.values(clientsNode, "clients", Cidr::parse);
+            if (clients.isEmpty() && yaml.errors().isEmpty()) {
+                yaml.error(clientsNode, "clients: no client range: nobody could use the gateway");
+            }
+        }
+        Map<String, UpstreamConfig> upstreams = upstreams(top.get("upstreams"));
+        List<RuleConfig> rules = rules(top.get("rules"), upstreams);
+        Timeouts timeouts = timeouts(top.get("timeouts"));
+        String accessLog = accessLog(top.get("access_log"));
+        if (!yaml.errors().isEmpty()) {
+            throw new ConfigException(yaml.errors());
+        }
+        return new GatewayConfig(file, List.copyOf(listeners), List.copyOf(clients), Map.copyOf(upstreams),
+                List.copyOf(rules), timeouts, accessLog);
+    }
+
+    private Node compose(String text) {
+        LoaderOptions options = new LoaderOptions();
+        options.setAllowDuplicateKeys(true); // reported by YamlReader with both lines
+        options.setMaxAliasesForCollections(20);
+        options.setNestingDepthLimit(20);
+        options.setCodePointLimit(4 * 1024 * 1024);
+        try {
+            Node root = new Yaml(options).compose(new StringReader(text));
+            if (root == null) {
+                yaml.error(new Position(file, 1, 1), "the configuration is empty");
+            }
+            return root;
+        } catch (MarkedYAMLException e) {
+            Mark m = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+            Position p = m == null ? new Position(file, 1, 1) : new Position(file, m.getLine() + 1, m.getColumn() + 1);
+            String problem = e.getProblem() != null ? e.getProblem() : e.getMessage();
+            String context = e.getContext() != null ? " (" + e.getContext() + ")" : "";
+            yaml.error(p, "YAML syntax: " + problem + context);
+            return null;
+        } catch (YAMLException e) {
+            yaml.error(new Position(file, 1, 1), "YAML: " + e.getMessage());
+            return null;
+        }
+    }
+
+    private List<ListenerConfig> listeners(YamlReader.Fields top) {
+        List<ListenerConfig> out = new ArrayList<>();
+        Node node = top.require("listeners", "configuration");
+        if (node == null) {
+            return out;
+        }
+        List<Node> items = yaml.list(node, "listeners");
+        if (items.isEmpty() && node instanceof org.yaml.snakeyaml.nodes.SequenceNode) {
+            yaml.error(node, "listeners: at least one listener is needed");
+        }
+        Map<String, Node> names = new HashMap<>();
+        Map<String, Node> addresses = new HashMap<>();
+        for (Node item : items) {
+            int index = out.size() + 1;
+            YamlReader.Fields f = yaml.fields(item, "listener #" + index, LISTENER);
+            Node listenNode = f.require("listen", "listener #" + index);
+            HostPort listen = listenNode == null ? null : yaml.value(listenNode, "listen", ConfigLoader::listenAddress);
+            String name = f.has("name") ? yaml.value(f.get("name"), "listener name", ConfigLoader::name)
+                    : listen != null ? listen.toString() : "listener-" + index;
+            Transparent transparent = f.has("transparent") ? yaml.value(f.get("transparent"), "transparent",
+                    ConfigLoader::transparent) : Transparent.OFF;
+            if (transparent != null && transparent != Transparent.OFF) {
+                yaml.error(f.get("transparent"), "transparent: '" + transparent.label()
+                        + "' is not available in this version; use off");
+            }
+            String peek = f.has("peek") ? yaml.value(f.get("peek"), "peek", ConfigLoader::peek) : "tls";
+            Integer defaultPort = f.has("default_port") ? yaml.value(f.get("default_port"), "default_port",
+                    Ports::parse) : Integer.valueOf(443);
+            if (name != null && names.putIfAbsent(name, item) != null) {
+                yaml.error(f.has("name") ? f.get("name") : item, "listener name '" + name + "' is used twice (first at line "
+                        + yaml.position(names.get(name)).line() + ")");
+            }
+            if (listen != null && addresses.putIfAbsent(listen.toString(), listenNode) != null) {
+                yaml.error(listenNode, "listen: " + listen + " is used by two listeners");
+            }
+            out.add(new ListenerConfig(name, listen, transparent, peek, defaultPort == null ? 443 : defaultPort,
+                    yaml.position(item)));
+        }
+        return out;
+    }
+
+    private Map<String, UpstreamConfig> upstreams(Node node) {
+        Map<String, UpstreamConfig> out = new LinkedHashMap<>();
+        if (node == null) {
+            return out;
+        }
+        YamlReader.Fields all = yaml.fields(node, "upstreams", null);
+        for (Map.Entry<String, Node> e : all.values().entrySet()) {
+            String name = e.getKey();
+            String what = "upstream '" + name + "'";
+            if (!NAME.matcher(name).matches()) {
+                yaml.error(all.key(name), what + ": names use letters, digits, '.', '_' and '-'");
+            }
+            YamlReader.Fields f = yaml.fields(e.getValue(), what, UPSTREAM);
+            Node proxiesNode = f.require("proxies", what);
+            List<ProxyUrl> proxies = new ArrayList<>();
+            if (proxiesNode != null) {
+                for (Node p : yaml.list(proxiesNode, what + " proxies")) {
+                    ProxyUrl url = yaml.value(p, "proxy URL", ProxyUrl::parse);
+                    if (url != null && url.tls()) {
+                        yaml.error(p, "proxy URL: TLS to the proxy (https://) is not available in this version; "
+                                + "use http://");
+                    } else if (url != null) {
+                        proxies.add(url);
+                    }
+                }
+                if (proxies.isEmpty() && proxiesNode instanceof org.yaml.snakeyaml.nodes.SequenceNode s
+                        && s.getValue().isEmpty()) {
+                    yaml.error(proxiesNode, what + ": proxies: at least one proxy is needed");
+                }
+            }
+            AuthConfig auth = f.has("auth") ? auth(f.get("auth"), what) : null;
+            out.put(name, new UpstreamConfig(name, List.copyOf(proxies), auth, yaml.position(all.key(name))));
+        }
+        return out;
+    }
+
+    private AuthConfig auth(Node node, String what) {
+        YamlReader.Fields f = yaml.fields(node, what + " auth", AUTH);
+        if (f.has("password")) {
+            yaml.error(f.key("password"), what + " auth: inline passwords are not accepted; "
+                    + "put the password in a file readable only by the gateway and name it in password_file");
+        }
+        Node userNode = f.require("username", what + " auth");
+        Node fileNode = f.require("password_file", what + " auth");
+        String username = userNode == null ? null : yaml.scalar(userNode, "username");
+        if (username != null && (username.indexOf(':') >= 0 || username.isBlank())) {
+            yaml.error(userNode, "username: must be non-empty and must not contain ':' (Basic authentication)");
+        }
+        String fileName = fileNode == null ? null : yaml.scalar(fileNode, "password_file");
+        if (username == null || fileName == null) {
+            return null;
+        }
+        Path path = baseDir == null ? Path.of(fileName) : baseDir.resolve(fileName);
+        try {
+            String text = Files.readString(path, StandardCharsets.UTF_8);
+            String password = text.replaceAll("[\r\n]+$", "");
+            if (password.isEmpty()) {
+                yaml.error(fileNode, "password_file: " + path + " is empty");
+                return null;
+            }
+            if (password.indexOf('\n') >= 0 || password.indexOf('\r') >= 0) {
+                yaml.error(fileNode, "password_file: " + path + " must hold the password on a single line");
+                return null;
+            }
+            return new AuthConfig(username, path, new Secret(password));
+        } catch (IOException e) {
+            yaml.error(fileNode, "password_file: cannot read " + path + ": " + describe(e));
+            return null;
+        }
+    }
+
+    private List<RuleConfig> rules(Node node, Map<String, UpstreamConfig> upstreams) {
+        List<RuleConfig> out = new ArrayList<>();
+        if (node == null) {
+            return out;
+        }
+        Map<String, Node> names = new HashMap<>();
+        RuleConfig catchAll = null;
+        for (Node item : yaml.list(node, "rules")) {
+            int index = out.size() + 1;
+            String what = "rule #" + index;
+            YamlReader.Fields f = yaml.fields(item, what, RULE);
+            String name = f.has("name") ? yaml.value(f.get("name"), what + " name", ConfigLoader::name) : "#" + index;
+            if (name != null && f.has("name")) {
+                what = "rule '" + name + "'";
+                if (names.putIfAbsent(name, item) != null) {
+                    yaml.error(f.get("name"), what + ": name is used twice (first at line "
+                            + yaml.position(names.get(name)).line() + ")");
+                }
+            }
+            List<NameSpec> sni = f.has("sni") ? nonEmpty(f.get("sni"), what + " sni",
+                    yaml.values(f.get("sni"), what + " sni", NameSpec::parse)) : List.of();
+            List<Cidr> clients = f.has("clients") ? nonEmpty(f.get("clients"), what + " clients",
+                    yaml.values(f.get("clients"), what + " clients", Cidr::parse)) : List.of();
+            List<Integer> ports = f.has("ports") ? nonEmpty(f.get("ports"), what + " ports",
+                    yaml.values(f.get("ports"), what + " ports", Ports::parse)) : List.of();
+            List<Cidr> destinations = f.has("destinations") ? nonEmpty(f.get("destinations"),
+                    what + " destinations", yaml.values(f.get("destinations"), what + " destinations", Cidr::parse))
+                    : List.of();
+            Node actionNode = f.require("action", what);
+            Action action = actionNode == null ? null : yaml.value(actionNode, what + " action", ConfigLoader::action);
+            String upstream = null;
+            if (f.has("upstream")) {
+                upstream = yaml.scalar(f.get("upstream"), what + " upstream");
+                if (upstream != null && !upstreams.containsKey(upstream)) {
+                    yaml.error(f.get("upstream"), what + ": unknown upstream '" + upstream + "'"
+                            + (upstreams.isEmpty() ? " (no upstreams are defined)"
+                            : " (defined: " + String.join(", ", upstreams.keySet()) + ")"));
+                }
+                if (action != null && action != Action.SPLICE) {
+                    yaml.error(f.key("upstream"), what + ": 'upstream' only applies to action splice, not "
+                            + action.label());
+                }
+            } else if (action == Action.SPLICE) {
+                yaml.error(actionNode, what + ": action splice needs an 'upstream'");
+            }
+            RuleConfig rule = new RuleConfig(name, List.copyOf(sni), List.copyOf(clients), List.copyOf(ports),
+                    List.copyOf(destinations), action, upstream, yaml.position(item));
+            if (catchAll != null) {
+                yaml.error(item, what + " can never match: rule '" + catchAll.name() + "' at line "
+                        + catchAll.position().line() + " matches every connection before it");
+            } else if (rule.isCatchAll()) {
+                catchAll = rule;
+            }
+            out.add(rule);
+        }
+        return out;
+    }
+
+    private <T> List<T> nonEmpty(Node node, String what, List<T> values) {
+        if (values.isEmpty() && node instanceof org.yaml.snakeyaml.nodes.SequenceNode s && s.getValue().isEmpty()) {
+            yaml.error(node, what + ": empty list matches nothing; leave the key out to match anything");
+        }
+        return values;
+    }
+
+    private Timeouts timeouts(Node node) {
+        if (node == null) {
+            return Timeouts.DEFAULTS;
+        }
+        YamlReader.Fields f = yaml.fields(node, "timeouts", TIMEOUTS);
+        Timeouts d = Timeouts.DEFAULTS;
+        return new Timeouts(duration(f, "client_hello", d.clientHello()), duration(f, "connect", d.connect()),
+                duration(f, "idle", d.idle()));
+    }
+
+    private Duration duration(YamlReader.Fields f, String key, Duration fallback) {
+        if (!f.has(key)) {
+            return fallback;
+        }
+        Duration d = yaml.value(f.get(key), "timeouts." + key, Durations::parse);
+        if (d != null && d.isZero()) {
+            yaml.error(f.get(key), "timeouts." + key + ": must be greater than zero");
+        }
+        return d == null || d.isZero() ? fallback : d;
+    }
+
+    private String accessLog(Node node) {
+        if (node == null) {
+            return "stdout";
+        }
+        String s = yaml.scalar(node, "access_log");
+        if (s == null) {
+            return "stdout";
+        }
+        if (s.equals("stdout") || s.equals("stderr")) {
+            return s;
+        }
+        if (s.equals("off") || s.equals("false")) {
+            return "off";
+        }
+        return baseDir == null ? s : baseDir.resolve(s).toString();
+    }
+
+    private static HostPort listenAddress(String text) {
+        HostPort hp = HostPort.parse(text);
+        if (!IpLiteral.is(hp.host())) {
+            throw new IllegalArgumentException("listen: '" + hp.host()
+                    + "' is not an IP address (use 0.0.0.0, [::] or a local address; no DNS at start-up)");
+        }
+        return hp;
+    }
+
+    private static String name(String s) {
+        if (!NAME.matcher(s).matches()) {
+            throw new IllegalArgumentException("'" + s + "': names use letters, digits, '.', '_' and '-' (max 63)");
+        }
+        return s;
+    }
+
+    private static Transparent transparent(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "off", "false", "no" -> Transparent.OFF;
+            case "redirect" -> Transparent.REDIRECT;
+            case "tproxy" -> Transparent.TPROXY;
+            default -> throw new IllegalArgumentException("expected off, redirect or tproxy, got '" + s + "'");
+        };
+    }
+
+    private static String peek(String s) {
+        if (!s.equals("tls")) {
+            throw new IllegalArgumentException("expected tls, got '" + s + "'");
+        }
+        return s;
+    }
+
+    private static Action action(String s) {
+        return switch (s) {
+            case "splice" -> Action.SPLICE;
+            case "direct" -> Action.DIRECT;
+            case "reject" -> Action.REJECT;
+            default -> throw new IllegalArgumentException("expected splice, direct or reject, got '" + s + "'");
+        };
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+}

@@ -1,0 +1,26 @@
+package dev.sluice.config;
+
+import java.util.List;
+import java.util.Map;
+
+/** A whole configuration file, parsed and validated. Immutable. */
+public record GatewayConfig(String source, List<ListenerConfig> listeners, List<Cidr> clients,
+                            Map<String, UpstreamConfig> upstreams, List<RuleConfig> rules, Timeouts timeouts,
+                            String accessLog) {
+
+    /** One line for {@code sluice check}. */
+    public String summary() {
+        int proxies = upstreams.values().stream().mapToInt(u -> u.proxies().size()).sum();
+        return source + ": OK: " + plural(listeners.size(), "listener") + ", " + plural(clients.size(), "client range")
+                + ", " + plural(upstreams.size(), "upstream") + " (" + plural(proxies, "proxy", "proxies") + "), "
+                + plural(rules.size(), "rule");
+    }
+
+    private static String plural(int n, String one) {
+        return plural(n, one, one + "s");
+    }
+
+    private static String plural(int n, String one, String many) {
+        return n + " " + (n == 1 ? one : many);
+    }
+}

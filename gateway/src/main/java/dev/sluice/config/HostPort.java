@@ -1,0 +1,35 @@
+package dev.sluice.config;
+
+/** A {@code host:port} pair as written ({@code 0.0.0.0:8443}, {@code [::]:8443}, {@code proxy.corp:3128}). */
+public record HostPort(String host, int port) {
+
+    /** Parses {@code host:port}; IPv6 literals must be bracketed. */
+    public static HostPort parse(String text) {
+        String s = text.trim();
+        int colon;
+        String host;
+        if (s.startsWith("[")) {
+            int close = s.indexOf(']');
+            if (close < 0 || close + 1 >= s.length() || s.charAt(close + 1) != ':') {
+                throw new IllegalArgumentException("expected [ipv6]:port, got '" + text + "'");
+            }
+            host = s.substring(1, close);
+            colon = close + 1;
+        } else {
+            colon = s.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException("expected host:port, got '" + text + "'");
+            }
+            host = s.substring(0, colon);
+            if (host.indexOf(':') >= 0) {
+                throw new IllegalArgumentException("IPv6 addresses must be bracketed: [" + host + "]:port");
+            }
+        }
+        return new HostPort(host, Ports.parse(s.substring(colon + 1)));
+    }
+
+    @Override
+    public String toString() {
+        return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
+    }
+}

@@ -1,0 +1,37 @@
+package dev.sluice.config;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.regex.Pattern;
+
+/** IP address literals, parsed without ever asking DNS. */
+public final class IpLiteral {
+    private static final Pattern V4 = Pattern.compile(
+            "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+    private static final Pattern V6_CHARS = Pattern.compile("[0-9A-Fa-f:.]+");
+
+    private IpLiteral() {
+    }
+
+    /** The address, or {@code null} when {@code text} is not an IPv4 or IPv6 literal (no DNS is consulted). */
+    public static InetAddress parse(String text) {
+        String s = text.trim();
+        if (s.startsWith("[") && s.endsWith("]")) {
+            s = s.substring(1, s.length() - 1);
+        }
+        boolean v4 = V4.matcher(s).matches();
+        boolean v6 = !v4 && s.indexOf(':') >= 0 && V6_CHARS.matcher(s).matches();
+        if (!v4 && !v6) {
+            return null;
+        }
+        try {
+            return InetAddress.getByName(s); // a literal: parsed, never looked up
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
+    public static boolean is(String text) {
+        return parse(text) != null;
+    }
+}

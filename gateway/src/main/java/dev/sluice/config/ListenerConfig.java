@@ -1,0 +1,6 @@
+package dev.sluice.config;
+
+/** One address the gateway accepts client connections on. */
+public record ListenerConfig(String name, HostPort listen, Transparent transparent, String peek, int defaultPort,
+                             Position position) {
+}

@@ -1,0 +1,16 @@
+package dev.sluice.config;
+
+import java.util.List;
+
+/**
+ * One rule, as written. Empty lists mean "any". {@code upstream} is null unless the action is splice.
+ * All given conditions must hold for the rule to match.
+ */
+public record RuleConfig(String name, List<NameSpec> sni, List<Cidr> clients, List<Integer> ports,
+                         List<Cidr> destinations, Action action, String upstream, Position position) {
+
+    /** A rule with no condition matches every connection; any rule after it is unreachable. */
+    public boolean isCatchAll() {
+        return sni.isEmpty() && clients.isEmpty() && ports.isEmpty() && destinations.isEmpty();
+    }
+}

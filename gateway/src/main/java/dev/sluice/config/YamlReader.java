@@ -1,0 +1,185 @@
+package dev.sluice.config;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * Typed reads from a SnakeYAML node tree that never throw: every problem becomes a {@link ConfigError} with the
+ * node's line and column, and the read returns {@code null} so that the loader goes on and reports everything.
+ */
+final class YamlReader {
+    private final String file;
+    private final List<ConfigError> errors = new ArrayList<>();
+
+    YamlReader(String file) {
+        this.file = file;
+    }
+
+    List<ConfigError> errors() {
+        return errors;
+    }
+
+    Position position(Node node) {
+        return new Position(file, node.getStartMark().getLine() + 1, node.getStartMark().getColumn() + 1);
+    }
+
+    void error(Node node, String message) {
+        errors.add(new ConfigError(position(node), message));
+    }
+
+    void error(Position position, String message) {
+        errors.add(new ConfigError(position, message));
+    }
+
+    /** The keys of a mapping, checked against {@code allowed}: unknown and repeated keys are errors. */
+    Fields fields(Node node, String what, Set<String> allowed) {
+        if (!(node instanceof MappingNode map)) {
+            error(node, what + ": expected a mapping (key: value), got " + describe(node));
+            return new Fields(this, node, Map.of(), Map.of());
+        }
+        Map<String, Node> values = new LinkedHashMap<>();
+        Map<String, Node> keys = new LinkedHashMap<>();
+        for (NodeTuple t : map.getValue()) {
+            String key = t.getKeyNode() instanceof ScalarNode s ? s.getValue() : null;
+            if (key == null) {
+                error(t.getKeyNode(), what + ": keys must be plain names");
+            } else if (keys.containsKey(key)) {
+                error(t.getKeyNode(), what + ": duplicate key '" + key + "' (first at line "
+                        + position(keys.get(key)).line() + ")");
+            } else if (allowed != null && !allowed.contains(key)) {
+                error(t.getKeyNode(), what + ": unknown key '" + key + "'" + suggestion(key, allowed));
+            } else {
+                keys.put(key, t.getKeyNode());
+                values.put(key, t.getValueNode());
+            }
+        }
+        return new Fields(this, node, keys, values);
+    }
+
+    /** A plain scalar; {@code null} (with an error) for a list, mapping or empty value. */
+    String scalar(Node node, String what) {
+        if (node instanceof ScalarNode s) {
+            if (s.getValue().isEmpty() && s.getTag().getValue().endsWith(":null")) {
+                error(node, what + ": missing value");
+                return null;
+            }
+            return s.getValue();
+        }
+        error(node, what + ": expected a single value, got " + describe(node));
+        return null;
+    }
+
+    /** A sequence; a single scalar is taken as a one-item list. */
+    List<Node> list(Node node, String what) {
+        if (node instanceof SequenceNode seq) {
+            return seq.getValue();
+        }
+        if (node instanceof ScalarNode s && !s.getValue().isEmpty()) {
+            return List.of(node);
+        }
+        error(node, what + ": expected a list, got " + describe(node));
+        return List.of();
+    }
+
+    /** A scalar turned into a value by {@code parser}; its IllegalArgumentException becomes the error text. */
+    <T> T value(Node node, String what, Function<String, T> parser) {
+        String s = scalar(node, what);
+        if (s == null) {
+            return null;
+        }
+        try {
+            return parser.apply(s);
+        } catch (IllegalArgumentException e) {
+            error(node, what + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** Each item of a list turned into a value; bad items are reported and left out. */
+    <T> List<T> values(Node node, String what, Function<String, T> parser) {
+        List<T> out = new ArrayList<>();
+        for (Node item : list(node, what)) {
+            T v = value(item, what, parser);
+            if (v != null) {
+                out.add(v);
+            }
+        }
+        return out;
+    }
+
+    private static String describe(Node node) {
+        if (node instanceof MappingNode) {
+            return "a mapping";
+        }
+        if (node instanceof SequenceNode) {
+            return "a list";
+        }
+        return node instanceof ScalarNode s && s.getValue().isEmpty() ? "nothing" : "'" + ((ScalarNode) node).getValue() + "'";
+    }
+
+    private static String suggestion(String key, Set<String> allowed) {
+        String best = null;
+        int bestDistance = 3;
+        for (String a : allowed) {
+            int d = distance(key, a);
+            if (d < bestDistance) {
+                best = a;
+                bestDistance = d;
+            }
+        }
+        return best != null ? " (did you mean '" + best + "'?)" : " (allowed: " + String.join(", ", new java.util.TreeSet<>(allowed)) + ")";
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    /** The checked keys of one mapping. */
+    record Fields(YamlReader reader, Node node, Map<String, Node> keys, Map<String, Node> values) {
+
+        Node get(String key) {
+            return values.get(key);
+        }
+
+        boolean has(String key) {
+            return values.containsKey(key);
+        }
+
+        Node key(String key) {
+            return keys.get(key);
+        }
+
+        /** The value of a required key, or null with an error at the mapping. */
+        Node require(String key, String what) {
+            Node n = values.get(key);
+            if (n == null && node instanceof MappingNode) {
+                reader.error(node, what + ": missing required key '" + key + "'");
+            }
+            return n;
+        }
+    }
+}

@@ -1,0 +1,13 @@
+package dev.sluice.inbound;
+
+import io.netty.channel.Channel;
+
+/** Told, once per connection and on its event loop, what {@link PeekHandler} found. */
+public interface PeekListener {
+
+    /** A complete ClientHello arrived; reading is paused until {@link PeekHandler#release} is called. */
+    void onHello(Channel channel, Hello hello, PeekHandler peek);
+
+    /** No usable ClientHello: {@code reason} is safe to log (attacker bytes escaped). */
+    void onFailure(Channel channel, PeekFailure failure, String reason, int bytesRead);
+}

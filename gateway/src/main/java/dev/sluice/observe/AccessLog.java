@@ -1,0 +1,183 @@
+package dev.sluice.observe;
+
+import dev.sluice.relay.Tunnel;
+import java.io.BufferedWriter;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One JSON line per connection when it ends. Event loops only format the line and queue it; one writer thread
+ * does the I/O, so a slow disk never stalls a tunnel. The queue is bounded: if it is full, lines are dropped and
+ * counted (and the count is logged), never buffered without limit.
+ */
+public final class AccessLog implements Consumer<Tunnel>, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
+    private static final int QUEUE = 16_384;
+    private static final String STOP = new String("stop");
+
+    private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(QUEUE);
+    private final AtomicLong dropped = new AtomicLong();
+    private final Writer out;
+    private final Thread writer;
+    private final List<Consumer<String>> taps = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private AccessLog(Writer out) {
+        this.out = out;
+        this.writer = out == null ? null : new Thread(this::drain, "sluice-access-log");
+        if (writer != null) {
+            writer.setDaemon(true);
+            writer.start();
+        }
+    }
+
+    /** {@code target}: "stdout", "stderr", "off" or a file path (appended to). */
+    public static AccessLog open(String target) throws IOException {
+        return switch (target) {
+            case "off" -> new AccessLog(null);
+            case "stdout" -> new AccessLog(writer(System.out));
+            case "stderr" -> new AccessLog(writer(System.err));
+            default -> new AccessLog(writer(new FileOutputStream(target, true)));
+        };
+    }
+
+    private static Writer writer(OutputStream os) {
+        return new BufferedWriter(new OutputStreamWriter(os, StandardCharsets.UTF_8), 64 * 1024);
+    }
+
+    /** Also hands every line to {@code tap} (tests, the status page). Called on the writer thread. */
+    public void tap(Consumer<String> tap) {
+        taps.add(tap);
+    }
+
+    @Override
+    public void accept(Tunnel t) {
+        String line = format(t);
+        if (out == null) {
+            taps.forEach(tap -> tap.accept(line));
+            return;
+        }
+        if (!queue.offer(line)) {
+            dropped.incrementAndGet();
+        }
+    }
+
+    /** The JSON line for one tunnel (no newline). */
+    public static String format(Tunnel t) {
+        StringBuilder sb = new StringBuilder(384);
+        sb.append("{\"ts\":");
+        Json.string(sb, Instant.ofEpochMilli(t.startMillis()).toString());
+        field(sb, "client", t.client() == null ? null
+                : t.client().getAddress().getHostAddress() + ":" + t.client().getPort());
+        field(sb, "listener", t.listener());
+        field(sb, "sni", t.sni());
+        sb.append(",\"alpn\":[");
+        for (int i = 0; i < t.alpn().size(); i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            Json.string(sb, t.alpn().get(i));
+        }
+        sb.append(']');
+        field(sb, "dst", t.dst());
+        field(sb, "rule", t.rule());
+        field(sb, "action", t.action());
+        field(sb, "upstream", t.upstream());
+        field(sb, "proxy", t.proxy());
+        field(sb, "target", t.target());
+        field(sb, "outcome", t.outcome() == null ? null : t.outcome().label());
+        sb.append(",\"bytes_up\":").append(t.bytesUp());
+        sb.append(",\"bytes_down\":").append(t.bytesDown());
+        sb.append(",\"duration_ms\":").append(t.durationMillis());
+        field(sb, "error", t.error());
+        if (!t.attempts().isEmpty()) {
+            sb.append(",\"attempts\":[");
+            for (int i = 0; i < t.attempts().size(); i++) {
+                Tunnel.Attempt a = t.attempts().get(i);
+                sb.append(i > 0 ? ",{" : "{").append("\"via\":");
+                Json.string(sb, a.via());
+                field(sb, "error", a.error());
+                sb.append(",\"ms\":").append(a.millis()).append('}');
+            }
+            sb.append(']');
+        }
+        return sb.append('}').toString();
+    }
+
+    private static void field(StringBuilder sb, String name, String value) {
+        sb.append(",\"").append(name).append("\":");
+        Json.string(sb, value);
+    }
+
+    private void drain() {
+        List<String> batch = new ArrayList<>(256);
+        long reportedDrops = 0;
+        try {
+            while (true) {
+                String first = queue.poll(1, TimeUnit.SECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, 1023);
+                boolean stop = false;
+                for (String line : batch) {
+                    if (line == STOP) {
+                        stop = true;
+                        break;
+                    }
+                    out.write(line);
+                    out.write('\n');
+                    for (Consumer<String> tap : taps) {
+                        tap.accept(line);
+                    }
+                }
+                out.flush();
+                batch.clear();
+                long d = dropped.get();
+                if (d != reportedDrops) {
+                    LOG.warn("access log could not keep up: {} lines dropped so far", d);
+                    reportedDrops = d;
+                }
+                if (stop) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            LOG.error("access log write failed; no more access log lines: {}", e.toString());
+        }
+    }
+
+    public long dropped() {
+        return dropped.get();
+    }
+
+    /** Writes what is queued, then stops the writer. */
+    @Override
+    public void close() {
+        if (writer == null) {
+            return;
+        }
+        try {
+            queue.put(STOP);
+            writer.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package dev.sluice.relay;
+
+import java.util.Locale;
+
+/** How a connection ended, as written in the access log. */
+public enum Outcome {
+    /** Tunnel set up and both directions finished normally. */
+    OK,
+    /** A rule (or no rule) rejected it, or it could not be routed. */
+    REJECTED,
+    /** The client address is outside {@code clients}. */
+    DENIED_CLIENT,
+    /** Not TLS, a malformed or oversized ClientHello, or closed before the hello was complete. */
+    BAD_HELLO,
+    /** No complete ClientHello within {@code timeouts.client_hello}. */
+    HELLO_TIMEOUT,
+    /** Every proxy tried answered CONNECT with an error, or not at all. */
+    PROXY_ERROR,
+    /** No TCP connection to any proxy (or, for direct, to the destination). */
+    CONNECT_ERROR,
+    /** No byte in either direction for {@code timeouts.idle}. */
+    IDLE_TIMEOUT,
+    /** A side reset or dropped the connection. */
+    RESET;
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,159 @@
+package dev.sluice.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Moves bytes from one leg to the other: one instance per direction. Writes in {@code channelRead}, flushes in
+ * {@code channelReadComplete}; stops reading while the other leg cannot take more (its write buffer is above the
+ * high water mark) and resumes when it drains, so a slow reader slows the writer and nothing piles up.
+ * A FIN on one side becomes a half-close ({@code shutdownOutput}) on the other; both legs close when both
+ * directions are done, or at once on a reset or the idle timeout.
+ */
+public final class Relay extends ChannelInboundHandlerAdapter {
+    public static final String NAME = "relay";
+    public static final String IDLE = "idle";
+
+    private final Channel peer;
+    private final Tunnel tunnel;
+    private final boolean upstream; // true: this reads from the client and writes to the proxy
+    private final Shared shared;
+
+    /** The state both directions of one tunnel share. */
+    private static final class Shared {
+        boolean upDone;
+        boolean downDone;
+    }
+
+    private Relay(Channel peer, Tunnel tunnel, boolean upstream, Shared shared) {
+        this.peer = peer;
+        this.tunnel = tunnel;
+        this.upstream = upstream;
+        this.shared = shared;
+    }
+
+    /**
+     * Joins two connected legs on one event loop: writes {@code firstBytes} (the buffered ClientHello) to the
+     * upstream, then relays both ways until done. Both channels must have ALLOW_HALF_CLOSURE set.
+     */
+    public static void start(Channel client, Channel upstreamLeg, ByteBuf firstBytes, Tunnel tunnel, long idleMillis) {
+        Shared shared = new Shared();
+        client.pipeline().addLast(IDLE, new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+        client.pipeline().addLast(NAME, new Relay(upstreamLeg, tunnel, true, shared));
+        upstreamLeg.pipeline().addLast(NAME, new Relay(client, tunnel, false, shared));
+        tunnel.addHelloBytes(firstBytes.readableBytes());
+        upstreamLeg.writeAndFlush(firstBytes, upstreamLeg.voidPromise());
+        upstreamLeg.config().setAutoRead(true);
+        client.config().setAutoRead(true);
+        if (!client.isActive() || !upstreamLeg.isActive()) {
+            closeBoth(client, upstreamLeg, tunnel);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof ByteBuf buf) {
+            long n = buf.readableBytes();
+            if (upstream) {
+                tunnel.addUp(n);
+            } else {
+                tunnel.addDown(n);
+            }
+        }
+        peer.write(msg, peer.voidPromise());
+        if (!peer.isWritable()) {
+            peer.flush();
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        peer.flush();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            peer.config().setAutoRead(true);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            halfClose(ctx);
+        } else if (evt instanceof IdleStateEvent) {
+            tunnel.fail(Outcome.IDLE_TIMEOUT, "no data in either direction for " + idleText(ctx));
+            closeBoth(ctx.channel(), peer, tunnel);
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    private void halfClose(ChannelHandlerContext ctx) {
+        if (upstream) {
+            shared.upDone = true;
+        } else {
+            shared.downDone = true;
+        }
+        if (shared.upDone && shared.downDone) {
+            tunnel.closing();
+            Closing.afterFlush(peer);
+            Closing.afterFlush(ctx.channel());
+            return;
+        }
+        if (peer.isActive()) {
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+                if (peer instanceof DuplexChannel d && peer.isActive()) {
+                    d.shutdownOutput();
+                }
+            });
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (!tunnel.isClosing()) {
+            boolean myInputDone = upstream ? shared.upDone : shared.downDone;
+            if (!myInputDone) {
+                tunnel.fail(Outcome.RESET, side() + " closed the connection abruptly");
+            }
+            tunnel.closing();
+            Closing.afterFlush(peer);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        tunnel.fail(Outcome.RESET, side() + ": " + (cause instanceof IOException ? message : cause.toString()));
+        closeBoth(ctx.channel(), peer, tunnel);
+    }
+
+    private String side() {
+        return upstream ? "client" : "upstream";
+    }
+
+    private static String idleText(ChannelHandlerContext ctx) {
+        IdleStateHandler h = ctx.pipeline().get(IdleStateHandler.class);
+        return h == null ? "the idle timeout" : h.getAllIdleTimeInMillis() + " ms";
+    }
+
+    private static void closeBoth(Channel a, Channel b, Tunnel tunnel) {
+        tunnel.closing();
+        a.close();
+        b.close();
+    }
+}

@@ -1,0 +1,181 @@
+package dev.sluice.relay;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * One connection's record, from accept to close: what the access log and metrics need. Each stage fills in what
+ * it learns. Used only on the connection's event loop (both legs share it), so it needs no locking.
+ */
+public final class Tunnel {
+    /** One try at a proxy (or the destination, for direct). {@code error} is null for the one that worked. */
+    public record Attempt(String via, String error, long millis) {
+    }
+
+    private final long startMillis = System.currentTimeMillis();
+    private final long startNanos = System.nanoTime();
+    private final InetSocketAddress client;
+    private final String listener;
+    private final Consumer<Tunnel> onEnd;
+    private final List<Attempt> attempts = new ArrayList<>(2);
+    private String sni;
+    private List<String> alpn = List.of();
+    private String dst;
+    private String rule;
+    private String action;
+    private String upstream;
+    private String proxy;
+    private String target;
+    private Outcome outcome;
+    private String error;
+    private long bytesUp;
+    private long bytesDown;
+    private long durationMillis = -1;
+    private boolean closing;
+
+    public Tunnel(InetSocketAddress client, String listener, Consumer<Tunnel> onEnd) {
+        this.client = client;
+        this.listener = listener;
+        this.onEnd = onEnd;
+    }
+
+    /** Sets the outcome unless one is already set: the first cause of an end is the one reported. */
+    public void fail(Outcome o, String why) {
+        if (outcome == null) {
+            outcome = o;
+            error = why;
+        }
+    }
+
+    /** Ends the record once: an unset outcome becomes OK, and the record goes to the access log. */
+    public void end() {
+        if (durationMillis >= 0) {
+            return;
+        }
+        durationMillis = (System.nanoTime() - startNanos) / 1_000_000;
+        if (outcome == null) {
+            outcome = Outcome.OK;
+        }
+        onEnd.accept(this);
+    }
+
+    public boolean ended() {
+        return durationMillis >= 0;
+    }
+
+    /** Marks that the gateway itself is closing both legs, so their going inactive is not an error. */
+    public void closing() {
+        closing = true;
+    }
+
+    public boolean isClosing() {
+        return closing;
+    }
+
+    public void hello(String sni, List<String> alpn) {
+        this.sni = sni;
+        this.alpn = alpn;
+    }
+
+    public void route(String dst, String rule, String action, String upstream, String target) {
+        this.dst = dst;
+        this.rule = rule;
+        this.action = action;
+        this.upstream = upstream;
+        this.target = target;
+    }
+
+    public void attempt(String via, String error, long millis) {
+        attempts.add(new Attempt(via, error, millis));
+        if (error == null) {
+            proxy = via;
+        }
+    }
+
+    public void proxy(String proxy) {
+        this.proxy = proxy;
+    }
+
+    void addUp(long n) {
+        bytesUp += n;
+    }
+
+    void addDown(long n) {
+        bytesDown += n;
+    }
+
+    /** Bytes read from the client before the tunnel existed (the ClientHello and anything after it). */
+    public void addHelloBytes(long n) {
+        bytesUp += n;
+    }
+
+    public long startMillis() {
+        return startMillis;
+    }
+
+    public InetSocketAddress client() {
+        return client;
+    }
+
+    public String listener() {
+        return listener;
+    }
+
+    public String sni() {
+        return sni;
+    }
+
+    public List<String> alpn() {
+        return alpn;
+    }
+
+    public String dst() {
+        return dst;
+    }
+
+    public String rule() {
+        return rule;
+    }
+
+    public String action() {
+        return action;
+    }
+
+    public String upstream() {
+        return upstream;
+    }
+
+    public String proxy() {
+        return proxy;
+    }
+
+    public String target() {
+        return target;
+    }
+
+    public Outcome outcome() {
+        return outcome;
+    }
+
+    public String error() {
+        return error;
+    }
+
+    public long bytesUp() {
+        return bytesUp;
+    }
+
+    public long bytesDown() {
+        return bytesDown;
+    }
+
+    public long durationMillis() {
+        return durationMillis;
+    }
+
+    public List<Attempt> attempts() {
+        return attempts;
+    }
+}

@@ -1,0 +1,194 @@
+package dev.sluice.upstream;
+
+import dev.sluice.config.IpLiteral;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.proxy.HttpProxyHandler;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.function.Predicate;
+
+/**
+ * Opens the upstream leg of a tunnel on the client's event loop. For splice: TCP to each proxy of the upstream in
+ * order and {@code CONNECT host:port} by name, until one answers 200 (a 403 is the proxy's policy, final, not a
+ * fault). For direct: the destination itself. Proxy and destination names are resolved asynchronously; the
+ * CONNECT target is never resolved here: the proxy does that.
+ */
+public final class Dialer {
+    private final ChannelFactory<? extends Channel> channels;
+    private final AddressResolverGroup<InetSocketAddress> resolvers;
+    private final WriteBufferWaterMark waterMark;
+    private final Predicate<InetSocketAddress> isGatewayItself;
+
+    public Dialer(ChannelFactory<? extends Channel> channels, AddressResolverGroup<InetSocketAddress> resolvers,
+                  WriteBufferWaterMark waterMark, Predicate<InetSocketAddress> isGatewayItself) {
+        this.channels = channels;
+        this.resolvers = resolvers;
+        this.waterMark = waterMark;
+        this.isGatewayItself = isGatewayItself;
+    }
+
+    /** A tunnel through {@code upstream} to {@code host:port}. Cancel the future to abandon it. */
+    public Future<Channel> splice(EventLoop loop, Upstream upstream, String host, int port, long timeoutMillis,
+                                  DialObserver observer) {
+        Promise<Channel> result = loop.newPromise();
+        new SpliceAttempts(loop, upstream, host, port, timeoutMillis, observer, result).next(null);
+        return result;
+    }
+
+    /** A plain TCP connection to {@code host:port} made by the gateway itself. */
+    public Future<Channel> direct(EventLoop loop, String host, int port, long timeoutMillis, DialObserver observer) {
+        Promise<Channel> result = loop.newPromise();
+        long start = System.nanoTime();
+        resolve(loop, host, port).addListener(rf -> {
+            if (result.isDone()) {
+                return;
+            }
+            if (!rf.isSuccess()) {
+                String why = "cannot resolve " + host + ": " + Errors.describe(rf.cause());
+                observer.attempt(host + ":" + port, why, Errors.millisSince(start));
+                result.tryFailure(new DialException(DialException.Kind.CONNECT, why));
+                return;
+            }
+            InetSocketAddress address = (InetSocketAddress) rf.getNow();
+            String via = address.getAddress().getHostAddress() + ":" + port;
+            if (isGatewayItself.test(address)) {
+                String why = "refused: " + via + " is the gateway itself (a loop)";
+                observer.attempt(via, why, Errors.millisSince(start));
+                result.tryFailure(new DialException(DialException.Kind.CONNECT, why));
+                return;
+            }
+            ChannelFuture cf = bootstrap(loop, timeoutMillis).handler(new io.netty.channel.ChannelInboundHandlerAdapter())
+                    .connect(address);
+            cf.addListener(f -> {
+                if (f.isSuccess()) {
+                    observer.attempt(via, null, Errors.millisSince(start));
+                    if (!result.trySuccess(cf.channel())) {
+                        cf.channel().close();
+                    }
+                } else {
+                    String why = Errors.describe(f.cause());
+                    observer.attempt(via, why, Errors.millisSince(start));
+                    result.tryFailure(new DialException(DialException.Kind.CONNECT, why));
+                }
+            });
+        });
+        return result;
+    }
+
+    private Bootstrap bootstrap(EventLoop loop, long timeoutMillis) {
+        return new Bootstrap()
+                .group(loop)
+                .channelFactory(channels)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeoutMillis))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+                .disableResolver();
+    }
+
+    private Future<InetSocketAddress> resolve(EventLoop loop, String host, int port) {
+        InetAddress literal = IpLiteral.parse(host);
+        if (literal != null) {
+            return loop.newSucceededFuture(new InetSocketAddress(literal, port));
+        }
+        return resolvers.getResolver(loop).resolve(InetSocketAddress.createUnresolved(host, port));
+    }
+
+    /** The tries at one upstream's proxies, in order, for one tunnel. */
+    private final class SpliceAttempts {
+        private final EventLoop loop;
+        private final Upstream upstream;
+        private final String host;
+        private final int port;
+        private final long timeoutMillis;
+        private final DialObserver observer;
+        private final Promise<Channel> result;
+        private int index;
+
+        SpliceAttempts(EventLoop loop, Upstream upstream, String host, int port, long timeoutMillis,
+                       DialObserver observer, Promise<Channel> result) {
+            this.loop = loop;
+            this.upstream = upstream;
+            this.host = host;
+            this.port = port;
+            this.timeoutMillis = timeoutMillis;
+            this.observer = observer;
+            this.result = result;
+        }
+
+        void next(DialException last) {
+            if (result.isDone()) {
+                return; // abandoned: the client went away
+            }
+            if (index >= upstream.proxies().size()) {
+                result.tryFailure(last != null ? last
+                        : new DialException(DialException.Kind.CONNECT, "upstream has no proxies"));
+                return;
+            }
+            Proxy proxy = upstream.proxies().get(index++);
+            long start = System.nanoTime();
+            resolve(loop, proxy.url().host(), proxy.url().port()).addListener(rf -> {
+                if (!rf.isSuccess()) {
+                    failed(proxy, start, DialException.Kind.CONNECT,
+                            "cannot resolve proxy " + proxy.url().host() + ": " + Errors.describe(rf.cause()), true);
+                } else {
+                    connect(proxy, (InetSocketAddress) rf.getNow(), start);
+                }
+            });
+        }
+
+        private void connect(Proxy proxy, InetSocketAddress address, long start) {
+            if (result.isDone()) {
+                return;
+            }
+            ProxyAuth auth = upstream.auth();
+            HttpProxyHandler handler = auth == null ? new HttpProxyHandler(address)
+                    : new HttpProxyHandler(address, auth.username(), auth.password());
+            handler.setConnectTimeoutMillis(timeoutMillis);
+            boolean[] settled = new boolean[1];
+            ChannelFuture tcp = bootstrap(loop, timeoutMillis).handler(handler)
+                    .connect(InetSocketAddress.createUnresolved(host, port));
+            tcp.addListener(f -> {
+                if (!f.isSuccess() && !settled[0]) {
+                    settled[0] = true;
+                    failed(proxy, start, DialException.Kind.CONNECT, Errors.describe(f.cause()), true);
+                }
+            });
+            handler.connectFuture().addListener(f -> {
+                if (settled[0]) {
+                    return;
+                }
+                settled[0] = true;
+                if (f.isSuccess()) {
+                    observer.attempt(proxy.label(), null, Errors.millisSince(start));
+                    if (!result.trySuccess(tcp.channel())) {
+                        tcp.channel().close();
+                    }
+                } else {
+                    tcp.channel().close();
+                    String why = Errors.describeProxy(f.cause(), timeoutMillis);
+                    failed(proxy, start, DialException.Kind.PROXY, why, !why.startsWith("403"));
+                }
+            });
+        }
+
+        private void failed(Proxy proxy, long start, DialException.Kind kind, String why, boolean retry) {
+            observer.attempt(proxy.label(), why, Errors.millisSince(start));
+            DialException e = new DialException(kind, proxy.label() + ": " + why);
+            if (retry) {
+                next(e);
+            } else {
+                result.tryFailure(e);
+            }
+        }
+    }
+}

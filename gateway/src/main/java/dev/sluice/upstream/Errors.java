@@ -1,0 +1,52 @@
+package dev.sluice.upstream;
+
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.proxy.HttpProxyHandler.HttpProxyConnectException;
+import io.netty.handler.proxy.ProxyConnectException;
+
+/** Short, log-friendly reasons for dial failures. */
+final class Errors {
+    private Errors() {
+    }
+
+    static long millisSince(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1_000_000;
+    }
+
+    /** A TCP-level failure: "Connection refused", "connect timeout", "No route to host"... */
+    static String describe(Throwable t) {
+        if (t instanceof ConnectTimeoutException) {
+            return "connect timeout";
+        }
+        String m = t.getMessage();
+        if (m == null) {
+            return t.getClass().getSimpleName();
+        }
+        int addr = m.indexOf(": /");
+        return addr > 0 ? m.substring(0, addr) : m;
+    }
+
+    /** A failure after the proxy accepted the connection: its status line, its silence, or its garbage. */
+    static String describeProxy(Throwable t, long timeoutMillis) {
+        if (!(t instanceof ProxyConnectException)) {
+            return describe(t);
+        }
+        String m = t.getMessage() == null ? "" : t.getMessage();
+        int arrow = m.indexOf(" => ");
+        int comma = arrow < 0 ? -1 : m.indexOf(", ", arrow);
+        String what = comma < 0 ? m : m.substring(comma + 2);
+        if (t instanceof HttpProxyConnectException && what.startsWith("status: ")) {
+            return what.substring("status: ".length());
+        }
+        if (what.equals("timeout")) {
+            return "no answer to CONNECT within " + timeoutMillis + " ms";
+        }
+        if (what.equals("disconnected")) {
+            return "proxy closed the connection without answering CONNECT";
+        }
+        if (t.getCause() != null) {
+            return "bad answer to CONNECT: " + describe(t.getCause());
+        }
+        return what;
+    }
+}

@@ -5,6 +5,11 @@ public record HostPort(String host, int port) {
 
     /** Parses {@code host:port}; IPv6 literals must be bracketed. */
     public static HostPort parse(String text) {
+        return parse(text, false);
+    }
+
+    /** As {@link #parse(String)}; {@code anyPort} also allows port 0 (a listener on an ephemeral port). */
+    public static HostPort parse(String text, boolean anyPort) {
         String s = text.trim();
         int colon;
         String host;
@@ -25,7 +30,8 @@ public record HostPort(String host, int port) {
                 throw new IllegalArgumentException("IPv6 addresses must be bracketed: [" + host + "]:port");
             }
         }
-        return new HostPort(host, Ports.parse(s.substring(colon + 1)));
+        String port = s.substring(colon + 1);
+        return new HostPort(host, anyPort && port.equals("0") ? 0 : Ports.parse(port));
     }
 
     @Override

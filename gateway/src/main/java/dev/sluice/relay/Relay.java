@@ -71,7 +71,6 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         }
         peer.write(msg, peer.voidPromise());
         if (!peer.isWritable()) {
-            peer.flush();
             ctx.channel().config().setAutoRead(false);
         }
     }
@@ -79,6 +78,10 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         peer.flush();
+        // the flush may have drained the peer at once; then no writability event will come to resume us
+        if (!ctx.channel().config().isAutoRead() && peer.isWritable()) {
+            ctx.channel().config().setAutoRead(true);
+        }
     }
 
     @Override

@@ -5,6 +5,9 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
@@ -23,6 +26,8 @@ import java.util.function.Predicate;
  * CONNECT target is never resolved here: the proxy does that.
  */
 public final class Dialer {
+    /** Name of the CONNECT handler in the upstream leg's pipeline. */
+    public static final String PROXY = "proxy";
     private final ChannelFactory<? extends Channel> channels;
     private final AddressResolverGroup<InetSocketAddress> resolvers;
     private final WriteBufferWaterMark waterMark;
@@ -66,7 +71,7 @@ public final class Dialer {
                 result.tryFailure(new DialException(DialException.Kind.CONNECT, why));
                 return;
             }
-            ChannelFuture cf = bootstrap(loop, timeoutMillis).handler(new io.netty.channel.ChannelInboundHandlerAdapter())
+            ChannelFuture cf = bootstrap(loop, timeoutMillis).handler(new ChannelInboundHandlerAdapter())
                     .connect(address);
             cf.addListener(f -> {
                 if (f.isSuccess()) {
@@ -82,6 +87,25 @@ public final class Dialer {
             });
         });
         return result;
+    }
+
+    /**
+     * Drops the exception a failed CONNECT fires down the pipeline (it is reported through the connect future);
+     * once the tunnel is up, exceptions pass on to the relay.
+     */
+    private static final class SettledFailures extends ChannelInboundHandlerAdapter {
+        private final HttpProxyHandler handler;
+
+        SettledFailures(HttpProxyHandler handler) {
+            this.handler = handler;
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (handler.connectFuture().isSuccess()) {
+                ctx.fireExceptionCaught(cause);
+            }
+        }
     }
 
     private Bootstrap bootstrap(EventLoop loop, long timeoutMillis) {
@@ -155,8 +179,12 @@ public final class Dialer {
                     : new HttpProxyHandler(address, auth.username(), auth.password());
             handler.setConnectTimeoutMillis(timeoutMillis);
             boolean[] settled = new boolean[1];
-            ChannelFuture tcp = bootstrap(loop, timeoutMillis).handler(handler)
-                    .connect(InetSocketAddress.createUnresolved(host, port));
+            ChannelFuture tcp = bootstrap(loop, timeoutMillis).handler(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    ch.pipeline().addLast(PROXY, handler).addLast(new SettledFailures(handler));
+                }
+            }).connect(InetSocketAddress.createUnresolved(host, port));
             tcp.addListener(f -> {
                 if (!f.isSuccess() && !settled[0]) {
                     settled[0] = true;

@@ -23,7 +23,11 @@ final class Errors {
             return t.getClass().getSimpleName();
         }
         int addr = m.indexOf(": /");
-        return addr > 0 ? m.substring(0, addr) : m;
+        if (addr > 0) {
+            m = m.substring(0, addr);
+        }
+        int cut = m.indexOf("): "); // "finishConnect(..) failed with error(-111): Connection refused"
+        return cut > 0 && m.contains("failed with error(") ? m.substring(cut + 3) : m;
     }
 
     /** A failure after the proxy accepted the connection: its status line, its silence, or its garbage. */

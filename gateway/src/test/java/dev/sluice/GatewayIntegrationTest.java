@@ -1,0 +1,313 @@
+package dev.sluice;
+
+import static dev.sluice.testing.RunningGateway.field;
+import static dev.sluice.testing.RunningGateway.number;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sluice.inbound.ClientHelloParser;
+import dev.sluice.testing.Clients;
+import dev.sluice.testing.FakeProxy;
+import dev.sluice.testing.Origin;
+import dev.sluice.testing.RunningGateway;
+import dev.sluice.testing.TestServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The gateway over real loopback sockets: a real JDK TLS client with SNI, the in-JVM CONNECT proxy, and a TLS
+ * origin whose certificate the client verifies (so a finished handshake proves the ClientHello arrived intact).
+ */
+class GatewayIntegrationTest {
+    static final String PASSWORD = "s3cret-P4ss:word";
+
+    @TempDir
+    Path dir;
+    Origin origin;
+    FakeProxy proxy;
+    RunningGateway gw;
+
+    /** The origin's little protocol: "UP n" (it reads n bytes, answers their SHA-256) and "DOWN n seed". */
+    static void commands(Socket s) throws Exception {
+        InputStream in = s.getInputStream();
+        OutputStream out = s.getOutputStream();
+        while (true) {
+            String line = Clients.readLine(in);
+            if (line.isEmpty()) {
+                return;
+            }
+            String[] cmd = line.split(" ");
+            if (cmd[0].equals("UP")) {
+                String sha = Clients.receive(in, Long.parseLong(cmd[1]));
+                out.write((sha + "\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            } else if (cmd[0].equals("DOWN")) {
+                Clients.send(out, Long.parseLong(cmd[1]), Long.parseLong(cmd[2]));
+            }
+        }
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        origin = Origin.tls(GatewayIntegrationTest::commands);
+        proxy = new FakeProxy().requireAuth("gateway", PASSWORD).route("proxy.golang.org:443", origin.port());
+        Files.writeString(dir.resolve("proxy.pass"), PASSWORD + "\n");
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (gw != null) {
+            gw.close();
+        }
+        proxy.close();
+        origin.close();
+    }
+
+    String config(String proxies, String extra) {
+        return """
+                listeners:
+                  - { name: https, listen: 127.0.0.1:0, transparent: off, peek: tls, default_port: 443 }
+                clients: [127.0.0.0/8]
+                upstreams:
+                  corp:
+                    proxies: [%s]
+                    auth: { username: gateway, password_file: proxy.pass }
+                rules:
+                  - { name: go, sni: [proxy.golang.org, .golang.org], action: splice, upstream: corp }
+                  - { name: blocked, sni: [.blocked.example.test], action: reject }
+                timeouts: { client_hello: 500ms, connect: 500ms, idle: 15m }
+                %s
+                """.formatted(proxies, extra);
+    }
+
+    String proxyUrl(int port) {
+        return "http://127.0.0.1:" + port;
+    }
+
+    @Test
+    void spliceCarriesBytesBothWaysThroughTheProxyByHostname() throws Exception {
+        gw = RunningGateway.start(config(proxyUrl(proxy.port()), ""), dir);
+        try (SSLSocket tls = Clients.tls(Clients.tcp(gw.port()), "proxy.golang.org")) {
+            OutputStream out = tls.getOutputStream();
+            InputStream in = tls.getInputStream();
+            out.write("UP 1048576\n".getBytes(StandardCharsets.US_ASCII));
+            String sent = Clients.send(out, 1 << 20, 1);
+            assertThat(Clients.readLine(in)).isEqualTo(sent);
+            out.write("DOWN 1048576 2\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertThat(Clients.receive(in, 1 << 20)).isEqualTo(Clients.send(OutputStream.nullOutputStream(), 1 << 20, 2));
+        }
+        String line = gw.awaitLine(0);
+        assertThat(field(line, "outcome")).isEqualTo("ok");
+        assertThat(field(line, "sni")).isEqualTo("proxy.golang.org");
+        assertThat(line).contains("\"alpn\":[\"http/1.1\"]");
+        assertThat(field(line, "rule")).isEqualTo("go");
+        assertThat(field(line, "action")).isEqualTo("splice");
+        assertThat(field(line, "upstream")).isEqualTo("corp");
+        assertThat(field(line, "proxy")).isEqualTo("127.0.0.1:" + proxy.port());
+        assertThat(number(line, "bytes_up")).isGreaterThan(1 << 20);
+        assertThat(number(line, "bytes_down")).isGreaterThan(1 << 20);
+        assertThat(origin.serverNames).containsExactly("proxy.golang.org");
+        // CONNECT by name, never by address, with the configured credentials
+        assertThat(proxy.requests).hasSize(1);
+        assertThat(proxy.requests.get(0)).startsWith("CONNECT proxy.golang.org:443 HTTP/1.1\r\n");
+        assertThat(proxy.requests.get(0)).containsIgnoringCase("Host: proxy.golang.org:443");
+        assertNoPasswordIn(String.join("\n", gw.accessLog));
+    }
+
+    @Test
+    void failsOverToTheNextProxyWhenTheFirstRefuses() throws Exception {
+        int dead = TestServer.closedPort();
+        gw = RunningGateway.start(config(proxyUrl(dead) + ", " + proxyUrl(proxy.port()), ""), dir);
+        roundTrip(gw.port());
+        String line = gw.awaitLine(0);
+        assertThat(field(line, "outcome")).isEqualTo("ok");
+        assertThat(field(line, "proxy")).isEqualTo("127.0.0.1:" + proxy.port());
+        assertThat(line).contains("{\"via\":\"127.0.0.1:" + dead + "\",\"error\":\"Connection refused\"")
+                .contains("{\"via\":\"127.0.0.1:" + proxy.port() + "\",\"error\":null");
+    }
+
+    @Test
+    void failsOverWhenTheFirstProxyAnswersAnError() throws Exception {
+        try (FakeProxy broken = new FakeProxy()) {
+            broken.answer("502 Bad Gateway");
+            gw = RunningGateway.start(config(proxyUrl(broken.port()) + ", " + proxyUrl(proxy.port()), ""), dir);
+            roundTrip(gw.port());
+            String line = gw.awaitLine(0);
+            assertThat(field(line, "outcome")).isEqualTo("ok");
+            assertThat(line).contains("\"error\":\"502 Bad Gateway\"");
+        }
+    }
+
+    @Test
+    void directConnectsToTheDestinationItself() throws Exception {
+        String yaml = """
+                listeners:
+                  - { name: inside, listen: 127.0.0.1:0, default_port: %d }
+                clients: [127.0.0.0/8]
+                rules:
+                  - { name: local, sni: [localhost], action: direct }
+                """.formatted(origin.port());
+        gw = RunningGateway.start(yaml, dir);
+        try (SSLSocket tls = Clients.tls(Clients.tcp(gw.port()), "localhost")) {
+            tls.getOutputStream().write("UP 1000\n".getBytes(StandardCharsets.US_ASCII));
+            String sent = Clients.send(tls.getOutputStream(), 1000, 7);
+            assertThat(Clients.readLine(tls.getInputStream())).isEqualTo(sent);
+        }
+        String line = gw.awaitLine(0);
+        assertThat(field(line, "outcome")).isEqualTo("ok");
+        assertThat(field(line, "action")).isEqualTo("direct");
+        assertThat(field(line, "proxy")).endsWith(":" + origin.port());
+    }
+
+    @Test
+    void helloDrippedOneByteAtATimeArrivesUnchanged() throws Exception {
+        byte[] hello = fixture("chromium.bin");
+        AtomicLong helloMatches = new AtomicLong();
+        try (Origin raw = Origin.raw(s -> {
+            byte[] got = s.getInputStream().readNBytes(hello.length);
+            if (java.util.Arrays.equals(got, hello)) {
+                helloMatches.incrementAndGet();
+            }
+            s.getOutputStream().write("pong".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            s.getInputStream().read();
+        })) {
+            proxy.route("www.example.com:443", raw.port());
+            gw = RunningGateway.start(config(proxyUrl(proxy.port()),
+                    "").replace("proxy.golang.org, .golang.org", "proxy.golang.org, www.example.com")
+                    .replace("client_hello: 500ms", "client_hello: 20s"), dir);
+            try (Socket s = Clients.tcp(gw.port())) {
+                for (byte b : hello) {
+                    s.getOutputStream().write(b);
+                    s.getOutputStream().flush();
+                }
+                assertThat(new String(s.getInputStream().readNBytes(4), StandardCharsets.US_ASCII)).isEqualTo("pong");
+            }
+            assertThat(helloMatches.get()).isEqualTo(1);
+            assertThat(field(gw.awaitLine(0), "outcome")).isEqualTo("ok");
+        }
+    }
+
+    @Test
+    void halfCloseTravelsBothWays() throws Exception {
+        byte[] hello = fixture("go.bin");
+        try (Origin raw = Origin.raw(s -> {
+            s.getInputStream().readNBytes(hello.length);
+            String up = Clients.receiveAll(s.getInputStream()); // until the client's FIN arrives
+            s.getOutputStream().write((up + "\n").getBytes(StandardCharsets.US_ASCII));
+            Clients.send(s.getOutputStream(), 300_000, 9);
+            s.shutdownOutput();
+        })) {
+            proxy.route("proxy.golang.org:443", raw.port());
+            gw = RunningGateway.start(config(proxyUrl(proxy.port()), ""), dir);
+            try (Socket s = Clients.tcp(gw.port())) {
+                s.getOutputStream().write(hello);
+                String sent = Clients.send(s.getOutputStream(), 500_000, 8);
+                s.shutdownOutput(); // FIN: the client is done sending, still reading
+                assertThat(Clients.readLine(s.getInputStream())).isEqualTo(sent + ":500000");
+                assertThat(Clients.receiveAll(s.getInputStream()))
+                        .isEqualTo(Clients.send(OutputStream.nullOutputStream(), 300_000, 9) + ":300000");
+            }
+            String line = gw.awaitLine(0);
+            assertThat(field(line, "outcome")).isEqualTo("ok");
+            assertThat(number(line, "bytes_up")).isEqualTo(hello.length + 500_000);
+        }
+    }
+
+    @Test
+    void slowReaderSlowsTheWriterInsteadOfFillingMemory() throws Exception {
+        byte[] hello = fixture("go.bin");
+        long total = 256L << 20;
+        AtomicLong written = new AtomicLong();
+        try (Origin raw = Origin.raw(s -> {
+            s.getInputStream().readNBytes(hello.length);
+            OutputStream counting = new java.io.FilterOutputStream(s.getOutputStream()) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                    written.addAndGet(len);
+                }
+            };
+            Clients.send(counting, total, 5);
+            s.shutdownOutput();
+            s.getInputStream().read();
+        })) {
+            proxy.route("proxy.golang.org:443", raw.port());
+            gw = RunningGateway.start(config(proxyUrl(proxy.port()), ""), dir);
+            try (Socket s = Clients.tcp(gw.port())) {
+                s.getOutputStream().write(hello);
+                // not reading: the origin must stall once the buffers along the way are full
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                        .pollInterval(java.time.Duration.ofMillis(300))
+                        .until(() -> {
+                            long before = written.get();
+                            Thread.sleep(300);
+                            return before > 0 && written.get() == before;
+                        });
+                long stalledAt = written.get();
+                assertThat(stalledAt).as("bytes the origin could write to a client that reads nothing")
+                        .isLessThan(64L << 20);
+                assertThat(Clients.receive(s.getInputStream(), total))
+                        .isEqualTo(Clients.send(OutputStream.nullOutputStream(), total, 5));
+            }
+        }
+    }
+
+    @Test
+    void otherClientsAreServedWhileOneStallsMidHello() throws Exception {
+        gw = RunningGateway.start(config(proxyUrl(proxy.port()), "").replace("client_hello: 500ms",
+                "client_hello: 3s"), dir);
+        try (Socket staller = Clients.tcp(gw.port())) {
+            staller.getOutputStream().write(fixture("go.bin"), 0, 30);
+            staller.getOutputStream().flush();
+            roundTrip(gw.port());
+            assertThat(field(gw.awaitLine(0), "outcome")).isEqualTo("ok");
+        }
+    }
+
+    /** One small exchange through the gateway, asserted both ways. */
+    void roundTrip(int port) throws Exception {
+        try (SSLSocket tls = Clients.tls(Clients.tcp(port), "proxy.golang.org")) {
+            tls.getOutputStream().write("UP 65536\n".getBytes(StandardCharsets.US_ASCII));
+            String sent = Clients.send(tls.getOutputStream(), 65536, 3);
+            assertThat(Clients.readLine(tls.getInputStream())).isEqualTo(sent);
+        }
+    }
+
+    static void assertNoPasswordIn(String text) {
+        assertThat(text).doesNotContain(PASSWORD)
+                .doesNotContain(Base64.getEncoder().encodeToString(("gateway:" + PASSWORD).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    static byte[] fixture(String name) throws IOException {
+        try (InputStream in = ClientHelloParser.class.getResourceAsStream("/hellos/" + name)) {
+            return in.readAllBytes();
+        }
+    }
+
+    /** A refused connection is reset (RST), not left to time out. */
+    static void assertResetPromptly(Socket s) {
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> {
+            int r = s.getInputStream().read();
+            if (r < 0) {
+                throw new IOException("EOF (expected a reset)");
+            }
+        }).isInstanceOf(SocketException.class).hasMessageContaining("reset");
+        assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(3000);
+    }
+}

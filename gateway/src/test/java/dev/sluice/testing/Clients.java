@@ -1,0 +1,104 @@
+package dev.sluice.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.SplittableRandom;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+
+/** Client-side helpers: a real JDK TLS client with SNI, deterministic payloads and their hashes. */
+public final class Clients {
+    private Clients() {
+    }
+
+    /** TLS through {@code port} (the gateway or a CONNECTed socket) with SNI {@code name}, host name verified. */
+    public static SSLSocket tls(Socket tcp, String name) throws Exception {
+        SSLSocket s = (SSLSocket) Pki.client().getSocketFactory().createSocket(tcp, name, 443, true);
+        SSLParameters p = s.getSSLParameters();
+        p.setServerNames(List.of(new SNIHostName(name)));
+        p.setEndpointIdentificationAlgorithm("HTTPS");
+        p.setApplicationProtocols(new String[] {"http/1.1"});
+        s.setSSLParameters(p);
+        s.startHandshake();
+        return s;
+    }
+
+    public static Socket tcp(int port) throws IOException {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+        s.setTcpNoDelay(true);
+        s.setSoTimeout(20_000);
+        return s;
+    }
+
+    /** Writes {@code n} pseudo-random bytes from {@code seed}; returns their SHA-256. */
+    public static String send(OutputStream out, long n, long seed) throws Exception {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] buf = new byte[64 * 1024];
+        long left = n;
+        while (left > 0) {
+            int k = (int) Math.min(buf.length, left);
+            for (int i = 0; i < k; i += 8) {
+                long v = r.nextLong();
+                for (int j = 0; j < 8 && i + j < k; j++) {
+                    buf[i + j] = (byte) (v >>> (8 * j));
+                }
+            }
+            out.write(buf, 0, k);
+            sha.update(buf, 0, k);
+            left -= k;
+        }
+        out.flush();
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** Reads exactly {@code n} bytes; returns their SHA-256. */
+    public static String receive(InputStream in, long n) throws Exception {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        byte[] buf = new byte[64 * 1024];
+        long left = n;
+        while (left > 0) {
+            int k = in.read(buf, 0, (int) Math.min(buf.length, left));
+            if (k < 0) {
+                throw new IOException("EOF after " + (n - left) + " of " + n + " bytes");
+            }
+            sha.update(buf, 0, k);
+            left -= k;
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** Reads until EOF; returns the SHA-256 and the count as "sha:count". */
+    public static String receiveAll(InputStream in) throws Exception {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        byte[] buf = new byte[64 * 1024];
+        long total = 0;
+        int k;
+        while ((k = in.read(buf)) >= 0) {
+            sha.update(buf, 0, k);
+            total += k;
+        }
+        return HexFormat.of().formatHex(sha.digest()) + ":" + total;
+    }
+
+    public static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    /** One line (up to \n) as text. */
+    public static String readLine(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        int b;
+        while ((b = in.read()) >= 0 && b != '\n') {
+            sb.append((char) b);
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,73 @@
+package dev.sluice.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.sluice.Gateway;
+import dev.sluice.config.ConfigLoader;
+import dev.sluice.config.GatewayConfig;
+import dev.sluice.observe.AccessLog;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A gateway started in this JVM from YAML text, with its access log lines collected for assertions. */
+public final class RunningGateway implements AutoCloseable {
+    public final Gateway gateway;
+    public final List<String> accessLog = new CopyOnWriteArrayList<>();
+
+    private RunningGateway(Gateway gateway) {
+        this.gateway = gateway;
+    }
+
+    public static RunningGateway start(String yaml, Path dir) throws Exception {
+        GatewayConfig config = ConfigLoader.parse("test.yaml", yaml, dir);
+        AccessLog log = AccessLog.open("off");
+        RunningGateway rg = new RunningGateway(new Gateway(config, log));
+        log.tap(rg.accessLog::add);
+        rg.gateway.start();
+        return rg;
+    }
+
+    /** The port of the n-th listener. */
+    public int port(int n) {
+        return gateway.boundAddresses().get(n).getPort();
+    }
+
+    public int port() {
+        return port(0);
+    }
+
+    /** Waits for the access log line that matches, and returns it. */
+    public String awaitLine(Predicate<String> p) {
+        return await().atMost(Duration.ofSeconds(10)).until(
+                () -> accessLog.stream().filter(p).findFirst().orElse(null), l -> l != null);
+    }
+
+    /** Waits for the access-log line of the n-th connection to end (0-based). */
+    public String awaitLine(int n) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> accessLog.size() > n);
+        return accessLog.get(n);
+    }
+
+    /** A string field of a JSON access-log line (null for JSON null or absent). */
+    public static String field(String line, String name) {
+        Matcher m = Pattern.compile("\"" + name + "\":(\"((?:[^\"\\\\]|\\\\.)*)\"|null|-?\\d+)").matcher(line);
+        if (!m.find()) {
+            return null;
+        }
+        return m.group(2) != null ? m.group(2) : m.group(1).equals("null") ? null : m.group(1);
+    }
+
+    public static long number(String line, String name) {
+        return Long.parseLong(field(line, name));
+    }
+
+    @Override
+    public void close() {
+        gateway.close();
+    }
+}

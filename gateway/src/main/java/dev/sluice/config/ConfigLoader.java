@@ -149,7 +149,7 @@ public final class ConfigLoader {
                 yaml.error(f.has("name") ? f.get("name") : item, "listener name '" + name + "' is used twice (first at line "
                         + yaml.position(names.get(name)).line() + ")");
             }
-            if (listen != null && addresses.putIfAbsent(listen.toString(), listenNode) != null) {
+            if (listen != null && listen.port() != 0 && addresses.putIfAbsent(listen.toString(), listenNode) != null) {
                 yaml.error(listenNode, "listen: " + listen + " is used by two listeners");
             }
             out.add(new ListenerConfig(name, listen, transparent, peek, defaultPort == null ? 443 : defaultPort,

@@ -15,12 +15,13 @@ import java.util.concurrent.TimeUnit;
  * Holds a client's first bytes until its ClientHello is complete, within a size and a time limit, and reports
  * the result to a {@link PeekListener}. It never consumes: every byte read is kept, in order, and handed over by
  * {@link #release} to be replayed into the tunnel. Bytes that arrive after the hello (while the tunnel is being
- * set up) are kept too; reading is paused as soon as the hello is complete, so they are bounded.
+ * set up) are kept too, up to the same size limit; past it, reading pauses until the relay takes over.
  */
 public final class PeekHandler extends ChannelInboundHandlerAdapter {
     public static final String NAME = "peek";
 
     private final ClientHelloParser parser;
+    private final int maxBytes;
     private final long timeoutMillis;
     private final PeekListener listener;
     private CompositeByteBuf held;
@@ -32,6 +33,7 @@ public final class PeekHandler extends ChannelInboundHandlerAdapter {
 
     public PeekHandler(int maxBytes, long timeoutMillis, PeekListener listener) {
         this.parser = new ClientHelloParser(maxBytes);
+        this.maxBytes = maxBytes;
         this.timeoutMillis = timeoutMillis;
         this.listener = listener;
     }
@@ -52,6 +54,9 @@ public final class PeekHandler extends ChannelInboundHandlerAdapter {
         bytesRead += buf.readableBytes();
         if (decided) {
             held.addComponent(true, buf);
+            if (held.readableBytes() > maxBytes) {
+                ctx.channel().config().setAutoRead(false); // bounded: the rest waits in the kernel
+            }
             return;
         }
         ByteBuffer[] views = buf.nioBuffers(buf.readerIndex(), buf.readableBytes());
@@ -66,8 +71,9 @@ public final class PeekHandler extends ChannelInboundHandlerAdapter {
         switch (state) {
             case NEED_MORE -> { }
             case DONE -> {
+                // Reading goes on while the tunnel is set up, so that a client that goes away is noticed;
+                // what it sends meanwhile is held, up to maxBytes, then reading pauses.
                 decide();
-                ctx.channel().config().setAutoRead(false);
                 listener.onHello(ctx.channel(), parser.hello(), this);
             }
             case NOT_TLS -> fail(PeekFailure.NOT_TLS, parser.error());
@@ -107,9 +113,13 @@ public final class PeekHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (!decided) {
             fail(PeekFailure.RESET, "client connection failed during the ClientHello: " + cause.getMessage());
-        } else {
-            ctx.fireExceptionCaught(cause);
         }
+        else {
+            // After the hello, while the tunnel is set up: the client is gone (with half-closure allowed a reset
+            // does not close the channel by itself). The owner acts on the close.
+            ctx.close();
+        }
+
     }
 
     @Override

@@ -5,7 +5,7 @@ import io.netty.channel.Channel;
 /** Told, once per connection and on its event loop, what {@link PeekHandler} found. */
 public interface PeekListener {
 
-    /** A complete ClientHello arrived; reading is paused until {@link PeekHandler#release} is called. */
+    /** A complete ClientHello arrived; later bytes are held (bounded) until {@link PeekHandler#release}. */
     void onHello(Channel channel, Hello hello, PeekHandler peek);
 
     /** No usable ClientHello: {@code reason} is safe to log (attacker bytes escaped). */

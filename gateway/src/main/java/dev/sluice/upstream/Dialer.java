@@ -11,6 +11,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.proxy.HttpProxyHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.Future;
@@ -105,6 +106,15 @@ public final class Dialer {
             if (handler.connectFuture().isSuccess()) {
                 ctx.fireExceptionCaught(cause);
             }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent && !handler.connectFuture().isDone()) {
+                ctx.close(); // the proxy hung up before answering: fail now, not at the timeout
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
         }
     }
 

@@ -40,7 +40,9 @@ final class Errors {
         int comma = arrow < 0 ? -1 : m.indexOf(", ", arrow);
         String what = comma < 0 ? m : m.substring(comma + 2);
         if (t instanceof HttpProxyConnectException && what.startsWith("status: ")) {
-            return what.substring("status: ".length());
+            String status = what.substring("status: ".length());
+            // Netty's decoder reports a response it could not parse as "999 Unknown"
+            return status.startsWith("999 ") ? "bad answer to CONNECT: not an HTTP response" : status;
         }
         if (what.equals("timeout")) {
             return "no answer to CONNECT within " + timeoutMillis + " ms";

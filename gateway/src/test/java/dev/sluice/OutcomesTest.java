@@ -1,0 +1,253 @@
+package dev.sluice;
+
+import static dev.sluice.testing.RunningGateway.field;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.testing.Clients;
+import dev.sluice.testing.FakeProxy;
+import dev.sluice.testing.Origin;
+import dev.sluice.testing.RunningGateway;
+import dev.sluice.testing.TestServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every access-log outcome, each provoked for real over loopback. Refusals must reach the client as a reset
+ * within a time bound, leave exactly one access-log line saying why, and leave the gateway serving others.
+ */
+class OutcomesTest {
+    @TempDir
+    Path dir;
+    Origin origin;
+    FakeProxy proxy;
+    RunningGateway gw;
+
+    /** What the client does in a case. */
+    interface ClientAction {
+        void run(Socket s) throws Exception;
+    }
+
+    /** How the proxy is set up in a case. */
+    interface ProxySetup {
+        void apply(FakeProxy p);
+    }
+
+    record Case(String name, String clients, ProxySetup proxySetup, boolean deadProxy, ClientAction client,
+                boolean expectReset, String outcome, String error) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static final ProxySetup WORKS = p -> { };
+
+    static ClientAction sendHello(String fixture) {
+        return s -> {
+            s.getOutputStream().write(GatewayIntegrationTest.fixture(fixture));
+            s.getOutputStream().flush();
+        };
+    }
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                new Case("denied_client: outside the client ranges", "[10.0.0.0/8]", WORKS, false,
+                        sendHello("go.bin"), true, "denied_client", "client 127.0.0.1 is not in the configured client ranges"),
+                new Case("rejected: no rule matches", null, WORKS, false,
+                        sendHello("jdk.bin"), true, "rejected", "no rule matched"),
+                new Case("rejected: a reject rule", null, WORKS, false,
+                        sendHello("chromium.bin"), true, "rejected", "rule 'blocked' rejects"),
+                new Case("rejected: no SNI and no original destination", null, WORKS, false,
+                        sendHello("openssl-nosni.bin"), true, "rejected", "nowhere to send it"),
+                new Case("bad_hello: plain HTTP", null, WORKS, false,
+                        s -> s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes()), true,
+                        "bad_hello", "not TLS: first byte 0x47 ('G')"),
+                new Case("bad_hello: malformed ClientHello", null, WORKS, false, s -> {
+                    byte[] h = GatewayIntegrationTest.fixture("go.bin");
+                    h[5] = 2;
+                    s.getOutputStream().write(h);
+                }, true, "bad_hello", "not ClientHello"),
+                new Case("bad_hello: oversized ClientHello", null, WORKS, false,
+                        s -> s.getOutputStream().write(new byte[] {22, 3, 1, 0x40, 0, 1, 0x01, 0x11, 0x70}), true,
+                        "bad_hello", "exceeds the limit of 65536"),
+                new Case("hello_timeout: stalls mid-hello", null, WORKS, false,
+                        s -> s.getOutputStream().write(GatewayIntegrationTest.fixture("go.bin"), 0, 40), true,
+                        "hello_timeout", "no complete ClientHello after 500 ms (40 bytes received)"),
+                new Case("proxy_error: 407 with the wrong password", null, p -> p.requireAuth("gateway", "other"),
+                        false, sendHello("go.bin"), true, "proxy_error", "407 Proxy Authentication Required"),
+                new Case("proxy_error: 403 is final", null, p -> p.answer("403 Forbidden"), false,
+                        sendHello("go.bin"), true, "proxy_error", "403 Forbidden"),
+                new Case("proxy_error: 503", null, p -> p.answer("503 Service Unavailable"), false,
+                        sendHello("go.bin"), true, "proxy_error", "503 Service Unavailable"),
+                new Case("proxy_error: proxy hangs", null, p -> p.mode(FakeProxy.Mode.HANG), false,
+                        sendHello("go.bin"), true, "proxy_error", "no answer to CONNECT within 500 ms"),
+                new Case("proxy_error: proxy hangs up", null, p -> p.mode(FakeProxy.Mode.HANG_UP), false,
+                        sendHello("go.bin"), true, "proxy_error", "closed the connection without answering"),
+                new Case("proxy_error: proxy talks nonsense", null, p -> p.mode(FakeProxy.Mode.GARBAGE), false,
+                        sendHello("go.bin"), true, "proxy_error", "bad answer to CONNECT"),
+                new Case("connect_error: proxy refuses", null, WORKS, true,
+                        sendHello("go.bin"), true, "connect_error", "Connection refused")
+        ).map(Arguments::of);
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        origin = Origin.tls(s -> {
+            s.getOutputStream().write(s.getInputStream().read());
+            s.getOutputStream().flush();
+            while (s.getInputStream().read() >= 0) {
+                // until the client is done
+            }
+        });
+        proxy = new FakeProxy().route("proxy.golang.org:443", origin.port());
+        Files.writeString(dir.resolve("proxy.pass"), "right\n");
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (gw != null) {
+            gw.close();
+        }
+        proxy.close();
+        origin.close();
+    }
+
+    String config(String clients, int proxyPort, String idle) {
+        return """
+                listeners:
+                  - { name: https, listen: 127.0.0.1:0 }
+                  - { name: other, listen: 127.0.0.1:0, default_port: 4443 }
+                clients: %s
+                upstreams:
+                  corp:
+                    proxies: [http://127.0.0.1:%d]
+                    auth: { username: gateway, password_file: proxy.pass }
+                rules:
+                  - { name: go, sni: [.golang.org, localhost], action: splice, upstream: corp }
+                  - { name: blocked, sni: [www.example.com], action: reject }
+                  - { name: by-address, ports: [4443], action: splice, upstream: corp }
+                timeouts: { client_hello: 500ms, connect: 500ms, idle: %s }
+                """.formatted(clients == null ? "[127.0.0.0/8]" : clients, proxyPort, idle);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void outcome(Case c) throws Exception {
+        proxy.requireAuth("gateway", "right");
+        c.proxySetup().apply(proxy);
+        int proxyPort = c.deadProxy() ? TestServer.closedPort() : proxy.port();
+        gw = RunningGateway.start(config(c.clients(), proxyPort, "15m"), dir);
+        long start = System.nanoTime();
+        try (Socket s = Clients.tcp(gw.port(c.name().contains("no SNI") ? 1 : 0))) {
+            c.client().run(s);
+            s.getOutputStream().flush();
+            assertClosed(s, c.expectReset());
+        }
+        assertThat((System.nanoTime() - start) / 1_000_000).as("ms until the client was told").isLessThan(3000);
+        String line = gw.awaitLine(0);
+        assertThat(field(line, "outcome")).as(line).isEqualTo(c.outcome());
+        assertThat(field(line, "error")).as(line).contains(c.error());
+        Thread.sleep(100);
+        assertThat(gw.accessLog).as("one line per connection").hasSize(1);
+        // and the gateway still serves everyone else
+        proxy.requireAuth("gateway", "right").mode(FakeProxy.Mode.WORK);
+        if (c.clients() == null && !c.deadProxy()) {
+            try (var tls = Clients.tls(Clients.tcp(gw.port()), "proxy.golang.org")) {
+                tls.getOutputStream().write(42);
+                tls.getOutputStream().flush();
+                assertThat(tls.getInputStream().read()).isEqualTo(42);
+            }
+            assertThat(field(gw.awaitLine(1), "outcome")).isEqualTo("ok");
+        }
+    }
+
+    @Test
+    void idleTimeoutClosesASilentTunnel() throws Exception {
+        proxy.requireAuth("gateway", "right");
+        gw = RunningGateway.start(config(null, proxy.port(), "300ms"), dir);
+        try (var tls = Clients.tls(Clients.tcp(gw.port()), "proxy.golang.org")) {
+            tls.getOutputStream().write(42);
+            tls.getOutputStream().flush();
+            assertThat(tls.getInputStream().read()).isEqualTo(42);
+            long start = System.nanoTime();
+            assertThat(readUntilClosed(tls.getInputStream())).isTrue();
+            assertThat((System.nanoTime() - start) / 1_000_000).isBetween(250L, 3000L);
+        }
+        String line = gw.awaitLine(0);
+        assertThat(field(line, "outcome")).isEqualTo("idle_timeout");
+        assertThat(field(line, "error")).isEqualTo("no data in either direction for 300 ms");
+    }
+
+    @Test
+    void resetByTheOriginMidTransferIsReported() throws Exception {
+        proxy.requireAuth("gateway", "right");
+        byte[] hello = GatewayIntegrationTest.fixture("go.bin");
+        origin.close();
+        try (Origin raw = Origin.raw(s -> {
+            s.getInputStream().readNBytes(hello.length);
+            s.getOutputStream().write(new byte[100_000]);
+            s.getOutputStream().flush();
+            s.setSoLinger(true, 0);
+            s.close(); // RST
+        })) {
+            proxy.route("proxy.golang.org:443", raw.port());
+            gw = RunningGateway.start(config(null, proxy.port(), "15m"), dir);
+            try (Socket s = Clients.tcp(gw.port())) {
+                s.getOutputStream().write(hello);
+                readUntilClosed(s.getInputStream());
+            }
+            String line = gw.awaitLine(0);
+            assertThat(field(line, "outcome")).isEqualTo("reset");
+            assertThat(field(line, "error")).startsWith("upstream");
+        }
+    }
+
+    @Test
+    void clientGivingUpWhileTheProxyIsSlowIsReset() throws Exception {
+        proxy.requireAuth("gateway", "right").mode(FakeProxy.Mode.HANG);
+        gw = RunningGateway.start(config(null, proxy.port(), "15m").replace("connect: 500ms", "connect: 5s"), dir);
+        try (Socket s = Clients.tcp(gw.port())) {
+            s.getOutputStream().write(GatewayIntegrationTest.fixture("go.bin"));
+            s.getOutputStream().flush();
+            org.awaitility.Awaitility.await().until(() -> !proxy.requests.isEmpty());
+            s.setSoLinger(true, 0);
+        }
+        String line = gw.awaitLine(0);
+        assertThat(field(line, "outcome")).isEqualTo("reset");
+        assertThat(field(line, "error")).isEqualTo("client closed before the tunnel was up");
+    }
+
+    private static boolean readUntilClosed(InputStream in) {
+        try {
+            byte[] buf = new byte[8192];
+            while (in.read(buf) >= 0) {
+                // drain
+            }
+            return true;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    static void assertClosed(Socket s, boolean reset) throws IOException {
+        InputStream in = s.getInputStream();
+        try {
+            int r = in.read();
+            assertThat(reset).as("expected a reset, got " + (r < 0 ? "EOF" : "data")).isFalse();
+        } catch (SocketException e) {
+            assertThat(e.getMessage()).contains("reset");
+        }
+    }
+}

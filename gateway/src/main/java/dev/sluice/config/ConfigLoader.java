@@ -335,7 +335,7 @@ public final class ConfigLoader {
     private static HostPort listenAddress(String text) {
         HostPort hp = HostPort.parse(text, true);
         if (!IpLiteral.is(hp.host())) {
-            throw new IllegalArgumentException("listen: '" + hp.host()
+            throw new IllegalArgumentException("'" + hp.host()
                     + "' is not an IP address (use 0.0.0.0, [::] or a local address; no DNS at start-up)");
         }
         return hp;

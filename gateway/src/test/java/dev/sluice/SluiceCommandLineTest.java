@@ -1,0 +1,130 @@
+package dev.sluice;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The commands as an operator types them: output, errors and exit codes. */
+class SluiceCommandLineTest {
+    static final Path SHIPPED = Path.of("..", "conf", "gateway.yaml");
+
+    @TempDir
+    Path dir;
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result sluice(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = Sluice.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void checkAcceptsTheShippedConfiguration() {
+        Result r = sluice("check", "--config", SHIPPED.toString());
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).isEqualTo(SHIPPED + ": OK: 1 listener, 4 client ranges, 1 upstream (2 proxies), 3 rules\n");
+    }
+
+    @Test
+    void checkPrintsEveryErrorWithItsPositionAndExitsOne() throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, """
+                listeners: [{ listen: 0.0.0.0:99999 }]
+                clients: [10.0.0.0/8]
+                rules:
+                  - { name: all, action: reject }
+                  - { name: late, sni: [.example.com], action: splice, upstream: ghost }
+                """);
+        Result r = sluice("check", "--config", bad.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err().lines()).containsExactly(
+                bad + ":1:23: listen: port out of range 1-65535: 99999",
+                bad + ":5:5: rule 'late' can never match: rule 'all' at line 4 matches every connection before it",
+                bad + ":5:66: rule 'late': unknown upstream 'ghost' (no upstreams are defined)");
+    }
+
+    @Test
+    void checkOfAMissingFile() {
+        Result r = sluice("check", "--config", dir.resolve("nope.yaml").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo(dir.resolve("nope.yaml") + ":1:1: cannot read configuration: no such file\n");
+    }
+
+    @Test
+    void explainShowsTheRuleAndTheRoute() {
+        Result r = sluice("explain", "--config", SHIPPED.toString(), "--sni", "sum.golang.org", "--client", "10.1.2.3");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).isEqualTo("""
+                sum.golang.org client 10.1.2.3 listener https dst unknown port 443
+                  rule go (#1, ../conf/gateway.yaml:21:5) matches sni sum.golang.org
+                  splice via upstream corp: CONNECT sum.golang.org:443 via http://proxy1.corp.example:3128, then http://proxy2.corp.example:3128
+                """);
+    }
+
+    @Test
+    void explainNoMatchAndDeniedClient() {
+        assertThat(sluice("explain", "--config", SHIPPED.toString(), "--sni", "example.org").out())
+                .contains("rule default (#3, ../conf/gateway.yaml:23:5) (no sni condition)")
+                .contains("reject: connection reset (outcome rejected)");
+        assertThat(sluice("explain", "--config", SHIPPED.toString(), "--sni", "github.com", "--client", "8.8.8.8").out())
+                .contains("client 8.8.8.8 is not in clients: connection reset at once (outcome denied_client)");
+        assertThat(sluice("explain", "--config", SHIPPED.toString(), "--dst", "192.0.2.1:8443").out())
+                .startsWith("(no sni) client 127.0.0.1 listener https dst 192.0.2.1:8443 port 8443");
+    }
+
+    @Test
+    void version() {
+        Result r = sluice("version");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).matches("sluice \\S+ \\(netty 4\\.2\\.18\\.Final, java .*, (epoll|nio) transport\\)\n");
+    }
+
+    @Test
+    void runsAsAProcessLogsEachListenerAndStopsCleanlyOnCtrlC() throws Exception {
+        Path cfg = dir.resolve("gateway.yaml");
+        Files.writeString(cfg, Files.readString(SHIPPED).replace("0.0.0.0:8443", "127.0.0.1:0"));
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.sluice.Sluice", "--config", cfg.toString())
+                .redirectErrorStream(true).start();
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> new BufferedReader(new InputStreamReader(p.getInputStream(),
+                StandardCharsets.UTF_8)).lines().forEach(lines::add));
+        reader.start();
+        try {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+                    .until(() -> lines.stream().anyMatch(l -> l.contains("listener https bound to /127.0.0.1:")));
+            new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+            assertThat(p.waitFor(10, TimeUnit.SECONDS)).as("exited after SIGINT").isTrue();
+            reader.join(2000);
+            assertThat(p.exitValue()).isEqualTo(130); // 128 + SIGINT, as shells expect
+            assertThat(lines).anyMatch(l -> l.endsWith("Gateway: listener https bound to /127.0.0.1:"
+                    + l.replaceAll(".*127\\.0\\.0\\.1:(\\d+).*", "$1")
+                    + " (transparent off, peek tls, default port 443, " + l.replaceAll(".*, (\\w+) transport\\)", "$1")
+                    + " transport)"));
+            assertThat(lines).anyMatch(l -> l.endsWith("Run: stopped"));
+            assertThat(lines).noneMatch(l -> l.contains("Exception"));
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package dev.sluice.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ConfigLoaderTest {
+    /** The configuration exactly as the core issue writes it. */
+    static final String ISSUE_EXAMPLE = """
+            listeners:
+              - name: https
+                listen: 0.0.0.0:8443        # iptables REDIRECT sends port-443 traffic here
+                transparent: off            # off | redirect | tproxy
+                peek: tls                   # read the SNI from the ClientHello
+                default_port: 443           # CONNECT port when the original destination is unknown
+            clients: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 127.0.0.0/8]   # who may use the gateway
+            upstreams:
+              corp:
+                proxies: [http://proxy1.corp.example:3128, http://proxy2.corp.example:3128]   # tried in order
+                auth: { username: gateway, password_file: /etc/sluice/proxy.pass }         # optional; Basic
+            rules:                          # first match wins; no match = reject
+              - { name: go, sni: [proxy.golang.org, sum.golang.org, .golang.org, .github.com, github.com], action: splice, upstream: corp }
+              - { name: internal, sni: [.corp.example], action: direct }
+              - { name: default, action: reject }
+            timeouts: { client_hello: 10s, connect: 5s, idle: 15m }
+            access_log: stdout              # or a file path
+            """;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theIssuesExampleIsAcceptedAsWritten() throws Exception {
+        Path pass = dir.resolve("proxy.pass");
+        Files.writeString(pass, "hunter2\n");
+        GatewayConfig c = ConfigLoader.parse("gateway.yaml", ISSUE_EXAMPLE.replace("/etc/sluice/proxy.pass",
+                pass.toString()), dir);
+        assertThat(c.listeners()).singleElement().satisfies(l -> {
+            assertThat(l.name()).isEqualTo("https");
+            assertThat(l.listen()).isEqualTo(new HostPort("0.0.0.0", 8443));
+            assertThat(l.transparent()).isEqualTo(Transparent.OFF);
+            assertThat(l.defaultPort()).isEqualTo(443);
+        });
+        assertThat(c.clients()).hasSize(4);
+        UpstreamConfig corp = c.upstreams().get("corp");
+        assertThat(corp.proxies()).extracting(ProxyUrl::toString)
+                .containsExactly("http://proxy1.corp.example:3128", "http://proxy2.corp.example:3128");
+        assertThat(corp.auth().username()).isEqualTo("gateway");
+        assertThat(corp.auth().password().reveal()).isEqualTo("hunter2");
+        assertThat(corp.auth().toString()).doesNotContain("hunter2");
+        assertThat(c.toString()).doesNotContain("hunter2");
+        assertThat(c.rules()).extracting(RuleConfig::name).containsExactly("go", "internal", "default");
+        assertThat(c.rules().get(0).sni()).hasSize(5);
+        assertThat(c.timeouts()).isEqualTo(new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(5),
+                Duration.ofMinutes(15)));
+        assertThat(c.accessLog()).isEqualTo("stdout");
+        assertThat(c.summary()).isEqualTo("gateway.yaml: OK: 1 listener, 4 client ranges, 1 upstream (2 proxies), 3 rules");
+    }
+
+    @Test
+    void aMissingPasswordFileIsTheOnlyErrorInTheExampleOnAFreshMachine() {
+        assertThatThrownBy(() -> ConfigLoader.parse("gateway.yaml", ISSUE_EXAMPLE, dir))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).extracting(Object::toString)
+                        .containsExactly("gateway.yaml:11:47: password_file: cannot read /etc/sluice/proxy.pass: no such file"));
+    }
+
+    @Test
+    void theShippedConfigurationIsValid() throws Exception {
+        GatewayConfig c = ConfigLoader.load(Path.of("..", "conf", "gateway.yaml"));
+        assertThat(c.listeners()).isNotEmpty();
+        assertThat(c.rules()).isNotEmpty();
+    }
+
+    static final String BASE = """
+            listeners: [{ name: https, listen: 127.0.0.1:8443 }]
+            clients: [127.0.0.0/8]
+            upstreams: { corp: { proxies: [http://127.0.0.1:3128] } }
+            """;
+
+    static Stream<Arguments> errors() {
+        return Stream.of(
+                Arguments.of("unknown top-level key", "listners: []\n",
+                        "t.yaml:4:1: configuration: unknown key 'listners' (did you mean 'listeners'?)"),
+                Arguments.of("unknown rule key", "rules:\n  - { name: a, snii: [x.com], action: reject }\n",
+                        "t.yaml:5:16: rule #1: unknown key 'snii' (did you mean 'sni'?)"),
+                Arguments.of("wrong type", "rules: { name: a }\n",
+                        "t.yaml:4:8: rules: expected a list, got a mapping"),
+                Arguments.of("bad CIDR", "rules:\n  - { name: a, clients: [10.0.0.0/33], action: reject }\n",
+                        "t.yaml:5:26: rule 'a' clients: bad CIDR '10.0.0.0/33': prefix length must be 0-32"),
+                Arguments.of("CIDR with host bits", "rules:\n  - { name: a, clients: [10.1.2.3/8], action: reject }\n",
+                        "t.yaml:5:26: rule 'a' clients: bad CIDR '10.1.2.3/8': host bits are set (did you mean 10.0.0.0/8?)"),
+                Arguments.of("bad duration", "timeouts: { idle: 15 minutes }\n",
+                        "t.yaml:4:19: timeouts.idle: bad duration '15 minutes': expected a number and a unit (ms, s, m, h, d), e.g. 5s or 15m"),
+                Arguments.of("unknown upstream", "rules:\n  - { name: a, sni: [x.com], action: splice, upstream: corpp }\n",
+                        "t.yaml:5:56: rule 'a': unknown upstream 'corpp' (defined: corp)"),
+                Arguments.of("splice without upstream", "rules:\n  - { name: a, sni: [x.com], action: splice }\n",
+                        "t.yaml:5:38: rule 'a': action splice needs an 'upstream'"),
+                Arguments.of("unreachable rule after a catch-all",
+                        "rules:\n  - { name: all, action: reject }\n  - { name: late, sni: [x.com], action: direct }\n",
+                        "t.yaml:6:5: rule 'late' can never match: rule 'all' at line 5 matches every connection before it"),
+                Arguments.of("bad action", "rules:\n  - { name: a, action: allow }\n",
+                        "t.yaml:5:24: rule 'a' action: expected splice, direct or reject, got 'allow'"),
+                Arguments.of("bad name pattern", "rules:\n  - { name: a, sni: [git*hub.com], action: reject }\n",
+                        "t.yaml:5:22: rule 'a' sni: bad name pattern 'git*hub.com': '*' is only allowed as a leading '*.' (use ~regex for anything else)"),
+                Arguments.of("bad regex", "rules:\n  - { name: a, sni: ['~(x'], action: reject }\n",
+                        "t.yaml:5:22: rule 'a' sni: bad regular expression '(x': Unclosed group"),
+                Arguments.of("inline password", "upstreams: { corp: { proxies: [http://p:1], auth: { username: u, password: x } } }\n",
+                        "t.yaml:4:1: configuration: duplicate key 'upstreams' (first at line 3)"),
+                Arguments.of("YAML syntax", "rules: [ { name: a\n",
+                        "t.yaml:5:1: YAML syntax: expected ',' or '}', but got <stream end> (while parsing a flow mapping)"),
+                Arguments.of("transparent value", "rules: []\n".replace("rules: []", "timeouts: { connect: 0s }"),
+                        "t.yaml:4:22: timeouts.connect: must be greater than zero"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("errors")
+    void errorsNameFileLineAndColumn(String name, String extra, String expected) {
+        assertThatThrownBy(() -> ConfigLoader.parse("t.yaml", BASE + extra, dir))
+                .isInstanceOfSatisfying(ConfigException.class,
+                        e -> assertThat(e.errors()).extracting(Object::toString).contains(expected));
+    }
+
+    @Test
+    void everyErrorIsReportedNotJustTheFirst() {
+        String yaml = """
+                listeners: [{ name: https, listen: localhost:8443, transparent: maybe }]
+                clients: [10.0.0.0/8, nonsense]
+                upstreams: { corp: { proxies: [ftp://p:1], auth: { username: u, password: x } } }
+                rules:
+                  - { name: a, sni: [x.com], action: splice, upstream: nope }
+                timeouts: { client_hello: soon }
+                """;
+        assertThatThrownBy(() -> ConfigLoader.parse("t.yaml", yaml, dir))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).extracting(Object::toString)
+                        .containsExactly(
+                                "t.yaml:1:36: listen: 'localhost' is not an IP address (use 0.0.0.0, [::] or a local address; no DNS at start-up)",
+                                "t.yaml:1:65: transparent: expected off, redirect or tproxy, got 'maybe'",
+                                "t.yaml:2:23: clients: bad CIDR 'nonsense': 'nonsense' is not an IP address",
+                                "t.yaml:3:32: proxy URL: bad proxy URL 'ftp://p:1': scheme must be http or https",
+                                "t.yaml:3:50: upstream 'corp' auth: missing required key 'password_file'",
+                                "t.yaml:3:65: upstream 'corp' auth: inline passwords are not accepted; put the password in a file readable only by the gateway and name it in password_file",
+                                "t.yaml:5:56: rule 'a': unknown upstream 'nope' (defined: corp)",
+                                "t.yaml:6:27: timeouts.client_hello: bad duration 'soon': expected a number and a unit (ms, s, m, h, d), e.g. 5s or 15m"));
+    }
+
+    @Test
+    void falseIsTheSameAsOff() throws Exception {
+        GatewayConfig c = ConfigLoader.parse("t.yaml", BASE.replace("listen: 127.0.0.1:8443",
+                "listen: 127.0.0.1:8443, transparent: false"), dir);
+        assertThat(c.listeners().get(0).transparent()).isEqualTo(Transparent.OFF);
+    }
+
+    @Test
+    void valueParsers() {
+        assertThat(Durations.parse("250ms")).isEqualTo(Duration.ofMillis(250));
+        assertThat(Durations.parse("2h")).isEqualTo(Duration.ofHours(2));
+        assertThat(Cidr.parse("fd00::/8").contains(IpLiteral.parse("fd12::1"))).isTrue();
+        assertThat(Cidr.parse("192.168.0.0/16").contains(IpLiteral.parse("192.169.0.1"))).isFalse();
+        assertThat(HostPort.parse("[::1]:8443")).isEqualTo(new HostPort("::1", 8443));
+        assertThat(ProxyUrl.parse("http://Proxy.Corp:3128/")).isEqualTo(new ProxyUrl("http", "proxy.corp", 3128));
+        assertThat(ProxyUrl.parse("http://proxy.corp").port()).isEqualTo(80);
+        assertThatThrownBy(() -> ProxyUrl.parse("http://user:pw@proxy:3128"))
+                .hasMessageContaining("credentials do not belong in the URL");
+        assertThat(IpLiteral.parse("proxy.corp.example")).isNull();
+        assertThat(NameSpec.parse("*.GitHub.com.").value()).isEqualTo("github.com");
+        assertThat(List.of(NameSpec.parse(".github.com").kind(), NameSpec.parse("~x").kind()))
+                .containsExactly(NameSpec.Kind.DOMAIN, NameSpec.Kind.REGEX);
+    }
+}

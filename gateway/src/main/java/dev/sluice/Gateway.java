@@ -1,6 +1,7 @@
 package dev.sluice;
 
 import dev.sluice.config.GatewayConfig;
+import dev.sluice.config.HostPort;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.inbound.Listener;
 import dev.sluice.observe.AccessLog;
@@ -63,13 +64,16 @@ public final class Gateway implements AutoCloseable {
                         (cfg, ch) -> ClientConnection.accept(cfg, routing.get(), dialer, ch, accessLog));
                 ChannelFuture bound = l.bind().awaitUninterruptibly();
                 if (!bound.isSuccess()) {
-                    throw new IOException("listener " + lc.name() + ": cannot bind " + lc.listen() + ": "
-                            + bound.cause().getMessage(), bound.cause());
+                    String why = String.valueOf(bound.cause().getMessage());
+                    // "bind(..) failed with error(-98): Address already in use" -> "Address already in use"
+                    why = why.replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
+                    throw new IOException("listener " + lc.name() + ": cannot bind " + lc.listen() + ": " + why,
+                            bound.cause());
                 }
                 listeners.add(l);
                 LOG.info("listener {} bound to {} (transparent {}, peek {}, default port {}, {} transport)",
-                        lc.name(), l.localAddress(), lc.transparent().label(), lc.peek(), lc.defaultPort(),
-                        transport.name());
+                        lc.name(), new HostPort(lc.listen().host(), l.localAddress().getPort()),
+                        lc.transparent().label(), lc.peek(), lc.defaultPort(), transport.name());
             }
         } catch (IOException | RuntimeException e) {
             close();

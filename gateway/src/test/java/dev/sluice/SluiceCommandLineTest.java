@@ -112,12 +112,12 @@ class SluiceCommandLineTest {
         reader.start();
         try {
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
-                    .until(() -> lines.stream().anyMatch(l -> l.contains("listener https bound to /127.0.0.1:")));
+                    .until(() -> lines.stream().anyMatch(l -> l.contains("listener https bound to 127.0.0.1:")));
             new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
             assertThat(p.waitFor(10, TimeUnit.SECONDS)).as("exited after SIGINT").isTrue();
             reader.join(2000);
             assertThat(p.exitValue()).isEqualTo(130); // 128 + SIGINT, as shells expect
-            assertThat(lines).anyMatch(l -> l.endsWith("Gateway: listener https bound to /127.0.0.1:"
+            assertThat(lines).anyMatch(l -> l.endsWith("Gateway: listener https bound to 127.0.0.1:"
                     + l.replaceAll(".*127\\.0\\.0\\.1:(\\d+).*", "$1")
                     + " (transparent off, peek tls, default port 443, " + l.replaceAll(".*, (\\w+) transport\\)", "$1")
                     + " transport)"));

@@ -58,6 +58,20 @@ class PeekHandlerTest {
     }
 
     @Test
+    void bytesAfterTheHelloAreHeldOnlyUpToTheLimitThenReadingPauses() throws Exception {
+        byte[] hello = ClientHelloParserTest.fixture("go.bin");
+        Recorder r = new Recorder();
+        EmbeddedChannel ch = new EmbeddedChannel(new PeekHandler(4096, 10_000, r));
+        ch.writeInbound(Unpooled.wrappedBuffer(hello));
+        assertThat(r.events).containsExactly("hello");
+        assertThat(ch.config().isAutoRead()).as("still reading, to notice a client that leaves").isTrue();
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[4096]));
+        assertThat(ch.config().isAutoRead()).as("paused past the limit").isFalse();
+        r.peek.release().release();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void notTlsIsReportedOnce() {
         Recorder r = new Recorder();
         EmbeddedChannel ch = new EmbeddedChannel(new PeekHandler(64 * 1024, 10_000, r));

@@ -3,6 +3,7 @@ package dev.sluice;
 import dev.sluice.config.Action;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.inbound.Hello;
+import dev.sluice.inbound.OriginalDestination;
 import dev.sluice.inbound.PeekFailure;
 import dev.sluice.inbound.PeekHandler;
 import dev.sluice.inbound.PeekListener;
@@ -36,6 +37,7 @@ final class ClientConnection implements PeekListener {
     private final Dialer dialer;
     private final Channel client;
     private final Tunnel tunnel;
+    private final InetSocketAddress dst;
     private Future<Channel> dial;
     private Channel upstream;
 
@@ -46,6 +48,11 @@ final class ClientConnection implements PeekListener {
         this.dialer = dialer;
         this.client = client;
         this.tunnel = new Tunnel(client.remoteAddress(), listener.name(), log);
+        this.dst = switch (listener.transparent()) {
+            case REDIRECT -> OriginalDestination.redirected(client);
+            case TPROXY -> OriginalDestination.tproxied(client);
+            default -> null;
+        };
     }
 
     /** Called for each accepted connection, from the listener's channel initializer. */
@@ -56,6 +63,9 @@ final class ClientConnection implements PeekListener {
 
     private void start() {
         client.closeFuture().addListener(f -> clientClosed());
+        if (dst != null) {
+            tunnel.dst(dst.getAddress().getHostAddress() + ":" + dst.getPort());
+        }
         InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
         if (!routing.policy().allowsClient(from.getAddress())) {
             tunnel.fail(Outcome.DENIED_CLIENT, "client " + from.getAddress().getHostAddress()
@@ -83,10 +93,10 @@ final class ClientConnection implements PeekListener {
     public void onHello(Channel ch, Hello hello, PeekHandler peek) {
         tunnel.hello(hello.sni(), hello.alpn());
         InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
-        Flow flow = new Flow(from.getAddress(), null, listener.defaultPort(), hello.sni(), hello.alpn(),
-                listener.name());
+        int port = dst != null ? dst.getPort() : listener.defaultPort();
+        Flow flow = new Flow(from.getAddress(), dst, port, hello.sni(), hello.alpn(), listener.name());
         Decision d = routing.policy().decide(flow);
-        tunnel.route(null, d.rule() == null ? null : d.ruleName(), d.action().label(), d.upstream(), d.target());
+        tunnel.route(d.rule() == null ? null : d.ruleName(), d.action().label(), d.upstream(), d.target());
         if (d.action() == Action.REJECT) {
             refuse(peek, d.rule() == null ? "no rule matched" : "rule '" + d.ruleName() + "' rejects");
             return;

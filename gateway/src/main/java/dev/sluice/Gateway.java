@@ -2,6 +2,8 @@ package dev.sluice;
 
 import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.HostPort;
+import dev.sluice.config.IpLiteral;
+import dev.sluice.config.Transparent;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.inbound.Listener;
 import dev.sluice.observe.AccessLog;
@@ -12,6 +14,7 @@ import io.netty.resolver.AddressResolverGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +63,12 @@ public final class Gateway implements AutoCloseable {
         dialer = new Dialer(transport.socketChannels(), resolvers, Listener.WATER_MARK, this::isListenerAddress);
         try {
             for (ListenerConfig lc : routing.get().config().listeners()) {
-                Listener l = new Listener(lc, acceptors, workers, transport.serverChannels(),
+                if (lc.transparent() != Transparent.OFF && !transport.isEpoll()) {
+                    throw new IOException("listener " + lc.name() + ": transparent " + lc.transparent().label()
+                            + " needs the Linux epoll transport, which is not available: " + transport.whyNotEpoll());
+                }
+                InetAddress address = IpLiteral.parse(lc.listen().host());
+                Listener l = new Listener(lc, acceptors, workers, transport.serverChannels(address),
                         (cfg, ch) -> ClientConnection.accept(cfg, routing.get(), dialer, ch, accessLog));
                 ChannelFuture bound = l.bind().awaitUninterruptibly();
                 if (!bound.isSuccess()) {

@@ -7,6 +7,7 @@ import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.HostPort;
 import dev.sluice.config.IpLiteral;
 import dev.sluice.config.ListenerConfig;
+import dev.sluice.observe.Systemd;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
+import sun.misc.Signal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -69,7 +71,8 @@ public final class Sluice implements Callable<Integer> {
         }
     }
 
-    @Command(name = "run", description = "Run the gateway in the foreground until stopped (SIGINT, SIGTERM).")
+    @Command(name = "run", description = "Run the gateway in the foreground until stopped (SIGINT, SIGTERM); "
+            + "SIGHUP re-reads the configuration.")
     static final class Run implements Callable<Integer> {
         private static final Logger LOG = LoggerFactory.getLogger(Run.class);
 
@@ -93,10 +96,16 @@ public final class Sluice implements Callable<Integer> {
                 LOG.error("cannot start: {}", e.getMessage());
                 return FAILED;
             }
+            Systemd systemd = Systemd.fromEnvironment();
+            Reloader reloader = new Reloader(config, gateway, systemd);
+            Signal.handle(new Signal("HUP"), sig -> reloader.reload()); // before READY: a reload may follow it
+            systemd.ready("serving: " + cfg.summary());
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 LOG.info("stopping");
+                systemd.stopping();
                 gateway.close();
+                systemd.close();
                 LOG.info("stopped");
                 stopped.countDown();
             }, "sluice-shutdown"));

@@ -17,7 +17,10 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 
 /** The I/O transport: native epoll on Linux, NIO elsewhere (or when the native library cannot load). */
 public final class Transport {
@@ -53,9 +56,17 @@ public final class Transport {
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, false), io);
     }
 
-    public ChannelFactory<? extends ServerChannel> serverChannels() {
-        return epoll ? new ReflectiveChannelFactory<>(EpollServerSocketChannel.class)
-                : new ReflectiveChannelFactory<>(NioServerSocketChannel.class);
+    /**
+     * Listening sockets of the address's own family: an IPv4 listen address gets an IPv4 socket (not a dual-stack
+     * one), so that {@code 0.0.0.0} means IPv4 only and SO_ORIGINAL_DST is read at the IPv4 level.
+     */
+    public ChannelFactory<? extends ServerChannel> serverChannels(InetAddress listen) {
+        if (!epoll) {
+            return new ReflectiveChannelFactory<>(NioServerSocketChannel.class);
+        }
+        SocketProtocolFamily family = listen instanceof Inet4Address ? SocketProtocolFamily.INET
+                : SocketProtocolFamily.INET6;
+        return () -> new EpollServerSocketChannel(family);
     }
 
     public ChannelFactory<? extends Channel> socketChannels() {

@@ -100,6 +100,59 @@ class SluiceCommandLineTest {
     }
 
     @Test
+    void underSystemdItNotifiesAndReloadsOnSighup() throws Exception {
+        Path cfg = dir.resolve("gateway.yaml");
+        String original = Files.readString(SHIPPED).replace("0.0.0.0:8443", "127.0.0.1:0");
+        Files.writeString(cfg, original);
+        try (var notify = new dev.sluice.testing.NotifySocket(dir.resolve("notify"))) {
+            ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), "dev.sluice.Sluice", "run", "--config", cfg.toString())
+                    .redirectErrorStream(true);
+            pb.environment().put("NOTIFY_SOCKET", notify.path.toString());
+            Process p = pb.start();
+            List<String> lines = new CopyOnWriteArrayList<>();
+            Thread reader = new Thread(() -> new BufferedReader(new InputStreamReader(p.getInputStream(),
+                    StandardCharsets.UTF_8)).lines().forEach(lines::add));
+            reader.start();
+            try {
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> notify.messages.size() == 1);
+                assertThat(notify.messages.get(0)).startsWith("READY=1\nSTATUS=serving: ");
+                assertThat(lines).anyMatch(l -> l.contains("listener https bound to"));
+
+                Files.writeString(cfg, original.replace("name: internal, sni: [.corp.example]",
+                        "name: internal, sni: [.corp.example, .intranet.example]"));
+                signal(p, "HUP");
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                        .until(() -> lines.stream().anyMatch(l -> l.contains("Reloader: configuration reloaded: ")));
+                org.awaitility.Awaitility.await().until(() -> notify.messages.size() == 3);
+                assertThat(notify.messages.get(1)).startsWith("RELOADING=1");
+                assertThat(notify.messages.get(2)).startsWith("READY=1");
+
+                Files.writeString(cfg, original.replace("action: reject", "action: rejekt"));
+                signal(p, "HUP");
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                        .until(() -> lines.stream().anyMatch(l -> l.contains("reload refused")));
+                org.awaitility.Awaitility.await().until(() -> lines.stream().anyMatch(l -> l.endsWith(
+                        cfg + ":23:30: rule 'default' action: expected splice, direct or reject, got 'rejekt'")));
+
+                signal(p, "TERM");
+                assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+                assertThat(p.exitValue()).isEqualTo(143);
+                org.awaitility.Awaitility.await().until(() -> notify.messages.contains("STOPPING=1"));
+            } catch (Throwable t) {
+                System.out.println("process output:\n" + String.join("\n", lines) + "\nnotifications: " + notify.messages);
+                throw t;
+            } finally {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    private static void signal(Process p, String signal) throws Exception {
+        new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor();
+    }
+
+    @Test
     void runsAsAProcessLogsEachListenerAndStopsCleanlyOnCtrlC() throws Exception {
         Path cfg = dir.resolve("gateway.yaml");
         Files.writeString(cfg, Files.readString(SHIPPED).replace("0.0.0.0:8443", "127.0.0.1:0"));

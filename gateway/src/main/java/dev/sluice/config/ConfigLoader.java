@@ -138,10 +138,6 @@ public final class ConfigLoader {
                     : listen != null ? listen.toString() : "listener-" + index;
             Transparent transparent = f.has("transparent") ? yaml.value(f.get("transparent"), "transparent",
                     ConfigLoader::transparent) : Transparent.OFF;
-            if (transparent != null && transparent != Transparent.OFF) {
-                yaml.error(f.get("transparent"), "transparent: '" + transparent.label()
-                        + "' is not available in this version; use off");
-            }
             String peek = f.has("peek") ? yaml.value(f.get("peek"), "peek", ConfigLoader::peek) : "tls";
             Integer defaultPort = f.has("default_port") ? yaml.value(f.get("default_port"), "default_port",
                     Ports::parse) : Integer.valueOf(443);

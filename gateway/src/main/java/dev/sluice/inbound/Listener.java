@@ -1,6 +1,7 @@
 package dev.sluice.inbound;
 
 import dev.sluice.config.ListenerConfig;
+import dev.sluice.config.Transparent;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
@@ -10,6 +11,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.SocketChannel;
 import java.net.InetSocketAddress;
 import java.util.function.BiConsumer;
@@ -45,6 +47,10 @@ public final class Listener {
 
     /** Binds; the future fails with the OS's reason (address in use, permission denied...). */
     public ChannelFuture bind() {
+        if (config.transparent() == Transparent.TPROXY) {
+            // needs CAP_NET_ADMIN; without it the bind fails with "Operation not permitted"
+            bootstrap.option(EpollChannelOption.IP_TRANSPARENT, true);
+        }
         InetSocketAddress address = new InetSocketAddress(config.listen().host(), config.listen().port());
         ChannelFuture f = bootstrap.bind(address);
         channel = f.channel();

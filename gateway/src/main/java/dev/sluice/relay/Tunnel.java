@@ -79,8 +79,12 @@ public final class Tunnel {
         this.alpn = alpn;
     }
 
-    public void route(String dst, String rule, String action, String upstream, String target) {
+    /** Where the client was going before iptables sent it here, when the listener can know. */
+    public void dst(String dst) {
         this.dst = dst;
+    }
+
+    public void route(String rule, String action, String upstream, String target) {
         this.rule = rule;
         this.action = action;
         this.upstream = upstream;

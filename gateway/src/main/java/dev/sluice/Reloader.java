@@ -1,0 +1,55 @@
+package dev.sluice;
+
+import dev.sluice.config.ConfigError;
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.ConfigLoader;
+import dev.sluice.config.GatewayConfig;
+import dev.sluice.observe.Systemd;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Re-reads the configuration file (on SIGHUP): a valid one is swapped in for new connections while open tunnels
+ * keep theirs; an invalid one is refused with every error logged, and the running one stays.
+ */
+final class Reloader {
+    private static final Logger LOG = LoggerFactory.getLogger(Reloader.class);
+
+    private final Path file;
+    private final Gateway gateway;
+    private final Systemd systemd;
+
+    Reloader(Path file, Gateway gateway, Systemd systemd) {
+        this.file = file;
+        this.gateway = gateway;
+        this.systemd = systemd;
+    }
+
+    /** Returns true when the new configuration is in use. */
+    synchronized boolean reload() {
+        systemd.reloading();
+        try {
+            GatewayConfig next = ConfigLoader.load(file);
+            GatewayConfig running = gateway.routing().config();
+            if (!next.listeners().equals(running.listeners())) {
+                LOG.warn("listener changes in {} take effect at the next restart", file);
+            }
+            if (!next.accessLog().equals(running.accessLog())) {
+                LOG.warn("access_log changes in {} take effect at the next restart", file);
+            }
+            gateway.reload(next);
+            LOG.info("configuration reloaded: {}", next.summary());
+            return true;
+        } catch (ConfigException e) {
+            LOG.error("reload refused, the running configuration stays ({} error{}):", e.errors().size(),
+                    e.errors().size() == 1 ? "" : "s");
+            for (ConfigError error : e.errors()) {
+                LOG.error("  {}", error);
+            }
+            return false;
+        } finally {
+            systemd.ready("serving");
+        }
+    }
+}

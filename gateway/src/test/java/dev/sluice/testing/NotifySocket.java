@@ -1,0 +1,42 @@
+package dev.sluice.testing;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.EpollDomainDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainDatagramPacket;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** Plays systemd's side of NOTIFY_SOCKET: a unix datagram socket that records every message. */
+public final class NotifySocket implements AutoCloseable {
+    public final List<String> messages = new CopyOnWriteArrayList<>();
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    private final Channel channel;
+    public final Path path;
+
+    public NotifySocket(Path path) {
+        this.path = path;
+        channel = new Bootstrap().group(group).channel(EpollDomainDatagramChannel.class)
+                .handler(new SimpleChannelInboundHandler<DomainDatagramPacket>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, DomainDatagramPacket msg) {
+                        messages.add(msg.content().toString(StandardCharsets.UTF_8));
+                    }
+                })
+                .bind(new DomainSocketAddress(path.toString())).syncUninterruptibly().channel();
+    }
+
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+        group.shutdownGracefully();
+    }
+}

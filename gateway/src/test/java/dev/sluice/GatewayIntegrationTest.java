@@ -129,6 +129,34 @@ class GatewayIntegrationTest {
     }
 
     @Test
+    void reloadAppliesToNewConnectionsWhileOpenTunnelsContinue() throws Exception {
+        String before = config(proxyUrl(proxy.port()), "");
+        gw = RunningGateway.start(before, dir);
+        try (SSLSocket open = Clients.tls(Clients.tcp(gw.port()), "proxy.golang.org")) {
+            open.getOutputStream().write("UP 1000\n".getBytes(StandardCharsets.US_ASCII));
+            String first = Clients.send(open.getOutputStream(), 1000, 1);
+            assertThat(Clients.readLine(open.getInputStream())).isEqualTo(first);
+
+            gw.gateway.reload(dev.sluice.config.ConfigLoader.parse("test.yaml",
+                    before.replace("action: splice, upstream: corp", "action: reject"), dir));
+
+            try (Socket late = Clients.tcp(gw.port())) {
+                late.getOutputStream().write(fixture("go.bin"));
+                assertResetPromptly(late);
+            }
+            String rejected = gw.awaitLine(0);
+            assertThat(field(rejected, "outcome")).isEqualTo("rejected");
+            assertThat(field(rejected, "error")).isEqualTo("rule 'go' rejects");
+
+            open.getOutputStream().write("UP 100000\n".getBytes(StandardCharsets.US_ASCII));
+            String second = Clients.send(open.getOutputStream(), 100000, 2);
+            assertThat(Clients.readLine(open.getInputStream())).as("the tunnel opened before the reload goes on")
+                    .isEqualTo(second);
+        }
+        assertThat(field(gw.awaitLine(1), "outcome")).isEqualTo("ok");
+    }
+
+    @Test
     void failsOverToTheNextProxyWhenTheFirstRefuses() throws Exception {
         int dead = TestServer.closedPort();
         gw = RunningGateway.start(config(proxyUrl(dead) + ", " + proxyUrl(proxy.port()), ""), dir);

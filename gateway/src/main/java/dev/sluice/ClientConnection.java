@@ -137,6 +137,7 @@ final class ClientConnection implements PeekListener {
         upstream = dial.getNow();
         upstream.closeFuture().addListener(f -> endIfClosed());
         if (!client.isActive()) {
+            tunnel.fail(Outcome.RESET, "client closed before the tunnel was up");
             upstream.close();
             return;
         }

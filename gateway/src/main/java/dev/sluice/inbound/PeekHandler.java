@@ -146,11 +146,6 @@ public final class PeekHandler extends ChannelInboundHandlerAdapter {
         return bytesRead;
     }
 
-    /** How many TLS records the ClientHello spanned. */
-    public int records() {
-        return parser.records();
-    }
-
     private void timedOut() {
         if (!decided) {
             fail(PeekFailure.TIMEOUT, "no complete ClientHello after " + timeoutMillis + " ms ("

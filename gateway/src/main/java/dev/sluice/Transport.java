@@ -52,7 +52,7 @@ public final class Transport {
     }
 
     public EventLoopGroup newGroup(int threads, String name) {
-        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        IoHandlerFactory io = epoll ? new EpollRegistrationFix(EpollIoHandler.newFactory()) : NioIoHandler.newFactory();
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, false), io);
     }
 

@@ -257,6 +257,64 @@ class GatewayIntegrationTest {
     }
 
     @Test
+    void clientHalfClosesThenReadsALargeAnswerLate() throws Exception {
+        byte[] hello = fixture("go.bin");
+        long size = 20L << 20;
+        try (Origin raw = Origin.raw(s -> {
+            s.getInputStream().readNBytes(hello.length);
+            Clients.receiveAll(s.getInputStream()); // until the client's FIN
+            Clients.send(s.getOutputStream(), size, 31); // far more than the socket buffers hold
+            s.shutdownOutput();
+        })) {
+            proxy.route("proxy.golang.org:443", raw.port());
+            gw = RunningGateway.start(config(proxyUrl(proxy.port()), ""), dir);
+            try (Socket s = Clients.tcp(gw.port())) {
+                s.getOutputStream().write(hello);
+                s.shutdownOutput();
+                Thread.sleep(1000); // the gateway's writes to this client must wait for it, after its FIN
+                assertThat(Clients.receiveAll(s.getInputStream()))
+                        .isEqualTo(Clients.send(OutputStream.nullOutputStream(), size, 31) + ":" + size);
+            }
+            assertThat(field(gw.awaitLine(0), "outcome")).isEqualTo("ok");
+        }
+    }
+
+    @Test
+    void serverHalfClosesThenReadsALargeUploadSlowly() throws Exception {
+        byte[] hello = fixture("go.bin");
+        long size = 20L << 20;
+        try (Origin raw = Origin.raw(s -> {
+            s.getInputStream().readNBytes(hello.length);
+            s.shutdownOutput(); // the server is done talking first
+            Thread.sleep(1000);
+            String got = Clients.receiveAll(s.getInputStream());
+            try (Socket report = new Socket(java.net.InetAddress.getLoopbackAddress(), reportPort)) {
+                report.getOutputStream().write(got.getBytes(StandardCharsets.US_ASCII));
+            }
+        })) {
+            proxy.route("proxy.golang.org:443", raw.port());
+            gw = RunningGateway.start(config(proxyUrl(proxy.port()), ""), dir);
+            try (java.net.ServerSocket reports = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                reportPort = reports.getLocalPort();
+                String sent;
+                try (Socket s = Clients.tcp(gw.port())) {
+                    s.getOutputStream().write(hello);
+                    assertThat(s.getInputStream().read()).as("EOF from the server's half-close").isEqualTo(-1);
+                    sent = Clients.send(s.getOutputStream(), size, 32);
+                    s.shutdownOutput();
+                    try (Socket report = reports.accept()) {
+                        assertThat(new String(report.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
+                                .isEqualTo(sent + ":" + size);
+                    }
+                }
+            }
+            assertThat(field(gw.awaitLine(0), "outcome")).isEqualTo("ok");
+        }
+    }
+
+    static volatile int reportPort;
+
+    @Test
     void slowReaderSlowsTheWriterInsteadOfFillingMemory() throws Exception {
         byte[] hello = fixture("go.bin");
         long total = 256L << 20;

@@ -1,6 +1,7 @@
 package dev.sluice;
 
 import dev.sluice.config.Action;
+import dev.sluice.config.IpLiteral;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.inbound.Hello;
 import dev.sluice.inbound.OriginalDestination;
@@ -39,6 +40,7 @@ final class ClientConnection implements PeekListener {
     private final Tunnel tunnel;
     private final InetSocketAddress dst;
     private Future<Channel> dial;
+    private int peekedBytes;
     private Channel upstream;
 
     private ClientConnection(ListenerConfig listener, Routing routing, Dialer dialer, SocketChannel client,
@@ -92,9 +94,12 @@ final class ClientConnection implements PeekListener {
     @Override
     public void onHello(Channel ch, Hello hello, PeekHandler peek) {
         tunnel.hello(hello.sni(), hello.alpn());
+        peekedBytes = peek.bytesRead();
         InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
         int port = dst != null ? dst.getPort() : listener.defaultPort();
-        Flow flow = new Flow(from.getAddress(), dst, port, hello.sni(), hello.alpn(), listener.name());
+        // RFC 6066 forbids address literals in SNI: such a hello routes as one without a name
+        String sni = hello.sni() != null && IpLiteral.is(hello.sni()) ? null : hello.sni();
+        Flow flow = new Flow(from.getAddress(), dst, port, sni, hello.alpn(), listener.name());
         Decision d = routing.policy().decide(flow);
         tunnel.route(d.rule() == null ? null : d.ruleName(), d.action().label(), d.upstream(), d.target());
         if (d.action() == Action.REJECT) {
@@ -109,8 +114,14 @@ final class ClientConnection implements PeekListener {
         if (d.action() == Action.SPLICE) {
             Upstream up = routing.upstreams().get(d.upstream());
             dial = dialer.splice(client.eventLoop(), up, d.host(), d.port(), timeout, tunnel::attempt);
+        } else if (dst != null) {
+            // where the client was going, never elsewhere by a name it chose
+            dial = dialer.direct(client.eventLoop(), dst.getAddress().getHostAddress(), dst.getPort(), timeout,
+                    tunnel::attempt, false);
         } else {
-            dial = dialer.direct(client.eventLoop(), d.host(), d.port(), timeout, tunnel::attempt);
+            // a name the rule named may be local; a name only a catch-all let through may not
+            dial = dialer.direct(client.eventLoop(), d.host(), d.port(), timeout, tunnel::attempt,
+                    d.rule().hasSni());
         }
         dial.addListener(f -> dialed(peek));
     }
@@ -151,6 +162,7 @@ final class ClientConnection implements PeekListener {
 
     private void clientClosed() {
         if (dial != null && !dial.isDone()) {
+            tunnel.addHelloBytes(peekedBytes);
             tunnel.fail(Outcome.RESET, "client closed before the tunnel was up");
             dial.cancel(false);
         }

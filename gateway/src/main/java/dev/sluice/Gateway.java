@@ -16,8 +16,8 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -32,7 +32,7 @@ public final class Gateway implements AutoCloseable {
 
     private final Transport transport = Transport.detect();
     private final AtomicReference<Routing> routing;
-    private final List<Listener> listeners = new ArrayList<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>(); // read by I/O threads during start
     private final AccessLog accessLog;
     private EventLoopGroup acceptors;
     private EventLoopGroup workers;
@@ -97,6 +97,11 @@ public final class Gateway implements AutoCloseable {
 
     public List<InetSocketAddress> boundAddresses() {
         return listeners.stream().map(Listener::localAddress).toList();
+    }
+
+    /** The I/O event loops (for liveness checks). */
+    public EventLoopGroup eventLoops() {
+        return workers;
     }
 
     public Routing routing() {

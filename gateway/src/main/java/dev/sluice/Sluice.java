@@ -100,6 +100,7 @@ public final class Sluice implements Callable<Integer> {
             Reloader reloader = new Reloader(config, gateway, systemd);
             Signal.handle(new Signal("HUP"), sig -> reloader.reload()); // before READY: a reload may follow it
             systemd.ready("serving: " + cfg.summary());
+            systemd.watch(gateway.eventLoops());
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 LOG.info("stopping");

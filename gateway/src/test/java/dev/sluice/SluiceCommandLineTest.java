@@ -109,14 +109,18 @@ class SluiceCommandLineTest {
                     "-cp", System.getProperty("java.class.path"), "dev.sluice.Sluice", "run", "--config", cfg.toString())
                     .redirectErrorStream(true);
             pb.environment().put("NOTIFY_SOCKET", notify.path.toString());
+            pb.environment().put("WATCHDOG_USEC", "200000");
             Process p = pb.start();
             List<String> lines = new CopyOnWriteArrayList<>();
             Thread reader = new Thread(() -> new BufferedReader(new InputStreamReader(p.getInputStream(),
                     StandardCharsets.UTF_8)).lines().forEach(lines::add));
             reader.start();
             try {
-                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> notify.messages.size() == 1);
-                assertThat(notify.messages.get(0)).startsWith("READY=1\nSTATUS=serving: ");
+                List<String> states = notify.states;
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> states.size() == 1);
+                assertThat(states.get(0)).startsWith("READY=1\nSTATUS=serving: ");
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                        .until(() -> notify.messages.stream().filter("WATCHDOG=1"::equals).count() >= 2);
                 assertThat(lines).anyMatch(l -> l.contains("listener https bound to"));
 
                 Files.writeString(cfg, original.replace("name: internal, sni: [.corp.example]",
@@ -124,9 +128,9 @@ class SluiceCommandLineTest {
                 signal(p, "HUP");
                 org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
                         .until(() -> lines.stream().anyMatch(l -> l.contains("Reloader: configuration reloaded: ")));
-                org.awaitility.Awaitility.await().until(() -> notify.messages.size() == 3);
-                assertThat(notify.messages.get(1)).startsWith("RELOADING=1");
-                assertThat(notify.messages.get(2)).startsWith("READY=1");
+                org.awaitility.Awaitility.await().until(() -> states.size() == 3);
+                assertThat(states.get(1)).startsWith("RELOADING=1");
+                assertThat(states.get(2)).startsWith("READY=1");
 
                 Files.writeString(cfg, original.replace("action: reject", "action: rejekt"));
                 signal(p, "HUP");

@@ -26,6 +26,8 @@ public final class ClientHelloParser {
     private static final int MAX_RECORD = 16384 + 2048;
     private static final int EXT_SERVER_NAME = 0;
     private static final int EXT_ALPN = 16;
+    /** ALPN protocols kept (real clients send two or three); the rest are validated but not kept. */
+    private static final int MAX_ALPN = 8;
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?");
 
     private final int maxBytes;
@@ -83,7 +85,7 @@ public final class ClientHelloParser {
         if (headerLength == 1 && (b & 0xff) != HANDSHAKE) {
             if (records == 0) {
                 fail(State.NOT_TLS, "not TLS: first byte 0x" + String.format("%02x", b & 0xff) + " ('"
-                        + Printable.of(header, 0, 1) + "') is not a TLS handshake record");
+                        + Printable.of(header, 0, 1, 1) + "') is not a TLS handshake record");
             } else {
                 fail(State.MALFORMED, "record of type " + (b & 0xff) + " inside the ClientHello");
             }
@@ -247,7 +249,7 @@ public final class ClientHelloParser {
                     if (name != null) {
                         throw new IllegalArgumentException("more than one host_name in server_name");
                     }
-                    String shown = Printable.of(b, pos, length);
+                    String shown = Printable.of(b, pos, length, 64);
                     if (length == 0 || length > 255
                             || !HOST.matcher(new String(b, pos, length, StandardCharsets.ISO_8859_1)).matches()) {
                         throw new IllegalArgumentException("server name \"" + shown + "\" is not a DNS host name");
@@ -271,7 +273,9 @@ public final class ClientHelloParser {
                 if (length == 0 || pos + length > listEnd) {
                     throw new IllegalArgumentException("ALPN protocol length");
                 }
-                out.add(Printable.of(b, pos, length));
+                if (out.size() < MAX_ALPN) {
+                    out.add(Printable.of(b, pos, length, 32));
+                }
                 pos += length;
             }
             return List.copyOf(out);

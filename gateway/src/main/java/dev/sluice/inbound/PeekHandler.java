@@ -59,15 +59,15 @@ public final class PeekHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        ByteBuffer[] views = buf.nioBuffers(buf.readerIndex(), buf.readableBytes());
-        held.addComponent(true, buf);
+        // parse before handing buf to the composite: adding may consolidate (and free) it
         ClientHelloParser.State state = ClientHelloParser.State.NEED_MORE;
-        for (ByteBuffer view : views) {
+        for (ByteBuffer view : buf.nioBuffers(buf.readerIndex(), buf.readableBytes())) {
             state = parser.feed(view);
             if (state != ClientHelloParser.State.NEED_MORE) {
                 break;
             }
         }
+        held.addComponent(true, buf);
         switch (state) {
             case NEED_MORE -> { }
             case DONE -> {

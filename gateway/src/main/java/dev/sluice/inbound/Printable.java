@@ -5,15 +5,22 @@ final class Printable {
     private Printable() {
     }
 
-    static String of(byte[] bytes, int offset, int length) {
-        StringBuilder sb = new StringBuilder(length);
-        for (int i = offset; i < offset + length; i++) {
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    /** At most {@code max} input bytes are shown; more is marked with "...(N bytes)". */
+    static String of(byte[] bytes, int offset, int length, int max) {
+        int shown = Math.min(length, max);
+        StringBuilder sb = new StringBuilder(shown + 16);
+        for (int i = offset; i < offset + shown; i++) {
             int b = bytes[i] & 0xff;
             if (b >= 0x20 && b < 0x7f && b != '\\' && b != '"') {
                 sb.append((char) b);
             } else {
-                sb.append(String.format("\\x%02x", b));
+                sb.append("\\x").append(HEX[b >> 4]).append(HEX[b & 0xf]);
             }
+        }
+        if (shown < length) {
+            sb.append("...(").append(length).append(" bytes)");
         }
         return sb.toString();
     }

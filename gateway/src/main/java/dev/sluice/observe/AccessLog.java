@@ -125,28 +125,21 @@ public final class AccessLog implements Consumer<Tunnel>, AutoCloseable {
     private void drain() {
         List<String> batch = new ArrayList<>(256);
         long reportedDrops = 0;
-        try {
-            while (true) {
+        boolean failing = false;
+        while (true) {
+            try {
                 String first = queue.poll(1, TimeUnit.SECONDS);
                 if (first == null) {
                     continue;
                 }
                 batch.add(first);
                 queue.drainTo(batch, 1023);
-                boolean stop = false;
-                for (String line : batch) {
-                    if (line == STOP) {
-                        stop = true;
-                        break;
-                    }
-                    out.write(line);
-                    out.write('\n');
-                    for (Consumer<String> tap : taps) {
-                        tap.accept(line);
-                    }
-                }
-                out.flush();
+                boolean stop = write(batch);
                 batch.clear();
+                if (failing) {
+                    LOG.info("access log writable again");
+                    failing = false;
+                }
                 long d = dropped.get();
                 if (d != reportedDrops) {
                     LOG.warn("access log could not keep up: {} lines dropped so far", d);
@@ -155,12 +148,40 @@ public final class AccessLog implements Consumer<Tunnel>, AutoCloseable {
                 if (stop) {
                     return;
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (IOException e) {
+                // keep going: a full disk may be freed; the lines of this batch are lost and counted
+                dropped.addAndGet(batch.size());
+                boolean stop = batch.stream().anyMatch(l -> l == STOP);
+                batch.clear();
+                if (!failing) {
+                    LOG.error("access log write failed, lines are dropped until it works again: {}", e.toString());
+                    failing = true;
+                }
+                if (stop) {
+                    return;
+                }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (IOException e) {
-            LOG.error("access log write failed; no more access log lines: {}", e.toString());
         }
+    }
+
+    /** Writes a batch; true when it held the stop marker. */
+    private boolean write(List<String> batch) throws IOException {
+        for (String line : batch) {
+            if (line == STOP) {
+                out.flush();
+                return true;
+            }
+            out.write(line);
+            out.write('\n');
+            for (Consumer<String> tap : taps) {
+                tap.accept(line);
+            }
+        }
+        out.flush();
+        return false;
     }
 
     public long dropped() {
@@ -174,8 +195,10 @@ public final class AccessLog implements Consumer<Tunnel>, AutoCloseable {
             return;
         }
         try {
-            queue.put(STOP);
-            writer.join(5000);
+            // never wait for ever: a writer stuck on a dead disk must not hold up shutdown
+            if (queue.offer(STOP, 2, TimeUnit.SECONDS)) {
+                writer.join(5000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -14,9 +14,13 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainDatagramPacket;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,8 +44,8 @@ public final class Systemd implements AutoCloseable {
     }
 
     /**
-     * From {@code NOTIFY_SOCKET} and {@code WATCHDOG_USEC}/{@code WATCHDOG_PID}, on an event loop of its own (so it
-     * outlives the gateway's loops at shutdown); a no-op when not under systemd.
+     * From {@code NOTIFY_SOCKET}, on an event loop of its own (so it outlives the gateway's loops at shutdown);
+     * a no-op when not under systemd. {@link #watch} starts the watchdog.
      */
     public static Systemd fromEnvironment() {
         String path = System.getenv("NOTIFY_SOCKET");
@@ -53,17 +57,7 @@ public final class Systemd implements AutoCloseable {
         }
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("sluice-systemd", true),
                 EpollIoHandler.newFactory());
-        Systemd s = connect(group, path, group);
-        String usec = System.getenv("WATCHDOG_USEC");
-        String pid = System.getenv("WATCHDOG_PID");
-        if (usec != null && (pid == null || pid.equals(Long.toString(ProcessHandle.current().pid())))) {
-            try {
-                s.startWatchdog(group, Long.parseLong(usec));
-            } catch (NumberFormatException e) {
-                LOG.warn("ignoring WATCHDOG_USEC={}: not a number", usec);
-            }
-        }
-        return s;
+        return connect(group, path, group);
     }
 
     /** Notifications to the socket at {@code path} ({@code @name} is the abstract namespace). */
@@ -80,10 +74,41 @@ public final class Systemd implements AutoCloseable {
         return new Systemd(new DomainSocketAddress(address), ch, ownGroup);
     }
 
-    private void startWatchdog(EventLoopGroup group, long usec) {
-        long every = Math.max(1, usec / 2);
-        watchdog = group.next().scheduleAtFixedRate(() -> send("WATCHDOG=1"), every, every, TimeUnit.MICROSECONDS);
-        LOG.info("systemd watchdog: pinging every {} ms", every / 1000);
+    /**
+     * Starts the watchdog when systemd asked for one ({@code WATCHDOG_USEC}, for this process): every half period
+     * a no-op task goes to each of {@code loops}, and WATCHDOG=1 is sent only once all of them have run it, so a
+     * stuck event loop stops the pings and systemd restarts the service.
+     */
+    public void watch(EventLoopGroup loops) {
+        String usec = System.getenv("WATCHDOG_USEC");
+        String pid = System.getenv("WATCHDOG_PID");
+        if (channel == null || usec == null
+                || (pid != null && !pid.equals(Long.toString(ProcessHandle.current().pid())))) {
+            return;
+        }
+        long every;
+        try {
+            every = Math.max(1000, Long.parseLong(usec) / 2);
+        } catch (NumberFormatException e) {
+            LOG.warn("ignoring WATCHDOG_USEC={}: not a number", usec);
+            return;
+        }
+        watchdog = channel.eventLoop().scheduleAtFixedRate(() -> pingIfAlive(loops), every, every,
+                TimeUnit.MICROSECONDS);
+        LOG.info("systemd watchdog: pinging every {} ms while every event loop answers", every / 1000);
+    }
+
+    private void pingIfAlive(EventLoopGroup loops) {
+        List<EventExecutor> all = new ArrayList<>();
+        loops.forEach(all::add);
+        AtomicInteger waiting = new AtomicInteger(all.size());
+        for (EventExecutor loop : all) {
+            loop.execute(() -> {
+                if (waiting.decrementAndGet() == 0) {
+                    send("WATCHDOG=1");
+                }
+            });
+        }
     }
 
     public boolean active() {

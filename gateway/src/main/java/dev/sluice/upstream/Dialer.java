@@ -50,8 +50,13 @@ public final class Dialer {
         return result;
     }
 
-    /** A plain TCP connection to {@code host:port} made by the gateway itself. */
-    public Future<Channel> direct(EventLoop loop, String host, int port, long timeoutMillis, DialObserver observer) {
+    /**
+     * A plain TCP connection to {@code host:port} made by the gateway itself. Unless {@code allowLocal}, a name
+     * that resolves to a loopback, link-local, wildcard or multicast address is refused: a client-chosen server
+     * name must not reach the gateway's own services.
+     */
+    public Future<Channel> direct(EventLoop loop, String host, int port, long timeoutMillis, DialObserver observer,
+                                  boolean allowLocal) {
         Promise<Channel> result = loop.newPromise();
         long start = System.nanoTime();
         resolve(loop, host, port).addListener(rf -> {
@@ -66,6 +71,14 @@ public final class Dialer {
             }
             InetSocketAddress address = (InetSocketAddress) rf.getNow();
             String via = address.getAddress().getHostAddress() + ":" + port;
+            InetAddress ip = address.getAddress();
+            if (!allowLocal && (ip.isLoopbackAddress() || ip.isAnyLocalAddress() || ip.isLinkLocalAddress()
+                    || ip.isMulticastAddress())) {
+                String why = "refused: " + via + " is a local address";
+                observer.attempt(via, why, Errors.millisSince(start));
+                result.tryFailure(new DialException(DialException.Kind.CONNECT, why));
+                return;
+            }
             if (isGatewayItself.test(address)) {
                 String why = "refused: " + via + " is the gateway itself (a loop)";
                 observer.attempt(via, why, Errors.millisSince(start));
@@ -74,7 +87,12 @@ public final class Dialer {
             }
             ChannelFuture cf = bootstrap(loop, timeoutMillis).handler(new ChannelInboundHandlerAdapter())
                     .connect(address);
-            cf.addListener(f -> {
+            result.addListener(f -> {
+                if (f.isCancelled()) {
+                    cf.channel().close();
+                }
+            });
+            cf.addListener(f -> loop.execute(() -> {
                 if (f.isSuccess()) {
                     observer.attempt(via, null, Errors.millisSince(start));
                     if (!result.trySuccess(cf.channel())) {
@@ -85,7 +103,7 @@ public final class Dialer {
                     observer.attempt(via, why, Errors.millisSince(start));
                     result.tryFailure(new DialException(DialException.Kind.CONNECT, why));
                 }
-            });
+            }));
         });
         return result;
     }
@@ -195,12 +213,17 @@ public final class Dialer {
                     ch.pipeline().addLast(PROXY, handler).addLast(new SettledFailures(handler));
                 }
             }).connect(InetSocketAddress.createUnresolved(host, port));
-            tcp.addListener(f -> {
+            result.addListener(f -> {
+                if (f.isCancelled()) {
+                    tcp.channel().close(); // the client went away: do not keep the proxy waiting
+                }
+            });
+            tcp.addListener(f -> onLoop(() -> {
                 if (!f.isSuccess() && !settled[0]) {
                     settled[0] = true;
                     failed(proxy, start, DialException.Kind.CONNECT, Errors.describe(f.cause()), true);
                 }
-            });
+            }));
             handler.connectFuture().addListener(f -> {
                 if (settled[0]) {
                     return;
@@ -217,6 +240,15 @@ public final class Dialer {
                     failed(proxy, start, DialException.Kind.PROXY, why, !why.startsWith("403"));
                 }
             });
+        }
+
+        /** Listeners of a channel that could not even be created run on a global executor: come back here. */
+        private void onLoop(Runnable r) {
+            if (loop.inEventLoop()) {
+                r.run();
+            } else {
+                loop.execute(r);
+            }
         }
 
         private void failed(Proxy proxy, long start, DialException.Kind kind, String why, boolean retry) {

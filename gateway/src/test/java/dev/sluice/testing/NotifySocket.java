@@ -18,6 +18,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /** Plays systemd's side of NOTIFY_SOCKET: a unix datagram socket that records every message. */
 public final class NotifySocket implements AutoCloseable {
     public final List<String> messages = new CopyOnWriteArrayList<>();
+    /** The messages other than watchdog pings. */
+    public final List<String> states = new CopyOnWriteArrayList<>();
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     private final Channel channel;
     public final Path path;
@@ -28,7 +30,11 @@ public final class NotifySocket implements AutoCloseable {
                 .handler(new SimpleChannelInboundHandler<DomainDatagramPacket>() {
                     @Override
                     protected void channelRead0(ChannelHandlerContext ctx, DomainDatagramPacket msg) {
-                        messages.add(msg.content().toString(StandardCharsets.UTF_8));
+                        String m = msg.content().toString(StandardCharsets.UTF_8);
+                        messages.add(m);
+                        if (!m.equals("WATCHDOG=1")) {
+                            states.add(m);
+                        }
                     }
                 })
                 .bind(new DomainSocketAddress(path.toString())).syncUninterruptibly().channel();

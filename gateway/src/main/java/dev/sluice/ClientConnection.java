@@ -66,7 +66,7 @@ final class ClientConnection implements PeekListener {
     private void start() {
         client.closeFuture().addListener(f -> clientClosed());
         if (dst != null) {
-            tunnel.dst(dst.getAddress().getHostAddress() + ":" + dst.getPort());
+            tunnel.dst(Tunnel.hostPort(dst));
         }
         InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
         if (!routing.policy().allowsClient(from.getAddress())) {

@@ -16,7 +16,12 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -39,6 +44,7 @@ public final class Gateway implements AutoCloseable {
     private AddressResolverGroup<InetSocketAddress> resolvers;
     private Dialer dialer;
     private volatile boolean closed;
+    private Set<InetAddress> localAddresses = Set.of();
 
     public Gateway(GatewayConfig config, AccessLog accessLog) {
         this.routing = new AtomicReference<>(Routing.of(config));
@@ -55,6 +61,7 @@ public final class Gateway implements AutoCloseable {
         if (!transport.isEpoll()) {
             LOG.info("using the NIO transport: {}", transport.whyNotEpoll());
         }
+        localAddresses = hostAddresses();
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         acceptors = transport.newGroup(1, "sluice-accept");
         workers = transport.newGroup(threads, "sluice-io");
@@ -112,12 +119,29 @@ public final class Gateway implements AutoCloseable {
     private boolean isListenerAddress(InetSocketAddress target) {
         for (Listener l : listeners) {
             InetSocketAddress own = l.localAddress();
-            if (own.getPort() == target.getPort() && (own.getAddress().isAnyLocalAddress()
-                    || own.getAddress().equals(target.getAddress()) || target.getAddress().isLoopbackAddress())) {
+            if (own.getPort() != target.getPort()) {
+                continue;
+            }
+            InetAddress a = target.getAddress();
+            if (own.getAddress().equals(a) || (own.getAddress().isAnyLocalAddress()
+                    && (a.isLoopbackAddress() || a.isAnyLocalAddress() || localAddresses.contains(a)))) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** This host's addresses, read once at start (not on an event loop). */
+    private static Set<InetAddress> hostAddresses() {
+        Set<InetAddress> out = new HashSet<>();
+        try {
+            for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                out.addAll(Collections.list(nif.getInetAddresses()));
+            }
+        } catch (SocketException e) {
+            LOG.warn("cannot list this host's addresses: {}", e.getMessage());
+        }
+        return Set.copyOf(out);
     }
 
     @Override

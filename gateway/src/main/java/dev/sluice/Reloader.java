@@ -6,6 +6,7 @@ import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.GatewayConfig;
 import dev.sluice.observe.Systemd;
 import java.nio.file.Path;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,13 +27,19 @@ final class Reloader {
         this.systemd = systemd;
     }
 
+    /** The listeners as bound (their positions in the file do not matter). */
+    private static List<String> listeners(GatewayConfig c) {
+        return c.listeners().stream().map(l -> l.name() + " " + l.listen() + " " + l.transparent() + " " + l.peek()
+                + " " + l.defaultPort()).toList();
+    }
+
     /** Returns true when the new configuration is in use. */
     synchronized boolean reload() {
         systemd.reloading();
         try {
             GatewayConfig next = ConfigLoader.load(file);
             GatewayConfig running = gateway.routing().config();
-            if (!next.listeners().equals(running.listeners())) {
+            if (!listeners(next).equals(listeners(running))) {
                 LOG.warn("listener changes in {} take effect at the next restart", file);
             }
             if (!next.accessLog().equals(running.accessLog())) {

@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -89,27 +90,34 @@ public final class Sluice implements Callable<Integer> {
                 return INVALID;
             }
             LOG.info("{} starting with {}", Version.describe(), config);
-            Gateway gateway;
-            try {
-                gateway = Gateway.create(cfg).start();
-            } catch (java.io.IOException e) {
-                LOG.error("cannot start: {}", e.getMessage());
-                return FAILED;
-            }
+            // the hook goes in first: a signal may come as soon as the first listener is bound
             Systemd systemd = Systemd.fromEnvironment();
-            Reloader reloader = new Reloader(config, gateway, systemd);
-            Signal.handle(new Signal("HUP"), sig -> reloader.reload()); // before READY: a reload may follow it
-            systemd.ready("serving: " + cfg.summary());
-            systemd.watch(gateway.eventLoops());
+            AtomicReference<Gateway> running = new AtomicReference<>();
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 LOG.info("stopping");
                 systemd.stopping();
-                gateway.close();
+                Gateway g = running.get();
+                if (g != null) {
+                    g.close();
+                }
                 systemd.close();
                 LOG.info("stopped");
                 stopped.countDown();
             }, "sluice-shutdown"));
+            Gateway gateway;
+            try {
+                gateway = Gateway.create(cfg);
+                running.set(gateway);
+                gateway.start();
+            } catch (java.io.IOException e) {
+                LOG.error("cannot start: {}", e.getMessage());
+                return FAILED;
+            }
+            Reloader reloader = new Reloader(config, gateway, systemd);
+            Signal.handle(new Signal("HUP"), sig -> reloader.reload()); // before READY: a reload may follow it
+            systemd.ready("serving: " + cfg.summary());
+            systemd.watch(gateway.eventLoops());
             stopped.await();
             return OK;
         }

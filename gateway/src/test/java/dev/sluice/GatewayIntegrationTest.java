@@ -202,6 +202,29 @@ class GatewayIntegrationTest {
     }
 
     @Test
+    void aCatchAllDirectRuleNeverTakesAClientChosenNameToTheGatewaysOwnServices() throws Exception {
+        String yaml = """
+                listeners:
+                  - { name: inside, listen: 127.0.0.1:0, default_port: %d }
+                clients: [127.0.0.0/8]
+                rules:
+                  - { name: anything, action: direct }
+                """.formatted(origin.port());
+        gw = RunningGateway.start(yaml, dir);
+        try (Socket s = Clients.tcp(gw.port())) {
+            // a hello naming "localhost" (the curl fixture with its SNI rewritten, same length)
+            byte[] hello = fixture("curl.bin");
+            int at = new String(hello, StandardCharsets.ISO_8859_1).indexOf("github.com");
+            System.arraycopy("localhost.".getBytes(StandardCharsets.US_ASCII), 0, hello, at, 10);
+            s.getOutputStream().write(hello);
+            assertResetPromptly(s);
+        }
+        String line = gw.awaitLine(0);
+        assertThat(field(line, "outcome")).isEqualTo("connect_error");
+        assertThat(field(line, "error")).isEqualTo("refused: 127.0.0.1:" + origin.port() + " is a local address");
+    }
+
+    @Test
     void helloDrippedOneByteAtATimeArrivesUnchanged() throws Exception {
         byte[] hello = fixture("chromium.bin");
         AtomicLong helloMatches = new AtomicLong();

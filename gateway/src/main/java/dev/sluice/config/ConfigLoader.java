@@ -145,8 +145,17 @@ public final class ConfigLoader {
                 yaml.error(f.has("name") ? f.get("name") : item, "listener name '" + name + "' is used twice (first at line "
                         + yaml.position(names.get(name)).line() + ")");
             }
-            if (listen != null && listen.port() != 0 && addresses.putIfAbsent(listen.toString(), listenNode) != null) {
-                yaml.error(listenNode, "listen: " + listen + " is used by two listeners");
+            if (listen != null && listen.port() != 0) {
+                for (Map.Entry<String, Node> other : addresses.entrySet()) {
+                    HostPort o = HostPort.parse(other.getKey());
+                    boolean wildcard = IpLiteral.parse(o.host()).isAnyLocalAddress()
+                            || IpLiteral.parse(listen.host()).isAnyLocalAddress();
+                    if (o.port() == listen.port() && (wildcard || o.host().equals(listen.host()))) {
+                        yaml.error(listenNode, "listen: " + listen + " overlaps " + o + " (line "
+                                + yaml.position(other.getValue()).line() + ")");
+                    }
+                }
+                addresses.put(listen.toString(), listenNode);
             }
             out.add(new ListenerConfig(name, listen, transparent, peek, defaultPort == null ? 443 : defaultPort,
                     yaml.position(item)));
@@ -272,11 +281,12 @@ public final class ConfigLoader {
             }
             RuleConfig rule = new RuleConfig(name, List.copyOf(sni), List.copyOf(clients), List.copyOf(ports),
                     List.copyOf(destinations), action, upstream, yaml.position(item));
+            boolean noCondition = !f.has("sni") && !f.has("clients") && !f.has("ports") && !f.has("destinations");
             if (catchAll != null) {
                 yaml.error(item, what + " can never match: rule '" + catchAll.name() + "' at line "
                         + catchAll.position().line() + " matches every connection before it");
-            } else if (rule.isCatchAll()) {
-                catchAll = rule;
+            } else if (noCondition && f.node() instanceof org.yaml.snakeyaml.nodes.MappingNode) {
+                catchAll = rule; // judged by the keys written, so a bad value does not make a rule look catch-all
             }
             out.add(rule);
         }
@@ -325,7 +335,18 @@ public final class ConfigLoader {
         if (s.equals("off") || s.equals("false")) {
             return "off";
         }
-        return baseDir == null ? s : baseDir.resolve(s).toString();
+        if (s.isBlank()) {
+            yaml.error(node, "access_log: empty; use stdout, stderr, off or a file path");
+            return "stdout";
+        }
+        Path path = baseDir == null ? Path.of(s) : baseDir.resolve(s);
+        Path dir = path.toAbsolutePath().getParent();
+        if (Files.isDirectory(path)) {
+            yaml.error(node, "access_log: " + path + " is a directory; name a file in it");
+        } else if (dir != null && !Files.isDirectory(dir)) {
+            yaml.error(node, "access_log: directory " + dir + " does not exist");
+        }
+        return path.toString();
     }
 
     private static HostPort listenAddress(String text) {

@@ -4,6 +4,8 @@ import java.util.Locale;
 
 /** A proxy address as written: {@code http://proxy.corp.example:3128}. */
 public record ProxyUrl(String scheme, String host, int port) {
+    private static final java.util.regex.Pattern HOST = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\\.?");
 
     public static ProxyUrl parse(String text) {
         String s = text.trim();
@@ -33,6 +35,10 @@ public record ProxyUrl(String scheme, String host, int port) {
         hp = hasPort ? HostPort.parse(rest) : new HostPort(stripBrackets(rest), defaultPort);
         if (hp.host().isEmpty()) {
             throw new IllegalArgumentException("bad proxy URL '" + text + "': no host");
+        }
+        if (!IpLiteral.is(hp.host()) && !HOST.matcher(hp.host()).matches()) {
+            throw new IllegalArgumentException("bad proxy URL '" + text + "': '" + hp.host()
+                    + "' is neither a host name nor an IP address");
         }
         return new ProxyUrl(scheme, hp.host().toLowerCase(Locale.ROOT), hp.port());
     }

@@ -8,9 +8,4 @@ import java.util.List;
  */
 public record RuleConfig(String name, List<NameSpec> sni, List<Cidr> clients, List<Integer> ports,
                          List<Cidr> destinations, Action action, String upstream, Position position) {
-
-    /** A rule with no condition matches every connection; any rule after it is unreachable. */
-    public boolean isCatchAll() {
-        return sni.isEmpty() && clients.isEmpty() && ports.isEmpty() && destinations.isEmpty();
-    }
 }

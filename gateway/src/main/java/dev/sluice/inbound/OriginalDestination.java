@@ -4,6 +4,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.unix.RawUnixChannelOption;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 
@@ -50,7 +52,15 @@ public final class OriginalDestination {
     public static InetSocketAddress tproxied(Channel ch) {
         InetSocketAddress local = (InetSocketAddress) ch.localAddress();
         InetSocketAddress listener = ch.parent() == null ? null : (InetSocketAddress) ch.parent().localAddress();
-        return listener != null && listener.getPort() == local.getPort() ? null : local;
+        if (listener == null || listener.getPort() != local.getPort()) {
+            return local;
+        }
+        // on the listener's port: intercepted only if the address is not one of this host's own
+        try {
+            return NetworkInterface.getByInetAddress(local.getAddress()) != null ? null : local;
+        } catch (SocketException e) {
+            return local;
+        }
     }
 
     /** Decodes a {@code sockaddr_in} (16 bytes) or {@code sockaddr_in6} (28 bytes) as getsockopt returns it. */

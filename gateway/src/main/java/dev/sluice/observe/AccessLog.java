@@ -80,8 +80,7 @@ public final class AccessLog implements Consumer<Tunnel>, AutoCloseable {
         StringBuilder sb = new StringBuilder(384);
         sb.append("{\"ts\":");
         Json.string(sb, Instant.ofEpochMilli(t.startMillis()).toString());
-        field(sb, "client", t.client() == null ? null
-                : t.client().getAddress().getHostAddress() + ":" + t.client().getPort());
+        field(sb, "client", t.client() == null ? null : Tunnel.hostPort(t.client()));
         field(sb, "listener", t.listener());
         field(sb, "sni", t.sni());
         sb.append(",\"alpn\":[");

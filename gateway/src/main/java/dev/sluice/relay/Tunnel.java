@@ -79,6 +79,12 @@ public final class Tunnel {
         this.alpn = alpn;
     }
 
+    /** {@code ip:port}, an IPv6 address in brackets. */
+    public static String hostPort(InetSocketAddress a) {
+        String ip = a.getAddress().getHostAddress();
+        return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + a.getPort() : ip + ":" + a.getPort();
+    }
+
     /** Where the client was going before iptables sent it here, when the listener can know. */
     public void dst(String dst) {
         this.dst = dst;

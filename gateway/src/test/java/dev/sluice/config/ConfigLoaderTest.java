@@ -118,6 +118,13 @@ class ConfigLoaderTest {
                         "t.yaml:4:1: configuration: duplicate key 'upstreams' (first at line 3)"),
                 Arguments.of("YAML syntax", "rules: [ { name: a\n",
                         "t.yaml:5:1: YAML syntax: expected ',' or '}', but got <stream end> (while parsing a flow mapping)"),
+                Arguments.of("a bad value does not make a rule catch-all",
+                        "rules:\n  - { name: a, sni: ['bad name'], action: reject }\n  - { name: b, action: reject }\n",
+                        "t.yaml:5:22: rule 'a' sni: bad name pattern 'bad name': not a valid DNS name"),
+                Arguments.of("empty access log", "access_log: ''\n",
+                        "t.yaml:4:13: access_log: empty; use stdout, stderr, off or a file path"),
+                Arguments.of("access log in a missing directory", "access_log: /nonexistent/dir/access.log\n",
+                        "t.yaml:4:13: access_log: directory /nonexistent/dir does not exist"),
                 Arguments.of("transparent value", "rules: []\n".replace("rules: []", "timeouts: { connect: 0s }"),
                         "t.yaml:4:22: timeouts.connect: must be greater than zero"));
     }
@@ -151,6 +158,21 @@ class ConfigLoaderTest {
                                 "t.yaml:3:65: upstream 'corp' auth: inline passwords are not accepted; put the password in a file readable only by the gateway and name it in password_file",
                                 "t.yaml:5:56: rule 'a': unknown upstream 'nope' (defined: corp)",
                                 "t.yaml:6:27: timeouts.client_hello: bad duration 'soon': expected a number and a unit (ms, s, m, h, d), e.g. 5s or 15m"));
+    }
+
+    @Test
+    void overlappingListenersAndBadProxyHostsAreRefused() {
+        String yaml = """
+                listeners: [{ name: a, listen: 0.0.0.0:8443 }, { name: b, listen: 127.0.0.1:8443 }]
+                clients: [127.0.0.0/8]
+                upstreams: { corp: { proxies: ['http://proxy:3128:99', 'http://pro xy.corp:3128'] } }
+                """;
+        assertThatThrownBy(() -> ConfigLoader.parse("t.yaml", yaml, dir))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).extracting(Object::toString)
+                        .containsExactly(
+                                "t.yaml:1:67: listen: 127.0.0.1:8443 overlaps 0.0.0.0:8443 (line 1)",
+                                "t.yaml:3:32: proxy URL: bad proxy URL 'http://proxy:3128:99': 'proxy:3128:99' is neither a host name nor an IP address",
+                                "t.yaml:3:56: proxy URL: bad proxy URL 'http://pro xy.corp:3128': 'pro xy.corp' is neither a host name nor an IP address"));
     }
 
     @Test

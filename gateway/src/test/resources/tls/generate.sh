@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Test-only PKI for the in-JVM TLS origin: a CA and one server certificate for the names the tests use.
-# Not a secret: these keys exist only to let a JDK TLS client verify the in-JVM origin on loopback.
+# Not a secret: these keys exist only for tests on loopback (the in-JVM origin and TLS proxy, and a client
+# certificate for mutual TLS); the CA's key is thrown away after signing.
 set -euo pipefail
 cd "$(dirname "$0")"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 36500 -subj "/CN=Sluice test CA" \
@@ -12,4 +13,9 @@ extendedKeyUsage=serverAuth
 EXT
 openssl x509 -req -in origin.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out origin.pem -days 36500 -extfile origin.ext
 openssl pkcs12 -export -in origin.pem -inkey origin.key -certfile ca.pem -name origin -out origin.p12 -passout pass:changeit
-rm -f origin.csr origin.ext ca.srl ca.key origin.key
+# a client certificate for mutual TLS to a proxy (PKCS#8 key, as Netty reads it)
+openssl req -newkey rsa:2048 -nodes -keyout client.key.tmp -out client.csr -subj "/CN=sluice-gateway"
+printf 'extendedKeyUsage=clientAuth\n' > client.ext
+openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 36500 -extfile client.ext
+openssl pkcs8 -topk8 -nocrypt -in client.key.tmp -out client.key
+rm -f origin.csr origin.ext ca.srl ca.key origin.key client.csr client.ext client.key.tmp

@@ -113,7 +113,8 @@ final class ClientConnection implements PeekListener {
         long timeout = routing.config().timeouts().connect().toMillis();
         if (d.action() == Action.SPLICE) {
             Upstream up = routing.upstreams().get(d.upstream());
-            dial = dialer.splice(client.eventLoop(), up, d.host(), d.port(), timeout, tunnel::attempt);
+            dial = dialer.splice(client.eventLoop(), up, d.host(), d.port(), timeout, from.getAddress(),
+                    tunnel::attempt);
         } else if (dst != null) {
             // where the client was going, never elsewhere by a name it chose
             dial = dialer.direct(client.eventLoop(), dst.getAddress().getHostAddress(), dst.getPort(), timeout,

@@ -99,7 +99,12 @@ public final class Gateway implements AutoCloseable {
 
     /** Swaps in a new configuration for new connections. Listeners stay as they are. */
     public void reload(GatewayConfig config) {
-        routing.set(Routing.of(config));
+        reload(Routing.of(config));
+    }
+
+    /** Swaps in an already compiled configuration for new connections. */
+    public void reload(Routing compiled) {
+        routing.set(compiled);
     }
 
     public List<InetSocketAddress> boundAddresses() {

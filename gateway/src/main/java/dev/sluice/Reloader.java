@@ -2,7 +2,6 @@ package dev.sluice;
 
 import dev.sluice.config.ConfigError;
 import dev.sluice.config.ConfigException;
-import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.GatewayConfig;
 import dev.sluice.observe.Systemd;
 import java.nio.file.Path;
@@ -37,7 +36,8 @@ final class Reloader {
     synchronized boolean reload() {
         systemd.reloading();
         try {
-            GatewayConfig next = ConfigLoader.load(file);
+            Routing compiled = Routing.load(file);
+            GatewayConfig next = compiled.config();
             GatewayConfig running = gateway.routing().config();
             if (!listeners(next).equals(listeners(running))) {
                 LOG.warn("listener changes in {} take effect at the next restart", file);
@@ -45,7 +45,7 @@ final class Reloader {
             if (!next.accessLog().equals(running.accessLog())) {
                 LOG.warn("access_log changes in {} take effect at the next restart", file);
             }
-            gateway.reload(next);
+            gateway.reload(compiled);
             LOG.info("configuration reloaded: {}", next.summary());
             return true;
         } catch (ConfigException e) {

@@ -1,20 +1,51 @@
 package dev.sluice;
 
+import dev.sluice.config.ConfigError;
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.GatewayConfig;
+import dev.sluice.config.UpstreamConfig;
 import dev.sluice.policy.Policy;
 import dev.sluice.upstream.Upstream;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * A configuration compiled for use: the policy and the upstreams. A reload builds a new one and swaps it in;
- * connections keep the one they started with.
+ * A configuration compiled for use: the policy and the upstreams (with their TLS contexts). A reload builds a new
+ * one and swaps it in; connections keep the one they started with.
  */
 public record Routing(GatewayConfig config, Policy policy, Map<String, Upstream> upstreams) {
 
-    public static Routing of(GatewayConfig config) {
+    /** Reads and compiles a configuration file: every error, the TLS material's too, as FILE:LINE:COL. */
+    public static Routing load(Path file) throws ConfigException {
+        return compile(ConfigLoader.load(file));
+    }
+
+    public static Routing compile(GatewayConfig config) throws ConfigException {
         Map<String, Upstream> upstreams = new LinkedHashMap<>();
-        config.upstreams().forEach((name, uc) -> upstreams.put(name, Upstream.of(uc)));
+        List<ConfigError> errors = new ArrayList<>();
+        for (UpstreamConfig uc : config.upstreams().values()) {
+            try {
+                upstreams.put(uc.name(), Upstream.of(uc));
+            } catch (IllegalArgumentException e) {
+                errors.add(new ConfigError(uc.position(), e.getMessage()));
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new ConfigException(errors);
+        }
         return new Routing(config, Policy.compile(config), Map.copyOf(upstreams));
+    }
+
+    /** For configurations already compiled once (tests, tools): a failure here is a bug, not bad input. */
+    public static Routing of(GatewayConfig config) {
+        try {
+            return compile(config);
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
     }
 }

@@ -2,7 +2,6 @@ package dev.sluice;
 
 import dev.sluice.config.ConfigError;
 import dev.sluice.config.ConfigException;
-import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.HostPort;
 import dev.sluice.config.IpLiteral;
@@ -62,7 +61,7 @@ public final class Sluice implements Callable<Integer> {
 
     static GatewayConfig load(Path file, PrintWriter err) {
         try {
-            return ConfigLoader.load(file);
+            return Routing.load(file).config();
         } catch (ConfigException e) {
             for (ConfigError error : e.errors()) {
                 err.println(error);

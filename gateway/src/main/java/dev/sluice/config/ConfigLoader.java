@@ -31,7 +31,8 @@ public final class ConfigLoader {
     private static final Set<String> TOP = Set.of("listeners", "clients", "upstreams", "rules", "timeouts",
             "access_log");
     private static final Set<String> LISTENER = Set.of("name", "listen", "transparent", "peek", "default_port");
-    private static final Set<String> UPSTREAM = Set.of("proxies", "auth");
+    private static final Set<String> UPSTREAM = Set.of("proxies", "auth", "ca_file", "client_cert", "client_key",
+            "forwarded_for");
     private static final Set<String> AUTH = Set.of("username", "password_file", "password");
     private static final Set<String> RULE = Set.of("name", "sni", "clients", "ports", "destinations", "action",
             "upstream");
@@ -181,10 +182,7 @@ public final class ConfigLoader {
             if (proxiesNode != null) {
                 for (Node p : yaml.list(proxiesNode, what + " proxies")) {
                     ProxyUrl url = yaml.value(p, "proxy URL", ProxyUrl::parse);
-                    if (url != null && url.tls()) {
-                        yaml.error(p, "proxy URL: TLS to the proxy (https://) is not available in this version; "
-                                + "use http://");
-                    } else if (url != null) {
+                    if (url != null) {
                         proxies.add(url);
                     }
                 }
@@ -194,9 +192,67 @@ public final class ConfigLoader {
                 }
             }
             AuthConfig auth = f.has("auth") ? auth(f.get("auth"), what) : null;
-            out.put(name, new UpstreamConfig(name, List.copyOf(proxies), auth, yaml.position(all.key(name))));
+            TlsConfig tls = tls(f, what, proxies);
+            boolean forwardedFor = f.has("forwarded_for") && Boolean.TRUE.equals(
+                    yaml.value(f.get("forwarded_for"), what + " forwarded_for", ConfigLoader::bool));
+            out.put(name, new UpstreamConfig(name, List.copyOf(proxies), auth, tls, forwardedFor,
+                    yaml.position(all.key(name))));
         }
         return out;
+    }
+
+    private TlsConfig tls(YamlReader.Fields f, String what, List<ProxyUrl> proxies) {
+        Path ca = f.has("ca_file") ? certificates(f.get("ca_file"), what + " ca_file") : null;
+        Path cert = f.has("client_cert") ? certificates(f.get("client_cert"), what + " client_cert") : null;
+        Path key = f.has("client_key") ? readable(f.get("client_key"), what + " client_key") : null;
+        if (f.has("client_cert") != f.has("client_key")) {
+            Node n = f.has("client_cert") ? f.key("client_cert") : f.key("client_key");
+            yaml.error(n, what + ": client_cert and client_key go together (mutual TLS)");
+        }
+        boolean anyTls = proxies.stream().anyMatch(ProxyUrl::tls);
+        for (String k : List.of("ca_file", "client_cert", "client_key")) {
+            if (f.has(k) && !anyTls && !proxies.isEmpty()) {
+                yaml.error(f.key(k), what + ": " + k + " only applies to https:// proxies");
+            }
+        }
+        return new TlsConfig(ca, cert, key);
+    }
+
+    /** A readable PEM file of X.509 certificates, checked now so that {@code check} catches a wrong file. */
+    private Path certificates(Node node, String what) {
+        Path path = readable(node, what);
+        if (path == null) {
+            return null;
+        }
+        try (var in = Files.newInputStream(path)) {
+            if (java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+                yaml.error(node, what + ": no certificate in " + path);
+            }
+        } catch (IOException | java.security.cert.CertificateException e) {
+            yaml.error(node, what + ": " + path + " is not a PEM certificate file: " + e.getMessage());
+        }
+        return path;
+    }
+
+    private Path readable(Node node, String what) {
+        String name = yaml.scalar(node, what);
+        if (name == null) {
+            return null;
+        }
+        Path path = baseDir == null ? Path.of(name) : baseDir.resolve(name);
+        if (!Files.isReadable(path) || Files.isDirectory(path)) {
+            yaml.error(node, what + ": cannot read " + path + (Files.exists(path) ? "" : ": no such file"));
+            return null;
+        }
+        return path;
+    }
+
+    private static Boolean bool(String s) {
+        return switch (s) {
+            case "true", "yes", "on" -> Boolean.TRUE;
+            case "false", "no", "off" -> Boolean.FALSE;
+            default -> throw new IllegalArgumentException("expected true or false, got '" + s + "'");
+        };
     }
 
     private AuthConfig auth(Node node, String what) {

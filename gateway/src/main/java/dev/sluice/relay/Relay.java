@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
@@ -118,10 +119,20 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         }
         if (peer.isActive()) {
             peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-                if (peer instanceof DuplexChannel d && peer.isActive()) {
-                    d.shutdownOutput();
+                SslHandler tls = peer.pipeline().get(SslHandler.class);
+                if (tls != null) {
+                    // a TLS leg (to an https:// proxy) says close_notify before its FIN, or the peer sees truncation
+                    tls.closeOutbound().addListener(c -> shutdownOutput(peer));
+                } else {
+                    shutdownOutput(peer);
                 }
             });
+        }
+    }
+
+    private static void shutdownOutput(Channel ch) {
+        if (ch instanceof DuplexChannel d && ch.isActive()) {
+            d.shutdownOutput();
         }
     }
 

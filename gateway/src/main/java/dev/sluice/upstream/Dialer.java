@@ -12,7 +12,11 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.proxy.HttpProxyHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -29,6 +33,8 @@ import java.util.function.Predicate;
 public final class Dialer {
     /** Name of the CONNECT handler in the upstream leg's pipeline. */
     public static final String PROXY = "proxy";
+    /** Name of the TLS handler (to an https:// proxy) in the upstream leg's pipeline. */
+    public static final String TLS = "proxy-tls";
     private final ChannelFactory<? extends Channel> channels;
     private final AddressResolverGroup<InetSocketAddress> resolvers;
     private final WriteBufferWaterMark waterMark;
@@ -44,9 +50,16 @@ public final class Dialer {
 
     /** A tunnel through {@code upstream} to {@code host:port}. Cancel the future to abandon it. */
     public Future<Channel> splice(EventLoop loop, Upstream upstream, String host, int port, long timeoutMillis,
-                                  DialObserver observer) {
+                                  InetAddress client, DialObserver observer) {
         Promise<Channel> result = loop.newPromise();
-        new SpliceAttempts(loop, upstream, host, port, timeoutMillis, observer, result).next(null);
+        HttpHeaders headers = null;
+        if (upstream.forwardedFor()) {
+            String ip = client.getHostAddress();
+            headers = new DefaultHttpHeaders()
+                    .add("X-Forwarded-For", ip)
+                    .add("Forwarded", "for=" + (ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip));
+        }
+        new SpliceAttempts(loop, upstream, host, port, timeoutMillis, headers, observer, result).next(null);
         return result;
     }
 
@@ -162,17 +175,19 @@ public final class Dialer {
         private final String host;
         private final int port;
         private final long timeoutMillis;
+        private final HttpHeaders headers;
         private final DialObserver observer;
         private final Promise<Channel> result;
         private int index;
 
         SpliceAttempts(EventLoop loop, Upstream upstream, String host, int port, long timeoutMillis,
-                       DialObserver observer, Promise<Channel> result) {
+                       HttpHeaders headers, DialObserver observer, Promise<Channel> result) {
             this.loop = loop;
             this.upstream = upstream;
             this.host = host;
             this.port = port;
             this.timeoutMillis = timeoutMillis;
+            this.headers = headers;
             this.observer = observer;
             this.result = result;
         }
@@ -203,13 +218,20 @@ public final class Dialer {
                 return;
             }
             ProxyAuth auth = upstream.auth();
-            HttpProxyHandler handler = auth == null ? new HttpProxyHandler(address)
-                    : new HttpProxyHandler(address, auth.username(), auth.password());
+            HttpProxyHandler handler = auth == null ? new HttpProxyHandler(address, headers)
+                    : new HttpProxyHandler(address, auth.username(), auth.password(), headers);
             handler.setConnectTimeoutMillis(timeoutMillis);
+            SslContext tls = proxy.url().tls() ? upstream.tls() : null;
             boolean[] settled = new boolean[1];
             ChannelFuture tcp = bootstrap(loop, timeoutMillis).handler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
+                    if (tls != null) {
+                        // TLS to the proxy first; CONNECT runs inside it, the client's own TLS inside the tunnel
+                        SslHandler ssl = tls.newHandler(ch.alloc(), proxy.url().host(), proxy.url().port());
+                        ssl.setHandshakeTimeoutMillis(timeoutMillis);
+                        ch.pipeline().addLast(TLS, ssl);
+                    }
                     ch.pipeline().addLast(PROXY, handler).addLast(new SettledFailures(handler));
                 }
             }).connect(InetSocketAddress.createUnresolved(host, port));
@@ -236,6 +258,11 @@ public final class Dialer {
                     }
                 } else {
                     tcp.channel().close();
+                    String tlsFailure = Errors.tlsFailure(f.cause());
+                    if (tlsFailure != null) {
+                        failed(proxy, start, DialException.Kind.CONNECT, tlsFailure, true);
+                        return;
+                    }
                     String why = Errors.describeProxy(f.cause(), timeoutMillis);
                     failed(proxy, start, DialException.Kind.PROXY, why, !why.startsWith("403"));
                 }

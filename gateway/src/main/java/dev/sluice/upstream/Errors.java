@@ -30,6 +30,20 @@ final class Errors {
         return cut > 0 && m.contains("failed with error(") ? m.substring(cut + 3) : m;
     }
 
+    /** The reason when the TLS session with an https:// proxy failed; null for any other failure. */
+    static String tlsFailure(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof io.netty.handler.ssl.SslHandshakeTimeoutException) {
+                return "TLS handshake with the proxy timed out";
+            }
+            if (c instanceof javax.net.ssl.SSLException) {
+                String m = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+                return "TLS with the proxy failed: " + m;
+            }
+        }
+        return null;
+    }
+
     /** A failure after the proxy accepted the connection: its status line, its silence, or its garbage. */
     static String describeProxy(Throwable t, long timeoutMillis) {
         if (!(t instanceof ProxyConnectException)) {

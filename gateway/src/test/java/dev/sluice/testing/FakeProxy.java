@@ -32,6 +32,19 @@ public final class FakeProxy extends TestServer {
         super(plain());
     }
 
+    private FakeProxy(java.net.ServerSocket server) {
+        super(server);
+    }
+
+    /** A proxy that speaks TLS (the test certificate: localhost, 127.0.0.1) on {@code address}. */
+    public static FakeProxy tls(String address, boolean requireClientCert) throws Exception {
+        javax.net.ssl.SSLServerSocket s = (javax.net.ssl.SSLServerSocket) (requireClientCert
+                ? Pki.serverRequiringClientCerts() : Pki.server()).getServerSocketFactory()
+                .createServerSocket(0, 64, InetAddress.getByName(address));
+        s.setNeedClientAuth(requireClientCert);
+        return new FakeProxy(s);
+    }
+
     public FakeProxy route(String hostPort, int localPort) {
         routes.put(hostPort, localPort);
         return this;
@@ -119,7 +132,7 @@ public final class FakeProxy extends TestServer {
                 out.write(buf, 0, n);
             }
             to.shutdownOutput();
-        } catch (IOException e) {
+        } catch (IOException | UnsupportedOperationException e) {
             try {
                 to.setSoLinger(true, 0);
                 to.close();

@@ -60,7 +60,8 @@ final class Explain {
             sb.append("  splice via upstream ").append(up.name()).append(": CONNECT ").append(d.target())
                     .append(" via ").append(up.proxies().stream().map(Proxy::toString)
                             .collect(Collectors.joining(", then ")))
-                    .append(up.auth() == null ? "" : " (basic auth as " + up.auth().username() + ")").append('\n');
+                    .append(up.authFor(client) == null ? "" : " (basic auth as " + up.authFor(client).username() + ")")
+                    .append('\n');
         }
         return sb.toString();
     }

@@ -157,6 +157,24 @@ class GatewayIntegrationTest {
     }
 
     @Test
+    void credentialsByClientFirstMatchWins() throws Exception {
+        Files.writeString(dir.resolve("team.pass"), "team-secret\n");
+        proxy.requireAuth("team-a", "team-secret");
+        String yaml = config(proxyUrl(proxy.port()), "").replace(
+                "    auth: { username: gateway, password_file: proxy.pass }\n",
+                "    auth: { username: gateway, password_file: proxy.pass }\n"
+                        + "    credentials_by_client:\n"
+                        + "      - { clients: [10.0.0.0/8], username: other, password_file: proxy.pass }\n"
+                        + "      - { clients: [127.0.0.0/8], username: team-a, password_file: team.pass }\n");
+        gw = RunningGateway.start(yaml, dir);
+        roundTrip(gw.port());
+        assertThat(field(gw.awaitLine(0), "outcome")).isEqualTo("ok");
+        assertThat(proxy.requests.get(0)).containsIgnoringCase("proxy-authorization: Basic "
+                + Base64.getEncoder().encodeToString("team-a:team-secret".getBytes(StandardCharsets.UTF_8)));
+        assertThat(String.join("\n", gw.accessLog)).doesNotContain("team-secret");
+    }
+
+    @Test
     void failsOverToTheNextProxyWhenTheFirstRefuses() throws Exception {
         int dead = TestServer.closedPort();
         gw = RunningGateway.start(config(proxyUrl(dead) + ", " + proxyUrl(proxy.port()), ""), dir);

@@ -32,7 +32,8 @@ public final class ConfigLoader {
             "access_log");
     private static final Set<String> LISTENER = Set.of("name", "listen", "transparent", "peek", "default_port");
     private static final Set<String> UPSTREAM = Set.of("proxies", "auth", "ca_file", "client_cert", "client_key",
-            "forwarded_for");
+            "forwarded_for", "credentials_by_client");
+    private static final Set<String> CLIENT_AUTH = Set.of("clients", "username", "password_file", "password");
     private static final Set<String> AUTH = Set.of("username", "password_file", "password");
     private static final Set<String> RULE = Set.of("name", "sni", "clients", "ports", "destinations", "action",
             "upstream");
@@ -195,7 +196,9 @@ public final class ConfigLoader {
             TlsConfig tls = tls(f, what, proxies);
             boolean forwardedFor = f.has("forwarded_for") && Boolean.TRUE.equals(
                     yaml.value(f.get("forwarded_for"), what + " forwarded_for", ConfigLoader::bool));
-            out.put(name, new UpstreamConfig(name, List.copyOf(proxies), auth, tls, forwardedFor,
+            List<UpstreamConfig.ClientCredentials> byClient = f.has("credentials_by_client")
+                    ? credentialsByClient(f.get("credentials_by_client"), what) : List.of();
+            out.put(name, new UpstreamConfig(name, List.copyOf(proxies), auth, byClient, tls, forwardedFor,
                     yaml.position(all.key(name))));
         }
         return out;
@@ -255,14 +258,33 @@ public final class ConfigLoader {
         };
     }
 
+    private List<UpstreamConfig.ClientCredentials> credentialsByClient(Node node, String what) {
+        List<UpstreamConfig.ClientCredentials> out = new ArrayList<>();
+        for (Node item : yaml.list(node, what + " credentials_by_client")) {
+            String entry = what + " credentials_by_client #" + (out.size() + 1);
+            YamlReader.Fields f = yaml.fields(item, entry, CLIENT_AUTH);
+            Node clientsNode = f.require("clients", entry);
+            List<Cidr> clients = clientsNode == null ? List.of() : yaml.values(clientsNode, entry + " clients", Cidr::parse);
+            AuthConfig auth = auth(f, entry);
+            if (auth != null && !clients.isEmpty()) {
+                out.add(new UpstreamConfig.ClientCredentials(List.copyOf(clients), auth));
+            }
+        }
+        return List.copyOf(out);
+    }
+
     private AuthConfig auth(Node node, String what) {
-        YamlReader.Fields f = yaml.fields(node, what + " auth", AUTH);
+        return auth(yaml.fields(node, what + " auth", AUTH), what + " auth");
+    }
+
+    /** username + password_file from {@code f} (an auth mapping, or a credentials_by_client entry). */
+    private AuthConfig auth(YamlReader.Fields f, String what) {
         if (f.has("password")) {
-            yaml.error(f.key("password"), what + " auth: inline passwords are not accepted; "
+            yaml.error(f.key("password"), what + ": inline passwords are not accepted; "
                     + "put the password in a file readable only by the gateway and name it in password_file");
         }
-        Node userNode = f.require("username", what + " auth");
-        Node fileNode = f.require("password_file", what + " auth");
+        Node userNode = f.require("username", what);
+        Node fileNode = f.require("password_file", what);
         String username = userNode == null ? null : yaml.scalar(userNode, "username");
         if (username != null && (username.indexOf(':') >= 0 || username.isBlank())) {
             yaml.error(userNode, "username: must be non-empty and must not contain ':' (Basic authentication)");

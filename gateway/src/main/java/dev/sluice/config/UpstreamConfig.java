@@ -3,9 +3,15 @@ package dev.sluice.config;
 import java.util.List;
 
 /**
- * A named group of corporate proxies, tried in order. {@code auth} may be null. {@code forwardedFor} adds the
- * client's address to each CONNECT ({@code X-Forwarded-For} and {@code Forwarded}).
+ * A named group of corporate proxies, tried in order. {@code auth} may be null; {@code credentialsByClient} gives
+ * other credentials to some client ranges (first match wins, {@code auth} for the rest). {@code forwardedFor}
+ * adds the client's address to each CONNECT ({@code X-Forwarded-For} and {@code Forwarded}).
  */
-public record UpstreamConfig(String name, List<ProxyUrl> proxies, AuthConfig auth, TlsConfig tls,
-                             boolean forwardedFor, Position position) {
+public record UpstreamConfig(String name, List<ProxyUrl> proxies, AuthConfig auth,
+                             List<ClientCredentials> credentialsByClient, TlsConfig tls, boolean forwardedFor,
+                             Position position) {
+
+    /** Credentials for the clients in {@code clients}. */
+    public record ClientCredentials(List<Cidr> clients, AuthConfig auth) {
+    }
 }

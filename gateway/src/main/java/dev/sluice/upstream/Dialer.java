@@ -59,7 +59,8 @@ public final class Dialer {
                     .add("X-Forwarded-For", ip)
                     .add("Forwarded", "for=" + (ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip));
         }
-        new SpliceAttempts(loop, upstream, host, port, timeoutMillis, headers, observer, result).next(null);
+        new SpliceAttempts(loop, upstream, upstream.authFor(client), host, port, timeoutMillis, headers, observer,
+                result).next(null);
         return result;
     }
 
@@ -172,6 +173,7 @@ public final class Dialer {
     private final class SpliceAttempts {
         private final EventLoop loop;
         private final Upstream upstream;
+        private final ProxyAuth auth;
         private final String host;
         private final int port;
         private final long timeoutMillis;
@@ -180,10 +182,11 @@ public final class Dialer {
         private final Promise<Channel> result;
         private int index;
 
-        SpliceAttempts(EventLoop loop, Upstream upstream, String host, int port, long timeoutMillis,
+        SpliceAttempts(EventLoop loop, Upstream upstream, ProxyAuth auth, String host, int port, long timeoutMillis,
                        HttpHeaders headers, DialObserver observer, Promise<Channel> result) {
             this.loop = loop;
             this.upstream = upstream;
+            this.auth = auth;
             this.host = host;
             this.port = port;
             this.timeoutMillis = timeoutMillis;
@@ -217,7 +220,6 @@ public final class Dialer {
             if (result.isDone()) {
                 return;
             }
-            ProxyAuth auth = upstream.auth();
             HttpProxyHandler handler = auth == null ? new HttpProxyHandler(address, headers)
                     : new HttpProxyHandler(address, auth.username(), auth.password(), headers);
             handler.setConnectTimeoutMillis(timeoutMillis);

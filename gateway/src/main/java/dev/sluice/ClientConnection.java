@@ -113,7 +113,11 @@ final class ClientConnection implements PeekListener {
         long timeout = routing.config().timeouts().connect().toMillis();
         if (d.action() == Action.SPLICE) {
             Upstream up = routing.upstreams().get(d.upstream());
-            dial = dialer.splice(client.eventLoop(), up, d.host(), d.port(), timeout, from.getAddress(),
+            Upstream.Candidates candidates = up.candidates();
+            if (candidates.allDown()) {
+                tunnel.note("every proxy of upstream " + up.name() + " is out of service; tried anyway");
+            }
+            dial = dialer.splice(client.eventLoop(), up, candidates, d.host(), d.port(), timeout, from.getAddress(),
                     tunnel::attempt);
         } else if (dst != null) {
             // where the client was going, never elsewhere by a name it chose

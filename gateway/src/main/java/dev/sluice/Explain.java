@@ -58,10 +58,19 @@ final class Explain {
         } else {
             Upstream up = routing.upstreams().get(d.upstream());
             sb.append("  splice via upstream ").append(up.name()).append(": CONNECT ").append(d.target())
-                    .append(" via ").append(up.proxies().stream().map(Proxy::toString)
+                    .append(" via ").append(up.candidates().order().stream().map(Proxy::toString)
                             .collect(Collectors.joining(", then ")))
                     .append(up.authFor(client) == null ? "" : " (basic auth as " + up.authFor(client).username() + ")")
                     .append('\n');
+            var p = up.policy();
+            sb.append("  strategy ").append(p.strategy().name().toLowerCase(java.util.Locale.ROOT))
+                    .append(", up to ").append(up.candidates().order().size()).append(" attempts within ")
+                    .append(dev.sluice.config.Durations.format(p.deadline())).append(", health: ")
+                    .append(p.healthTarget() == null ? "from traffic only"
+                            : "CONNECT " + p.healthTarget() + " every " + dev.sluice.config.Durations.format(
+                                    p.healthInterval()))
+                    .append(" (out after ").append(p.fall()).append(" failures, back after ").append(p.rise())
+                    .append(" successes)\n");
         }
         return sb.toString();
     }

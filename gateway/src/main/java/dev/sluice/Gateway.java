@@ -8,6 +8,7 @@ import dev.sluice.config.ListenerConfig;
 import dev.sluice.inbound.Listener;
 import dev.sluice.observe.AccessLog;
 import dev.sluice.upstream.Dialer;
+import dev.sluice.upstream.HealthChecker;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import io.netty.resolver.AddressResolverGroup;
@@ -43,6 +44,7 @@ public final class Gateway implements AutoCloseable {
     private EventLoopGroup workers;
     private AddressResolverGroup<InetSocketAddress> resolvers;
     private Dialer dialer;
+    private volatile HealthChecker health;
     private volatile boolean closed;
     private Set<InetAddress> localAddresses = Set.of();
 
@@ -68,6 +70,7 @@ public final class Gateway implements AutoCloseable {
         resolvers = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel()));
         dialer = new Dialer(transport.socketChannels(), resolvers, Listener.WATER_MARK, this::isListenerAddress);
+        health = new HealthChecker(dialer, workers).start(routing.get().upstreams().values());
         try {
             for (ListenerConfig lc : routing.get().config().listeners()) {
                 if (lc.transparent() != Transparent.OFF && !transport.isEpoll()) {
@@ -102,9 +105,16 @@ public final class Gateway implements AutoCloseable {
         reload(Routing.of(config));
     }
 
-    /** Swaps in an already compiled configuration for new connections. */
+    /** Swaps in an already compiled configuration for new connections; health probes follow the new proxies. */
     public void reload(Routing compiled) {
         routing.set(compiled);
+        if (dialer != null) {
+            HealthChecker old = health;
+            health = new HealthChecker(dialer, workers).start(compiled.upstreams().values());
+            if (old != null) {
+                old.close();
+            }
+        }
     }
 
     public List<InetSocketAddress> boundAddresses() {
@@ -155,6 +165,9 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         closed = true;
+        if (health != null) {
+            health.close();
+        }
         for (Listener l : listeners) {
             l.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }

@@ -187,6 +187,66 @@ class GatewayIntegrationTest {
     }
 
     @Test
+    void aProxyOutOfServiceIsTriedLastAndTheLogSaysWhenAllAreOut() throws Exception {
+        int dead = TestServer.closedPort();
+        gw = RunningGateway.start(config(proxyUrl(dead) + ", " + proxyUrl(proxy.port()), "").replace(
+                "    auth: { username: gateway, password_file: proxy.pass }\n",
+                "    auth: { username: gateway, password_file: proxy.pass }\n    health: { fall: 1 }\n"), dir);
+        roundTrip(gw.port()); // the dead proxy fails once: out of service (fall 1)
+        roundTrip(gw.port());
+        String second = gw.awaitLine(1);
+        assertThat(second).as("the second tunnel goes straight to the healthy proxy")
+                .contains("\"attempts\":[{\"via\":\"127.0.0.1:" + proxy.port() + "\",\"error\":null");
+        proxy.close(); // now both are dead
+        for (int i = 0; i < 2; i++) {
+            try (Socket s = Clients.tcp(gw.port())) {
+                s.getOutputStream().write(fixture("go.bin"));
+                assertResetPromptly(s);
+            }
+        }
+        String last = gw.awaitLine(3);
+        assertThat(field(last, "outcome")).isEqualTo("connect_error");
+        assertThat(field(last, "note")).isEqualTo("every proxy of upstream corp is out of service; tried anyway");
+    }
+
+    @Test
+    void activeHealthProbesTakeABrokenProxyOutBeforeTrafficHitsIt() throws Exception {
+        try (FakeProxy broken = new FakeProxy()) {
+            broken.answer("502 Bad Gateway");
+            gw = RunningGateway.start(config(proxyUrl(broken.port()) + ", " + proxyUrl(proxy.port()), "").replace(
+                    "    auth: { username: gateway, password_file: proxy.pass }\n",
+                    "    auth: { username: gateway, password_file: proxy.pass }\n"
+                            + "    health: { target: proxy.golang.org:443, interval: 100ms, timeout: 1s, fall: 2 }\n"),
+                    dir);
+            dev.sluice.upstream.Proxy first = gw.gateway.routing().upstreams().get("corp").proxies().get(0);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> !first.isUp());
+            assertThat(broken.requests).allMatch(r -> r.startsWith("CONNECT proxy.golang.org:443 "));
+            roundTrip(gw.port());
+            assertThat(gw.awaitLine(0)).contains("\"attempts\":[{\"via\":\"127.0.0.1:" + proxy.port() + "\"");
+        }
+    }
+
+    @Test
+    void theRetryDeadlineEndsTheTries() throws Exception {
+        try (FakeProxy hang1 = new FakeProxy(); FakeProxy hang2 = new FakeProxy()) {
+            hang1.mode(FakeProxy.Mode.HANG);
+            hang2.mode(FakeProxy.Mode.HANG);
+            gw = RunningGateway.start(config(proxyUrl(hang1.port()) + ", " + proxyUrl(hang2.port()) + ", "
+                    + proxyUrl(proxy.port()), "").replace(
+                    "    auth: { username: gateway, password_file: proxy.pass }\n",
+                    "    auth: { username: gateway, password_file: proxy.pass }\n"
+                            + "    retry: { deadline: 700ms }\n"), dir);
+            try (Socket s = Clients.tcp(gw.port())) {
+                s.getOutputStream().write(fixture("go.bin"));
+                assertResetPromptly(s);
+            }
+            String line = gw.awaitLine(0);
+            assertThat(field(line, "outcome")).isEqualTo("proxy_error");
+            assertThat(field(line, "error")).contains("retry deadline of 700 ms reached after 2 attempts");
+        }
+    }
+
+    @Test
     void failsOverWhenTheFirstProxyAnswersAnError() throws Exception {
         try (FakeProxy broken = new FakeProxy()) {
             broken.answer("502 Bad Gateway");

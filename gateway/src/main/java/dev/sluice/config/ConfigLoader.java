@@ -32,7 +32,9 @@ public final class ConfigLoader {
             "access_log");
     private static final Set<String> LISTENER = Set.of("name", "listen", "transparent", "peek", "default_port");
     private static final Set<String> UPSTREAM = Set.of("proxies", "auth", "ca_file", "client_cert", "client_key",
-            "forwarded_for", "credentials_by_client");
+            "forwarded_for", "credentials_by_client", "strategy", "retry", "health");
+    private static final Set<String> RETRY = Set.of("attempts", "deadline");
+    private static final Set<String> HEALTH = Set.of("target", "interval", "timeout", "fall", "rise");
     private static final Set<String> CLIENT_AUTH = Set.of("clients", "username", "password_file", "password");
     private static final Set<String> AUTH = Set.of("username", "password_file", "password");
     private static final Set<String> RULE = Set.of("name", "sni", "clients", "ports", "destinations", "action",
@@ -198,7 +200,8 @@ public final class ConfigLoader {
                     yaml.value(f.get("forwarded_for"), what + " forwarded_for", ConfigLoader::bool));
             List<UpstreamConfig.ClientCredentials> byClient = f.has("credentials_by_client")
                     ? credentialsByClient(f.get("credentials_by_client"), what) : List.of();
-            out.put(name, new UpstreamConfig(name, List.copyOf(proxies), auth, byClient, tls, forwardedFor,
+            UpstreamPolicy policy = upstreamPolicy(f, what);
+            out.put(name, new UpstreamConfig(name, List.copyOf(proxies), auth, byClient, tls, forwardedFor, policy,
                     yaml.position(all.key(name))));
         }
         return out;
@@ -255,6 +258,64 @@ public final class ConfigLoader {
             case "true", "yes", "on" -> Boolean.TRUE;
             case "false", "no", "off" -> Boolean.FALSE;
             default -> throw new IllegalArgumentException("expected true or false, got '" + s + "'");
+        };
+    }
+
+    private UpstreamPolicy upstreamPolicy(YamlReader.Fields f, String what) {
+        UpstreamPolicy d = UpstreamPolicy.DEFAULTS;
+        UpstreamPolicy.Strategy strategy = d.strategy();
+        if (f.has("strategy")) {
+            UpstreamPolicy.Strategy s = yaml.value(f.get("strategy"), what + " strategy", ConfigLoader::strategy);
+            strategy = s == null ? strategy : s;
+        }
+        int attempts = d.attempts();
+        Duration deadline = d.deadline();
+        if (f.has("retry")) {
+            YamlReader.Fields r = yaml.fields(f.get("retry"), what + " retry", RETRY);
+            attempts = r.has("attempts") ? count(r.get("attempts"), what + " retry.attempts", 1, 100, attempts)
+                    : attempts;
+            deadline = duration(r, what + " retry", "deadline", deadline);
+        }
+        HostPort target = null;
+        Duration interval = d.healthInterval();
+        Duration timeout = d.healthTimeout();
+        int fall = d.fall();
+        int rise = d.rise();
+        if (f.has("health")) {
+            YamlReader.Fields h = yaml.fields(f.get("health"), what + " health", HEALTH);
+            if (h.has("target")) {
+                target = yaml.value(h.get("target"), what + " health.target", HostPort::parse);
+            }
+            interval = duration(h, what + " health", "interval", interval);
+            timeout = duration(h, what + " health", "timeout", timeout);
+            fall = h.has("fall") ? count(h.get("fall"), what + " health.fall", 1, 100, fall) : fall;
+            rise = h.has("rise") ? count(h.get("rise"), what + " health.rise", 1, 100, rise) : rise;
+        }
+        return new UpstreamPolicy(strategy, attempts, deadline, fall, rise, target, interval, timeout);
+    }
+
+    private int count(Node node, String what, int min, int max, int fallback) {
+        Integer n = yaml.value(node, what, s -> {
+            try {
+                int v = Integer.parseInt(s.trim());
+                if (v < min || v > max) {
+                    throw new IllegalArgumentException("must be " + min + "-" + max + ", got " + v);
+                }
+                return v;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("expected a number, got '" + s + "'");
+            }
+        });
+        return n == null ? fallback : n;
+    }
+
+    private static UpstreamPolicy.Strategy strategy(String s) {
+        return switch (s) {
+            case "failover" -> UpstreamPolicy.Strategy.FAILOVER;
+            case "round_robin" -> UpstreamPolicy.Strategy.ROUND_ROBIN;
+            case "least_latency" -> UpstreamPolicy.Strategy.LEAST_LATENCY;
+            default -> throw new IllegalArgumentException("expected failover, round_robin or least_latency, got '"
+                    + s + "'");
         };
     }
 
@@ -389,12 +450,16 @@ public final class ConfigLoader {
     }
 
     private Duration duration(YamlReader.Fields f, String key, Duration fallback) {
+        return duration(f, "timeouts", key, fallback);
+    }
+
+    private Duration duration(YamlReader.Fields f, String section, String key, Duration fallback) {
         if (!f.has(key)) {
             return fallback;
         }
-        Duration d = yaml.value(f.get(key), "timeouts." + key, Durations::parse);
+        Duration d = yaml.value(f.get(key), section + "." + key, Durations::parse);
         if (d != null && d.isZero()) {
-            yaml.error(f.get(key), "timeouts." + key + ": must be greater than zero");
+            yaml.error(f.get(key), section + "." + key + ": must be greater than zero");
         }
         return d == null || d.isZero() ? fallback : d;
     }

@@ -9,7 +9,7 @@ import java.util.List;
  */
 public record UpstreamConfig(String name, List<ProxyUrl> proxies, AuthConfig auth,
                              List<ClientCredentials> credentialsByClient, TlsConfig tls, boolean forwardedFor,
-                             Position position) {
+                             UpstreamPolicy policy, Position position) {
 
     /** Credentials for the clients in {@code clients}. */
     public record ClientCredentials(List<Cidr> clients, AuthConfig auth) {

@@ -102,6 +102,9 @@ public final class AccessLog implements Consumer<Tunnel>, AutoCloseable {
         sb.append(",\"bytes_down\":").append(t.bytesDown());
         sb.append(",\"duration_ms\":").append(t.durationMillis());
         field(sb, "error", t.error());
+        if (t.note() != null) {
+            field(sb, "note", t.note());
+        }
         if (!t.attempts().isEmpty()) {
             sb.append(",\"attempts\":[");
             for (int i = 0; i < t.attempts().size(); i++) {

@@ -30,6 +30,7 @@ public final class Tunnel {
     private String target;
     private Outcome outcome;
     private String error;
+    private String note;
     private long bytesUp;
     private long bytesDown;
     private long durationMillis = -1;
@@ -102,6 +103,15 @@ public final class Tunnel {
         if (error == null) {
             proxy = via;
         }
+    }
+
+    /** Something the access log should say beside the outcome. */
+    public void note(String note) {
+        this.note = note;
+    }
+
+    public String note() {
+        return note;
     }
 
     public void proxy(String proxy) {

@@ -22,6 +22,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.function.Predicate;
 
 /**
@@ -48,19 +49,25 @@ public final class Dialer {
         this.isGatewayItself = isGatewayItself;
     }
 
-    /** A tunnel through {@code upstream} to {@code host:port}. Cancel the future to abandon it. */
-    public Future<Channel> splice(EventLoop loop, Upstream upstream, String host, int port, long timeoutMillis,
-                                  InetAddress client, DialObserver observer) {
+    /**
+     * A tunnel through {@code upstream} to {@code host:port}, trying {@code candidates} in order within the
+     * upstream's retry budget (attempts already counted in the candidates, and the deadline). Cancel the future to
+     * abandon it.
+     */
+    public Future<Channel> splice(EventLoop loop, Upstream upstream, Upstream.Candidates candidates, String host,
+                                  int port, long timeoutMillis, InetAddress client, DialObserver observer) {
         Promise<Channel> result = loop.newPromise();
         HttpHeaders headers = null;
-        if (upstream.forwardedFor()) {
+        if (upstream.forwardedFor() && client != null) {
             String ip = client.getHostAddress();
             headers = new DefaultHttpHeaders()
                     .add("X-Forwarded-For", ip)
                     .add("Forwarded", "for=" + (ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip));
         }
-        new SpliceAttempts(loop, upstream, upstream.authFor(client), host, port, timeoutMillis, headers, observer,
-                result).next(null);
+        ProxyAuth auth = client == null ? upstream.auth() : upstream.authFor(client);
+        long deadline = System.nanoTime() + upstream.policy().deadline().toNanos();
+        new SpliceAttempts(loop, upstream, candidates.order(), auth, host, port, timeoutMillis, deadline, headers,
+                observer, result).next(null);
         return result;
     }
 
@@ -173,6 +180,8 @@ public final class Dialer {
     private final class SpliceAttempts {
         private final EventLoop loop;
         private final Upstream upstream;
+        private final List<Proxy> order;
+        private final long deadline;
         private final ProxyAuth auth;
         private final String host;
         private final int port;
@@ -182,10 +191,13 @@ public final class Dialer {
         private final Promise<Channel> result;
         private int index;
 
-        SpliceAttempts(EventLoop loop, Upstream upstream, ProxyAuth auth, String host, int port, long timeoutMillis,
-                       HttpHeaders headers, DialObserver observer, Promise<Channel> result) {
+        SpliceAttempts(EventLoop loop, Upstream upstream, List<Proxy> order, ProxyAuth auth, String host, int port,
+                       long timeoutMillis, long deadline, HttpHeaders headers, DialObserver observer,
+                       Promise<Channel> result) {
             this.loop = loop;
             this.upstream = upstream;
+            this.order = order;
+            this.deadline = deadline;
             this.auth = auth;
             this.host = host;
             this.port = port;
@@ -199,12 +211,17 @@ public final class Dialer {
             if (result.isDone()) {
                 return; // abandoned: the client went away
             }
-            if (index >= upstream.proxies().size()) {
+            if (index >= order.size()) {
                 result.tryFailure(last != null ? last
                         : new DialException(DialException.Kind.CONNECT, "upstream has no proxies"));
                 return;
             }
-            Proxy proxy = upstream.proxies().get(index++);
+            if (index > 0 && System.nanoTime() - deadline > 0) {
+                result.tryFailure(new DialException(last.kind(), last.getMessage() + " (retry deadline of "
+                        + upstream.policy().deadline().toMillis() + " ms reached after " + index + " attempts)"));
+                return;
+            }
+            Proxy proxy = order.get(index++);
             long start = System.nanoTime();
             resolve(loop, proxy.url().host(), proxy.url().port()).addListener(rf -> {
                 if (!rf.isSuccess()) {
@@ -254,7 +271,9 @@ public final class Dialer {
                 }
                 settled[0] = true;
                 if (f.isSuccess()) {
-                    observer.attempt(proxy.label(), null, Errors.millisSince(start));
+                    long millis = Errors.millisSince(start);
+                    proxy.succeeded(millis);
+                    observer.attempt(proxy.label(), null, millis);
                     if (!result.trySuccess(tcp.channel())) {
                         tcp.channel().close();
                     }
@@ -281,6 +300,9 @@ public final class Dialer {
         }
 
         private void failed(Proxy proxy, long start, DialException.Kind kind, String why, boolean retry) {
+            if (retry) {
+                proxy.failed(why); // a 403 (no retry) is the proxy's policy, not a fault
+            }
             observer.attempt(proxy.label(), why, Errors.millisSince(start));
             DialException e = new DialException(kind, proxy.label() + ": " + why);
             if (retry) {

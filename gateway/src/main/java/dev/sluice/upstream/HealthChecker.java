@@ -1,0 +1,77 @@
+package dev.sluice.upstream;
+
+import dev.sluice.config.HostPort;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.Future;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Active health probes: for each upstream with a {@code health.target}, every {@code health.interval} each proxy
+ * gets a TCP connect and a {@code CONNECT target} (2xx = healthy), run on the event loops as ordinary
+ * connections. The result feeds the proxy's in/out-of-service state like real traffic does. A proxy out of service
+ * is probed with exponential backoff (up to 5 minutes).
+ */
+public final class HealthChecker implements AutoCloseable {
+    private static final long MAX_BACKOFF_MILLIS = TimeUnit.MINUTES.toMillis(5);
+
+    private final Dialer dialer;
+    private final EventLoopGroup loops;
+    private final Map<Proxy, Future<?>> scheduled = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    public HealthChecker(Dialer dialer, EventLoopGroup loops) {
+        this.dialer = dialer;
+        this.loops = loops;
+    }
+
+    public HealthChecker start(Collection<Upstream> upstreams) {
+        for (Upstream up : upstreams) {
+            if (up.policy().healthTarget() != null) {
+                for (Proxy p : up.proxies()) {
+                    schedule(up, p, 0, 0);
+                }
+            }
+        }
+        return this;
+    }
+
+    private void schedule(Upstream up, Proxy proxy, long delayMillis, int downProbes) {
+        if (closed) {
+            return;
+        }
+        EventLoop loop = loops.next();
+        scheduled.put(proxy, loop.schedule(() -> probe(loop, up, proxy, downProbes), delayMillis,
+                TimeUnit.MILLISECONDS));
+    }
+
+    private void probe(EventLoop loop, Upstream up, Proxy proxy, int downProbes) {
+        HostPort target = up.policy().healthTarget();
+        long timeout = up.policy().healthTimeout().toMillis();
+        Future<Channel> f = dialer.splice(loop, up, new Upstream.Candidates(List.of(proxy), false), target.host(),
+                target.port(), timeout, null, (via, error, millis) -> { });
+        f.addListener(done -> {
+            if (done.isSuccess()) {
+                f.getNow().close();
+            }
+            long interval = up.policy().healthInterval().toMillis();
+            if (proxy.isUp()) {
+                schedule(up, proxy, interval, 0);
+            } else {
+                long backoff = Math.min(MAX_BACKOFF_MILLIS, interval << Math.min(downProbes, 20));
+                schedule(up, proxy, backoff, downProbes + 1);
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        scheduled.values().forEach(f -> f.cancel(false));
+    }
+}

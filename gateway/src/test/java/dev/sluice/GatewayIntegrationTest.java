@@ -227,6 +227,25 @@ class GatewayIntegrationTest {
     }
 
     @Test
+    void fastestOfRacesTheConnectAndClosesTheLoser() throws Exception {
+        try (FakeProxy slow = new FakeProxy()) {
+            slow.mode(FakeProxy.Mode.HANG);
+            gw = RunningGateway.start(config(proxyUrl(slow.port()) + ", " + proxyUrl(proxy.port()), "").replace(
+                    "    auth: { username: gateway, password_file: proxy.pass }\n",
+                    "    auth: { username: gateway, password_file: proxy.pass }\n    fastest_of: 2\n")
+                    .replace("connect: 500ms", "connect: 5s"), dir);
+            roundTrip(gw.port());
+            String line = gw.awaitLine(0);
+            assertThat(field(line, "outcome")).isEqualTo("ok");
+            assertThat(field(line, "proxy")).isEqualTo("127.0.0.1:" + proxy.port());
+            assertThat(number(line, "duration_ms")).as("not held up by the silent proxy").isLessThan(4000);
+            assertThat(slow.requests).as("the CONNECT was raced").hasSize(1);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(3))
+                    .until(() -> slow.openConnections() == 0);
+        }
+    }
+
+    @Test
     void theRetryDeadlineEndsTheTries() throws Exception {
         try (FakeProxy hang1 = new FakeProxy(); FakeProxy hang2 = new FakeProxy()) {
             hang1.mode(FakeProxy.Mode.HANG);

@@ -32,7 +32,7 @@ public final class ConfigLoader {
             "access_log");
     private static final Set<String> LISTENER = Set.of("name", "listen", "transparent", "peek", "default_port");
     private static final Set<String> UPSTREAM = Set.of("proxies", "auth", "ca_file", "client_cert", "client_key",
-            "forwarded_for", "credentials_by_client", "strategy", "retry", "health");
+            "forwarded_for", "credentials_by_client", "strategy", "fastest_of", "retry", "health");
     private static final Set<String> RETRY = Set.of("attempts", "deadline");
     private static final Set<String> HEALTH = Set.of("target", "interval", "timeout", "fall", "rise");
     private static final Set<String> CLIENT_AUTH = Set.of("clients", "username", "password_file", "password");
@@ -268,6 +268,7 @@ public final class ConfigLoader {
             UpstreamPolicy.Strategy s = yaml.value(f.get("strategy"), what + " strategy", ConfigLoader::strategy);
             strategy = s == null ? strategy : s;
         }
+        int fastestOf = f.has("fastest_of") ? count(f.get("fastest_of"), what + " fastest_of", 2, 16, 0) : 0;
         int attempts = d.attempts();
         Duration deadline = d.deadline();
         if (f.has("retry")) {
@@ -291,7 +292,7 @@ public final class ConfigLoader {
             fall = h.has("fall") ? count(h.get("fall"), what + " health.fall", 1, 100, fall) : fall;
             rise = h.has("rise") ? count(h.get("rise"), what + " health.rise", 1, 100, rise) : rise;
         }
-        return new UpstreamPolicy(strategy, attempts, deadline, fall, rise, target, interval, timeout);
+        return new UpstreamPolicy(strategy, fastestOf, attempts, deadline, fall, rise, target, interval, timeout);
     }
 
     private int count(Node node, String what, int min, int max, int fallback) {

@@ -67,7 +67,7 @@ public final class Dialer {
         ProxyAuth auth = client == null ? upstream.auth() : upstream.authFor(client);
         long deadline = System.nanoTime() + upstream.policy().deadline().toNanos();
         new SpliceAttempts(loop, upstream, candidates.order(), auth, host, port, timeoutMillis, deadline, headers,
-                observer, result).next(null);
+                observer, result).start();
         return result;
     }
 
@@ -190,6 +190,7 @@ public final class Dialer {
         private final DialObserver observer;
         private final Promise<Channel> result;
         private int index;
+        private int racing;
 
         SpliceAttempts(EventLoop loop, Upstream upstream, List<Proxy> order, ProxyAuth auth, String host, int port,
                        long timeoutMillis, long deadline, HttpHeaders headers, DialObserver observer,
@@ -207,6 +208,22 @@ public final class Dialer {
             this.result = result;
         }
 
+        /**
+         * With {@code fastest_of: N}, the first N candidates are raced (the first 200 wins, the others are closed);
+         * if all of them fail, the rest are tried one by one. Otherwise one by one from the start.
+         */
+        void start() {
+            int n = Math.min(upstream.policy().fastestOf(), order.size());
+            if (n < 2) {
+                next(null);
+                return;
+            }
+            racing = n;
+            for (int i = 0; i < n; i++) {
+                attempt(order.get(index++));
+            }
+        }
+
         void next(DialException last) {
             if (result.isDone()) {
                 return; // abandoned: the client went away
@@ -221,7 +238,10 @@ public final class Dialer {
                         + upstream.policy().deadline().toMillis() + " ms reached after " + index + " attempts)"));
                 return;
             }
-            Proxy proxy = order.get(index++);
+            attempt(order.get(index++));
+        }
+
+        private void attempt(Proxy proxy) {
             long start = System.nanoTime();
             resolve(loop, proxy.url().host(), proxy.url().port()).addListener(rf -> {
                 if (!rf.isSuccess()) {
@@ -255,8 +275,8 @@ public final class Dialer {
                 }
             }).connect(InetSocketAddress.createUnresolved(host, port));
             result.addListener(f -> {
-                if (f.isCancelled()) {
-                    tcp.channel().close(); // the client went away: do not keep the proxy waiting
+                if (f.isCancelled() || (f.isSuccess() && f.getNow() != tcp.channel())) {
+                    tcp.channel().close(); // the client went away, or another proxy won the race
                 }
             });
             tcp.addListener(f -> onLoop(() -> {
@@ -273,9 +293,13 @@ public final class Dialer {
                 if (f.isSuccess()) {
                     long millis = Errors.millisSince(start);
                     proxy.succeeded(millis);
-                    observer.attempt(proxy.label(), null, millis);
-                    if (!result.trySuccess(tcp.channel())) {
-                        tcp.channel().close();
+                    if (result.trySuccess(tcp.channel())) {
+                        observer.attempt(proxy.label(), null, millis);
+                    } else {
+                        tcp.channel().close(); // closed cleanly: another proxy answered first
+                        if (!result.isCancelled()) {
+                            observer.attempt(proxy.label(), "answered after another proxy; closed", millis);
+                        }
                     }
                 } else {
                     tcp.channel().close();
@@ -300,15 +324,22 @@ public final class Dialer {
         }
 
         private void failed(Proxy proxy, long start, DialException.Kind kind, String why, boolean retry) {
+            if (result.isDone()) {
+                return; // closed by us: another proxy won the race, or the client went away
+            }
             if (retry) {
                 proxy.failed(why); // a 403 (no retry) is the proxy's policy, not a fault
             }
             observer.attempt(proxy.label(), why, Errors.millisSince(start));
             DialException e = new DialException(kind, proxy.label() + ": " + why);
-            if (retry) {
-                next(e);
-            } else {
+            if (!retry) {
                 result.tryFailure(e);
+            } else if (racing > 0) {
+                if (--racing == 0) {
+                    next(e); // every raced proxy failed: on with the rest, one by one
+                }
+            } else {
+                next(e);
             }
         }
     }

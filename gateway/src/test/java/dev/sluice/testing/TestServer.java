@@ -53,6 +53,11 @@ public abstract class TestServer implements AutoCloseable {
         }
     }
 
+    /** Connections being served now. */
+    public int openConnections() {
+        return open.size();
+    }
+
     /** Runs a helper task on this server's threads (e.g. the other direction of a pipe). */
     protected void background(Runnable r) {
         threads.execute(r);

@@ -18,4 +18,7 @@ openssl req -newkey rsa:2048 -nodes -keyout client.key.tmp -out client.csr -subj
 printf 'extendedKeyUsage=clientAuth\n' > client.ext
 openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 36500 -extfile client.ext
 openssl pkcs8 -topk8 -nocrypt -in client.key.tmp -out client.key
-rm -f origin.csr origin.ext ca.srl ca.key origin.key client.csr client.ext client.key.tmp
+# a client certificate from no CA the proxy trusts: mutual TLS must refuse it
+openssl req -x509 -newkey rsa:2048 -nodes -keyout stranger.key.tmp -out stranger.pem -days 36500 -subj "/CN=stranger"
+openssl pkcs8 -topk8 -nocrypt -in stranger.key.tmp -out stranger.key
+rm -f origin.csr origin.ext ca.srl ca.key origin.key client.csr client.ext client.key.tmp stranger.key.tmp

@@ -145,8 +145,11 @@ final class ClientConnection implements PeekListener {
             tunnel.addHelloBytes(peek.bytesRead());
             DialException e = dial.cause() instanceof DialException de ? de
                     : new DialException(DialException.Kind.CONNECT, String.valueOf(dial.cause()));
-            tunnel.fail(e.kind() == DialException.Kind.PROXY ? Outcome.PROXY_ERROR : Outcome.CONNECT_ERROR,
-                    e.getMessage());
+            tunnel.fail(switch (e.kind()) {
+                case PROXY -> Outcome.PROXY_ERROR;
+                case DENIED -> Outcome.PROXY_DENIED;
+                default -> Outcome.CONNECT_ERROR;
+            }, e.getMessage());
             Closing.reset(client);
             return;
         }

@@ -87,8 +87,8 @@ class OutcomesTest {
                         "hello_timeout", "no complete ClientHello after 500 ms (40 bytes received)"),
                 new Case("proxy_error: 407 with the wrong password", null, p -> p.requireAuth("gateway", "other"),
                         false, sendHello("go.bin"), true, "proxy_error", "407 Proxy Authentication Required"),
-                new Case("proxy_error: 403 is final", null, p -> p.answer("403 Forbidden"), false,
-                        sendHello("go.bin"), true, "proxy_error", "403 Forbidden"),
+                new Case("proxy_denied: 403 is the proxy's policy, final", null, p -> p.answer("403 Forbidden"), false,
+                        sendHello("go.bin"), true, "proxy_denied", "403 Forbidden"),
                 new Case("proxy_error: 503", null, p -> p.answer("503 Service Unavailable"), false,
                         sendHello("go.bin"), true, "proxy_error", "503 Service Unavailable"),
                 new Case("proxy_error: proxy hangs", null, p -> p.mode(FakeProxy.Mode.HANG), false,
@@ -97,6 +97,10 @@ class OutcomesTest {
                         sendHello("go.bin"), true, "proxy_error", "closed the connection without answering"),
                 new Case("proxy_error: proxy talks nonsense", null, p -> p.mode(FakeProxy.Mode.GARBAGE), false,
                         sendHello("go.bin"), true, "proxy_error", "bad answer to CONNECT"),
+                new Case("proxy_error: proxy drips its answer byte by byte", null, p -> p.mode(FakeProxy.Mode.DRIP),
+                        false, sendHello("go.bin"), true, "proxy_error", "no answer to CONNECT within 500 ms"),
+                new Case("proxy_error: proxy closes mid-headers", null, p -> p.mode(FakeProxy.Mode.CLOSE_MID_HEADERS),
+                        false, sendHello("go.bin"), true, "proxy_error", "proxy closed the connection without answering CONNECT"),
                 new Case("connect_error: proxy refuses", null, WORKS, true,
                         sendHello("go.bin"), true, "connect_error", "Connection refused")
         ).map(Arguments::of);

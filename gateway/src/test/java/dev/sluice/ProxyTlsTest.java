@@ -119,6 +119,16 @@ class ProxyTlsTest {
     }
 
     @Test
+    void aClientCertificateTheProxyDoesNotTrustIsRefusedWithAClearError() throws Exception {
+        try (FakeProxy proxy = FakeProxy.tls("127.0.0.1", true).route("proxy.golang.org:443", origin.port())) {
+            gw = RunningGateway.start(config("https://localhost:" + proxy.port(), trust() + "\nclient_cert: "
+                    + Pki.file("stranger.pem") + "\nclient_key: " + Pki.file("stranger.key")), dir);
+            assertRefused("TLS with the proxy failed");
+            assertThat(proxy.requests).isEmpty();
+        }
+    }
+
+    @Test
     void checkValidatesTheTlsFiles() throws Exception {
         Path notACert = Files.writeString(dir.resolve("ca.pem"), "hello\n");
         assertThatThrownBy(() -> ConfigLoader.parse("t.yaml", config("https://localhost:1",

@@ -16,6 +16,8 @@ public enum Outcome {
     HELLO_TIMEOUT,
     /** Every proxy tried answered CONNECT with an error, or not at all. */
     PROXY_ERROR,
+    /** The proxy refused the destination by its own policy (403): final, no other proxy is tried. */
+    PROXY_DENIED,
     /** No TCP connection to any proxy (or, for direct, to the destination). */
     CONNECT_ERROR,
     /** No byte in either direction for {@code timeouts.idle}. */

@@ -9,7 +9,9 @@ public final class DialException extends Exception {
         /** No TCP connection (refused, unreachable, timed out, name not resolved). */
         CONNECT,
         /** The proxy accepted the connection but did not open the tunnel (status, silence, garbage). */
-        PROXY
+        PROXY,
+        /** The proxy refused the destination by its policy (403): final, not a fault. */
+        DENIED
     }
 
     private final Kind kind;

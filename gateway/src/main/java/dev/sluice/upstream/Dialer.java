@@ -309,7 +309,8 @@ public final class Dialer {
                         return;
                     }
                     String why = Errors.describeProxy(f.cause(), timeoutMillis);
-                    failed(proxy, start, DialException.Kind.PROXY, why, !why.startsWith("403"));
+                    boolean denied = why.startsWith("403");
+                    failed(proxy, start, denied ? DialException.Kind.DENIED : DialException.Kind.PROXY, why, !denied);
                 }
             });
         }

@@ -19,11 +19,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class FakeProxy extends TestServer {
     /** How the proxy answers CONNECT. */
-    public enum Mode { WORK, STATUS, HANG, HANG_UP, GARBAGE }
+    public enum Mode { WORK, STATUS, HANG, HANG_UP, GARBAGE, DRIP, CLOSE_MID_HEADERS }
 
     private volatile Mode mode = Mode.WORK;
     private volatile String status = "200 Connection established";
     private volatile String credentials;
+    private volatile long delayMillis;
     private final Map<String, Integer> routes = new ConcurrentHashMap<>();
     /** Every request head received, in order. */
     public final List<String> requests = new CopyOnWriteArrayList<>();
@@ -56,6 +57,12 @@ public final class FakeProxy extends TestServer {
         return this;
     }
 
+    /** Answers CONNECT only after this long (a slower proxy). */
+    public FakeProxy delay(long millis) {
+        this.delayMillis = millis;
+        return this;
+    }
+
     public FakeProxy mode(Mode m) {
         this.mode = m;
         return this;
@@ -77,6 +84,9 @@ public final class FakeProxy extends TestServer {
             return;
         }
         requests.add(head);
+        if (delayMillis > 0) {
+            Thread.sleep(delayMillis);
+        }
         String[] first = head.split("\r\n")[0].split(" ");
         switch (mode) {
             case HANG -> {
@@ -94,6 +104,20 @@ public final class FakeProxy extends TestServer {
             }
             case STATUS -> {
                 reply(out, status);
+                return;
+            }
+            case DRIP -> { // a valid answer, one byte every 100 ms
+                for (byte b : "HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.US_ASCII)) {
+                    out.write(b);
+                    out.flush();
+                    Thread.sleep(100);
+                }
+                in.read();
+                return;
+            }
+            case CLOSE_MID_HEADERS -> {
+                out.write("HTTP/1.1 200 Connection est".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
                 return;
             }
             default -> { }

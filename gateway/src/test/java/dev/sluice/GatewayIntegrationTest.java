@@ -33,6 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class GatewayIntegrationTest {
     static final String PASSWORD = "s3cret-P4ss:word";
+    /** The upstream's auth line in {@link #config}; more upstream keys are added after it. */
+    static final String AUTH_LINE = "    auth: { username: gateway, password_file: proxy.pass }\n";
 
     @TempDir
     Path dir;
@@ -160,10 +162,8 @@ class GatewayIntegrationTest {
     void credentialsByClientFirstMatchWins() throws Exception {
         Files.writeString(dir.resolve("team.pass"), "team-secret\n");
         proxy.requireAuth("team-a", "team-secret");
-        String yaml = config(proxyUrl(proxy.port()), "").replace(
-                "    auth: { username: gateway, password_file: proxy.pass }\n",
-                "    auth: { username: gateway, password_file: proxy.pass }\n"
-                        + "    credentials_by_client:\n"
+        String yaml = config(proxyUrl(proxy.port()), "").replace(AUTH_LINE, AUTH_LINE
+                + "    credentials_by_client:\n"
                         + "      - { clients: [10.0.0.0/8], username: other, password_file: proxy.pass }\n"
                         + "      - { clients: [127.0.0.0/8], username: team-a, password_file: team.pass }\n");
         gw = RunningGateway.start(yaml, dir);
@@ -189,9 +189,8 @@ class GatewayIntegrationTest {
     @Test
     void aProxyOutOfServiceIsTriedLastAndTheLogSaysWhenAllAreOut() throws Exception {
         int dead = TestServer.closedPort();
-        gw = RunningGateway.start(config(proxyUrl(dead) + ", " + proxyUrl(proxy.port()), "").replace(
-                "    auth: { username: gateway, password_file: proxy.pass }\n",
-                "    auth: { username: gateway, password_file: proxy.pass }\n    health: { fall: 1 }\n"), dir);
+        gw = RunningGateway.start(config(proxyUrl(dead) + ", " + proxyUrl(proxy.port()), "").replace(AUTH_LINE,
+                AUTH_LINE + "    health: { fall: 1 }\n"), dir);
         roundTrip(gw.port()); // the dead proxy fails once: out of service (fall 1)
         roundTrip(gw.port());
         String second = gw.awaitLine(1);
@@ -213,10 +212,8 @@ class GatewayIntegrationTest {
     void activeHealthProbesTakeABrokenProxyOutBeforeTrafficHitsIt() throws Exception {
         try (FakeProxy broken = new FakeProxy()) {
             broken.answer("502 Bad Gateway");
-            gw = RunningGateway.start(config(proxyUrl(broken.port()) + ", " + proxyUrl(proxy.port()), "").replace(
-                    "    auth: { username: gateway, password_file: proxy.pass }\n",
-                    "    auth: { username: gateway, password_file: proxy.pass }\n"
-                            + "    health: { target: proxy.golang.org:443, interval: 100ms, timeout: 1s, fall: 2 }\n"),
+            gw = RunningGateway.start(config(proxyUrl(broken.port()) + ", " + proxyUrl(proxy.port()), "").replace(AUTH_LINE,
+                    AUTH_LINE + "    health: { target: proxy.golang.org:443, interval: 100ms, timeout: 1s, fall: 2 }\n"),
                     dir);
             dev.sluice.upstream.Proxy first = gw.gateway.routing().upstreams().get("corp").proxies().get(0);
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> !first.isUp());
@@ -230,9 +227,8 @@ class GatewayIntegrationTest {
     void fastestOfRacesTheConnectAndClosesTheLoser() throws Exception {
         try (FakeProxy slow = new FakeProxy()) {
             slow.mode(FakeProxy.Mode.HANG);
-            gw = RunningGateway.start(config(proxyUrl(slow.port()) + ", " + proxyUrl(proxy.port()), "").replace(
-                    "    auth: { username: gateway, password_file: proxy.pass }\n",
-                    "    auth: { username: gateway, password_file: proxy.pass }\n    fastest_of: 2\n")
+            gw = RunningGateway.start(config(proxyUrl(slow.port()) + ", " + proxyUrl(proxy.port()), "").replace(AUTH_LINE,
+                    AUTH_LINE + "    fastest_of: 2\n")
                     .replace("connect: 500ms", "connect: 5s"), dir);
             roundTrip(gw.port());
             String line = gw.awaitLine(0);
@@ -251,10 +247,8 @@ class GatewayIntegrationTest {
             hang1.mode(FakeProxy.Mode.HANG);
             hang2.mode(FakeProxy.Mode.HANG);
             gw = RunningGateway.start(config(proxyUrl(hang1.port()) + ", " + proxyUrl(hang2.port()) + ", "
-                    + proxyUrl(proxy.port()), "").replace(
-                    "    auth: { username: gateway, password_file: proxy.pass }\n",
-                    "    auth: { username: gateway, password_file: proxy.pass }\n"
-                            + "    retry: { deadline: 700ms }\n"), dir);
+                    + proxyUrl(proxy.port()), "").replace(AUTH_LINE,
+                    AUTH_LINE + "    retry: { deadline: 700ms }\n"), dir);
             try (Socket s = Clients.tcp(gw.port())) {
                 s.getOutputStream().write(fixture("go.bin"));
                 assertResetPromptly(s);

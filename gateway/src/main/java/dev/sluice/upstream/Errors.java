@@ -37,11 +37,21 @@ final class Errors {
                 return "TLS handshake with the proxy timed out";
             }
             if (c instanceof javax.net.ssl.SSLException) {
-                String m = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
-                return "TLS with the proxy failed: " + m;
+                // the root cause says why ("unable to find valid certification path", "No subject alternative
+                // names matching IP address ..."); the SSLException above it may only say "General ... problem"
+                Throwable root = c;
+                while (root.getCause() != null && root.getCause() != root) {
+                    root = root.getCause();
+                }
+                String m = message(root);
+                return "TLS with the proxy failed: " + (root == c ? m : message(c) + ": " + m);
             }
         }
         return null;
+    }
+
+    private static String message(Throwable t) {
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     }
 
     /** A failure after the proxy accepted the connection: its status line, its silence, or its garbage. */

@@ -1,13 +1,13 @@
 package dev.sluice;
 
 import dev.sluice.config.Action;
-import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.config.NameSpec;
 import dev.sluice.policy.Decision;
 import dev.sluice.policy.Flow;
 import dev.sluice.policy.NamePattern;
 import dev.sluice.upstream.Proxy;
+import dev.sluice.upstream.ProxyAuth;
 import dev.sluice.upstream.Upstream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -19,9 +19,8 @@ final class Explain {
     private Explain() {
     }
 
-    static String explain(GatewayConfig config, String sni, InetAddress client, InetSocketAddress dst,
+    static String explain(Routing routing, String sni, InetAddress client, InetSocketAddress dst,
                           ListenerConfig listener) {
-        Routing routing = Routing.of(config);
         int port = dst != null ? dst.getPort() : listener.defaultPort();
         StringBuilder sb = new StringBuilder();
         sb.append(sni == null ? "(no sni)" : sni).append(" client ").append(client.getHostAddress())
@@ -57,14 +56,16 @@ final class Explain {
             sb.append("  direct: the gateway connects to ").append(d.target()).append(" itself\n");
         } else {
             Upstream up = routing.upstreams().get(d.upstream());
+            List<Proxy> candidates = up.candidates().order();
+            ProxyAuth auth = up.authFor(client);
             sb.append("  splice via upstream ").append(up.name()).append(": CONNECT ").append(d.target())
-                    .append(" via ").append(up.candidates().order().stream().map(Proxy::toString)
+                    .append(" via ").append(candidates.stream().map(Proxy::toString)
                             .collect(Collectors.joining(", then ")))
-                    .append(up.authFor(client) == null ? "" : " (basic auth as " + up.authFor(client).username() + ")")
+                    .append(auth == null ? "" : " (basic auth as " + auth.username() + ")")
                     .append('\n');
             var p = up.policy();
             sb.append("  strategy ").append(p.strategy().name().toLowerCase(java.util.Locale.ROOT))
-                    .append(", up to ").append(up.candidates().order().size()).append(" attempts within ")
+                    .append(", up to ").append(candidates.size()).append(" attempts within ")
                     .append(dev.sluice.config.Durations.format(p.deadline())).append(", health: ")
                     .append(p.healthTarget() == null ? "from traffic only"
                             : "CONNECT " + p.healthTarget() + " every " + dev.sluice.config.Durations.format(

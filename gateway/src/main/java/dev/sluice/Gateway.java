@@ -49,13 +49,17 @@ public final class Gateway implements AutoCloseable {
     private Set<InetAddress> localAddresses = Set.of();
 
     public Gateway(GatewayConfig config, AccessLog accessLog) {
-        this.routing = new AtomicReference<>(Routing.of(config));
+        this(Routing.of(config), accessLog);
+    }
+
+    public Gateway(Routing compiled, AccessLog accessLog) {
+        this.routing = new AtomicReference<>(compiled);
         this.accessLog = accessLog;
     }
 
     /** Opens the access log named in the configuration. */
-    public static Gateway create(GatewayConfig config) throws IOException {
-        return new Gateway(config, AccessLog.open(config.accessLog()));
+    public static Gateway create(Routing compiled) throws IOException {
+        return new Gateway(compiled, AccessLog.open(compiled.config().accessLog()));
     }
 
     /** Binds every listener; fails (and releases everything) if any cannot be bound. */

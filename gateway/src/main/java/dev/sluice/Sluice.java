@@ -59,9 +59,10 @@ public final class Sluice implements Callable<Integer> {
         return run.call();
     }
 
-    static GatewayConfig load(Path file, PrintWriter err) {
+    /** The configuration read and compiled once (TLS material included), or null with every error printed. */
+    static Routing load(Path file, PrintWriter err) {
         try {
-            return Routing.load(file).config();
+            return Routing.load(file);
         } catch (ConfigException e) {
             for (ConfigError error : e.errors()) {
                 err.println(error);
@@ -84,10 +85,11 @@ public final class Sluice implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            GatewayConfig cfg = load(config, spec.commandLine().getErr());
-            if (cfg == null) {
+            Routing compiled = load(config, spec.commandLine().getErr());
+            if (compiled == null) {
                 return INVALID;
             }
+            GatewayConfig cfg = compiled.config();
             LOG.info("{} starting with {}", Version.describe(), config);
             // the hook goes in first: a signal may come as soon as the first listener is bound
             Systemd systemd = Systemd.fromEnvironment();
@@ -106,7 +108,7 @@ public final class Sluice implements Callable<Integer> {
             }, "sluice-shutdown"));
             Gateway gateway;
             try {
-                gateway = Gateway.create(cfg);
+                gateway = Gateway.create(compiled);
                 running.set(gateway);
                 gateway.start();
             } catch (java.io.IOException e) {
@@ -133,11 +135,11 @@ public final class Sluice implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            GatewayConfig cfg = load(config, spec.commandLine().getErr());
-            if (cfg == null) {
+            Routing compiled = load(config, spec.commandLine().getErr());
+            if (compiled == null) {
                 return INVALID;
             }
-            spec.commandLine().getOut().println(cfg.summary());
+            spec.commandLine().getOut().println(compiled.config().summary());
             spec.commandLine().getOut().flush();
             return OK;
         }
@@ -166,10 +168,11 @@ public final class Sluice implements Callable<Integer> {
         @Override
         public Integer call() {
             PrintWriter err = spec.commandLine().getErr();
-            GatewayConfig cfg = load(config, err);
-            if (cfg == null) {
+            Routing compiled = load(config, err);
+            if (compiled == null) {
                 return INVALID;
             }
+            GatewayConfig cfg = compiled.config();
             InetAddress clientAddress = IpLiteral.parse(client);
             if (clientAddress == null) {
                 err.println("--client: not an IP address: " + client);
@@ -198,7 +201,7 @@ public final class Sluice implements Callable<Integer> {
                 err.flush();
                 return FAILED;
             }
-            spec.commandLine().getOut().print(dev.sluice.Explain.explain(cfg, sni, clientAddress, dstAddress, lc));
+            spec.commandLine().getOut().print(dev.sluice.Explain.explain(compiled, sni, clientAddress, dstAddress, lc));
             spec.commandLine().getOut().flush();
             return OK;
         }

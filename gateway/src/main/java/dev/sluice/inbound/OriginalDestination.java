@@ -34,7 +34,8 @@ public final class OriginalDestination {
         InetSocketAddress local = (InetSocketAddress) ch.localAddress();
         InetSocketAddress original;
         try {
-            original = local.getAddress() instanceof java.net.Inet6Address && !isMapped(local.getAddress())
+            // an IPv4-mapped address is already an Inet4Address in Java (InetAddress converts it)
+            original = local.getAddress() instanceof java.net.Inet6Address
                     ? decode(ch.config().getOption(V6)) : decode(ch.config().getOption(V4));
         } catch (RuntimeException e) {
             return null; // ENOENT: no conntrack entry, not redirected
@@ -85,18 +86,5 @@ public final class OriginalDestination {
         } catch (UnknownHostException e) {
             return null;
         }
-    }
-
-    private static boolean isMapped(InetAddress a) {
-        byte[] b = a.getAddress();
-        if (b.length != 16) {
-            return false;
-        }
-        for (int i = 0; i < 10; i++) {
-            if (b[i] != 0) {
-                return false;
-            }
-        }
-        return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
     }
 }

@@ -113,13 +113,11 @@ public final class PeekHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (!decided) {
             fail(PeekFailure.RESET, "client connection failed during the ClientHello: " + cause.getMessage());
-        }
-        else {
+        } else {
             // After the hello, while the tunnel is set up: the client is gone (with half-closure allowed a reset
             // does not close the channel by itself). The owner acts on the close.
             ctx.close();
         }
-
     }
 
     @Override

@@ -93,17 +93,12 @@ public final class Dialer {
             InetSocketAddress address = (InetSocketAddress) rf.getNow();
             String via = address.getAddress().getHostAddress() + ":" + port;
             InetAddress ip = address.getAddress();
-            if (!allowLocal && (ip.isLoopbackAddress() || ip.isAnyLocalAddress() || ip.isLinkLocalAddress()
-                    || ip.isMulticastAddress())) {
-                String why = "refused: " + via + " is a local address";
-                observer.attempt(via, why, Errors.millisSince(start));
-                result.tryFailure(new DialException(DialException.Kind.CONNECT, why));
-                return;
-            }
-            if (isGatewayItself.test(address)) {
-                String why = "refused: " + via + " is the gateway itself (a loop)";
-                observer.attempt(via, why, Errors.millisSince(start));
-                result.tryFailure(new DialException(DialException.Kind.CONNECT, why));
+            String refused = !allowLocal && (ip.isLoopbackAddress() || ip.isAnyLocalAddress()
+                    || ip.isLinkLocalAddress() || ip.isMulticastAddress()) ? "refused: " + via + " is a local address"
+                    : isGatewayItself.test(address) ? "refused: " + via + " is the gateway itself (a loop)" : null;
+            if (refused != null) {
+                observer.attempt(via, refused, Errors.millisSince(start));
+                result.tryFailure(new DialException(DialException.Kind.CONNECT, refused));
                 return;
             }
             ChannelFuture cf = bootstrap(loop, timeoutMillis).handler(new ChannelInboundHandlerAdapter())
@@ -113,7 +108,7 @@ public final class Dialer {
                     cf.channel().close();
                 }
             });
-            cf.addListener(f -> loop.execute(() -> {
+            cf.addListener(f -> onLoop(loop, () -> {
                 if (f.isSuccess()) {
                     observer.attempt(via, null, Errors.millisSince(start));
                     if (!result.trySuccess(cf.channel())) {
@@ -154,6 +149,15 @@ public final class Dialer {
                 return;
             }
             ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    /** Listeners of a channel that could not even be created run on a global executor: come back to the loop. */
+    private static void onLoop(EventLoop loop, Runnable r) {
+        if (loop.inEventLoop()) {
+            r.run();
+        } else {
+            loop.execute(r);
         }
     }
 
@@ -279,7 +283,7 @@ public final class Dialer {
                     tcp.channel().close(); // the client went away, or another proxy won the race
                 }
             });
-            tcp.addListener(f -> onLoop(() -> {
+            tcp.addListener(f -> onLoop(loop, () -> {
                 if (!f.isSuccess() && !settled[0]) {
                     settled[0] = true;
                     failed(proxy, start, DialException.Kind.CONNECT, Errors.describe(f.cause()), true);
@@ -313,15 +317,6 @@ public final class Dialer {
                     failed(proxy, start, denied ? DialException.Kind.DENIED : DialException.Kind.PROXY, why, !denied);
                 }
             });
-        }
-
-        /** Listeners of a channel that could not even be created run on a global executor: come back here. */
-        private void onLoop(Runnable r) {
-            if (loop.inEventLoop()) {
-                r.run();
-            } else {
-                loop.execute(r);
-            }
         }
 
         private void failed(Proxy proxy, long start, DialException.Kind kind, String why, boolean retry) {

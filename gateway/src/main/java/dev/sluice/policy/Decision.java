@@ -1,6 +1,7 @@
 package dev.sluice.policy;
 
 import dev.sluice.config.Action;
+import dev.sluice.config.HostPort;
 
 /**
  * The policy's answer for one flow: the rule that matched (null when none did: an implicit reject), what to do,
@@ -15,9 +16,6 @@ public record Decision(Rule rule, Action action, String upstream, String host, i
 
     /** {@code host:port} for the access log and CONNECT; IPv6 bracketed. */
     public String target() {
-        if (host == null) {
-            return null;
-        }
-        return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
+        return host == null ? null : new HostPort(host, port).toString();
     }
 }

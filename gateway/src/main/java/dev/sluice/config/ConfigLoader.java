@@ -29,7 +29,7 @@ import org.yaml.snakeyaml.nodes.Node;
  */
 public final class ConfigLoader {
     private static final Set<String> TOP = Set.of("listeners", "clients", "upstreams", "rules", "timeouts",
-            "access_log");
+            "access_log", "admin", "limits", "shutdown", "logging");
     private static final Set<String> LISTENER = Set.of("name", "listen", "transparent", "peek", "default_port");
     private static final Set<String> UPSTREAM = Set.of("proxies", "auth", "ca_file", "client_cert", "client_key",
             "forwarded_for", "credentials_by_client", "strategy", "fastest_of", "retry", "health");
@@ -89,11 +89,12 @@ public final class ConfigLoader {
         List<RuleConfig> rules = rules(top.get("rules"), upstreams);
         Timeouts timeouts = timeouts(top.get("timeouts"));
         String accessLog = accessLog(top.get("access_log"));
+        Operations operations = new OperationsLoader(yaml).read(top);
         if (!yaml.errors().isEmpty()) {
             throw new ConfigException(yaml.errors());
         }
         return new GatewayConfig(file, List.copyOf(listeners), List.copyOf(clients), Map.copyOf(upstreams),
-                List.copyOf(rules), timeouts, accessLog);
+                List.copyOf(rules), timeouts, accessLog, operations);
     }
 
     private Node compose(String text) {
@@ -295,21 +296,6 @@ public final class ConfigLoader {
         return new UpstreamPolicy(strategy, fastestOf, attempts, deadline, fall, rise, target, interval, timeout);
     }
 
-    private int count(Node node, String what, int min, int max, int fallback) {
-        Integer n = yaml.value(node, what, s -> {
-            try {
-                int v = Integer.parseInt(s.trim());
-                if (v < min || v > max) {
-                    throw new IllegalArgumentException("must be " + min + "-" + max + ", got " + v);
-                }
-                return v;
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("expected a number, got '" + s + "'");
-            }
-        });
-        return n == null ? fallback : n;
-    }
-
     private static UpstreamPolicy.Strategy strategy(String s) {
         return switch (s) {
             case "failover" -> UpstreamPolicy.Strategy.FAILOVER;
@@ -451,18 +437,15 @@ public final class ConfigLoader {
     }
 
     private Duration duration(YamlReader.Fields f, String key, Duration fallback) {
-        return duration(f, "timeouts", key, fallback);
+        return yaml.duration(f, "timeouts", key, fallback);
     }
 
     private Duration duration(YamlReader.Fields f, String section, String key, Duration fallback) {
-        if (!f.has(key)) {
-            return fallback;
-        }
-        Duration d = yaml.value(f.get(key), section + "." + key, Durations::parse);
-        if (d != null && d.isZero()) {
-            yaml.error(f.get(key), section + "." + key + ": must be greater than zero");
-        }
-        return d == null || d.isZero() ? fallback : d;
+        return yaml.duration(f, section, key, fallback);
+    }
+
+    private int count(Node node, String what, int min, int max, int fallback) {
+        return yaml.count(node, what, min, max, fallback);
     }
 
     private String accessLog(Node node) {

@@ -6,7 +6,7 @@ import java.util.Map;
 /** A whole configuration file, parsed and validated. Immutable. */
 public record GatewayConfig(String source, List<ListenerConfig> listeners, List<Cidr> clients,
                             Map<String, UpstreamConfig> upstreams, List<RuleConfig> rules, Timeouts timeouts,
-                            String accessLog) {
+                            String accessLog, Operations operations) {
 
     /** One line for {@code sluice check}. */
     public String summary() {

@@ -15,7 +15,14 @@ public record UpstreamPolicy(Strategy strategy, int fastestOf, int attempts, Dur
                              HostPort healthTarget, Duration healthInterval, Duration healthTimeout) {
 
     /** The order in which an upstream's proxies are tried. */
-    public enum Strategy { FAILOVER, ROUND_ROBIN, LEAST_LATENCY }
+    public enum Strategy {
+        FAILOVER, ROUND_ROBIN, LEAST_LATENCY;
+
+        /** As written in the configuration. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     /** attempts 0 = as many as there are proxies. */
     public static final UpstreamPolicy DEFAULTS = new UpstreamPolicy(Strategy.FAILOVER, 0, 0, Duration.ofSeconds(15),

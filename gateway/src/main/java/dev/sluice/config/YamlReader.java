@@ -1,5 +1,6 @@
 package dev.sluice.config;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -114,6 +115,34 @@ final class YamlReader {
             }
         }
         return out;
+    }
+
+    /** A whole number in [min, max]; {@code fallback} (with an error) when it is not. */
+    int count(Node node, String what, int min, int max, int fallback) {
+        Integer n = value(node, what, s -> {
+            try {
+                int v = Integer.parseInt(s.trim());
+                if (v < min || v > max) {
+                    throw new IllegalArgumentException("must be " + min + "-" + max + ", got " + v);
+                }
+                return v;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("expected a number, got '" + s + "'");
+            }
+        });
+        return n == null ? fallback : n;
+    }
+
+    /** {@code section.key} as a duration greater than zero, or {@code fallback} when absent (or wrong). */
+    Duration duration(Fields f, String section, String key, Duration fallback) {
+        if (!f.has(key)) {
+            return fallback;
+        }
+        Duration d = value(f.get(key), section + "." + key, Durations::parse);
+        if (d != null && d.isZero()) {
+            error(f.get(key), section + "." + key + ": must be greater than zero");
+        }
+        return d == null || d.isZero() ? fallback : d;
     }
 
     private static String describe(Node node) {

@@ -1,0 +1,139 @@
+package dev.sluice.config;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+
+/** Reads the {@code admin}, {@code limits}, {@code shutdown} and {@code logging} sections. */
+final class OperationsLoader {
+    private static final Set<String> ADMIN = Set.of("listen", "clients");
+    private static final Set<String> LIMITS = Set.of("max_connections", "max_connections_per_client");
+    private static final Set<String> SHUTDOWN = Set.of("drain");
+    private static final Set<String> LOGGING = Set.of("level", "loggers");
+    private static final Set<String> LEVELS = Set.of("off", "error", "warn", "info", "debug", "trace");
+    private static final Pattern LOGGER = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
+    private static final int MAX_CONNECTIONS = 1_000_000;
+
+    private final YamlReader yaml;
+
+    OperationsLoader(YamlReader yaml) {
+        this.yaml = yaml;
+    }
+
+    Operations read(YamlReader.Fields top) {
+        Limits limits = limits(top.get("limits"));
+        return new Operations(admin(top.get("admin")), limits, drain(top.get("shutdown")), logging(top.get("logging")));
+    }
+
+    private AdminConfig admin(Node node) {
+        if (node == null || isOff(node)) {
+            return null;
+        }
+        if (node instanceof ScalarNode s && isOn(s)) {
+            return new AdminConfig(AdminConfig.DEFAULT_LISTEN, AdminConfig.LOCAL);
+        }
+        YamlReader.Fields f = yaml.fields(node, "admin", ADMIN);
+        if (f.has("listen") && isOff(f.get("listen"))) {
+            return null;
+        }
+        HostPort listen = f.has("listen") ? yaml.value(f.get("listen"), "admin.listen", OperationsLoader::address)
+                : AdminConfig.DEFAULT_LISTEN;
+        List<Cidr> clients = f.has("clients") ? yaml.values(f.get("clients"), "admin.clients", Cidr::parse)
+                : AdminConfig.LOCAL;
+        if (listen == null) {
+            return null;
+        }
+        if (!f.has("clients") && !IpLiteral.parse(listen.host()).isLoopbackAddress()) {
+            yaml.error(f.get("listen"), "admin.listen: " + listen + " can be reached from other hosts; name who may "
+                    + "ask in admin.clients (e.g. your Prometheus server's address)");
+        }
+        return new AdminConfig(listen, List.copyOf(clients));
+    }
+
+    private static HostPort address(String text) {
+        HostPort hp = HostPort.parse(text, true);
+        if (!IpLiteral.is(hp.host())) {
+            throw new IllegalArgumentException("'" + hp.host() + "' is not an IP address (e.g. 127.0.0.1:9091)");
+        }
+        return hp;
+    }
+
+    private Limits limits(Node node) {
+        Limits d = Limits.DEFAULTS;
+        if (node == null) {
+            return d;
+        }
+        YamlReader.Fields f = yaml.fields(node, "limits", LIMITS);
+        int all = f.has("max_connections") ? yaml.count(f.get("max_connections"), "limits.max_connections", 1,
+                MAX_CONNECTIONS, d.maxConnections()) : d.maxConnections();
+        int perClient = f.has("max_connections_per_client") ? yaml.count(f.get("max_connections_per_client"),
+                "limits.max_connections_per_client", 1, MAX_CONNECTIONS, d.maxConnectionsPerClient())
+                : Math.min(d.maxConnectionsPerClient(), all);
+        if (perClient > all) {
+            yaml.error(f.get("max_connections_per_client"), "limits.max_connections_per_client: " + perClient
+                    + " is more than max_connections (" + all + ")");
+        }
+        return new Limits(all, perClient);
+    }
+
+    private Duration drain(Node node) {
+        if (node == null) {
+            return Operations.DEFAULT_DRAIN;
+        }
+        YamlReader.Fields f = yaml.fields(node, "shutdown", SHUTDOWN);
+        if (!f.has("drain")) {
+            return Operations.DEFAULT_DRAIN;
+        }
+        Duration d = yaml.value(f.get("drain"), "shutdown.drain", Durations::parse); // 0s: close at once
+        if (d != null && d.compareTo(Duration.ofHours(1)) > 0) {
+            yaml.error(f.get("drain"), "shutdown.drain: at most 1h (systemd's TimeoutStopSec must be longer)");
+        }
+        return d == null ? Operations.DEFAULT_DRAIN : d;
+    }
+
+    private LoggingConfig logging(Node node) {
+        if (node == null) {
+            return LoggingConfig.DEFAULTS;
+        }
+        YamlReader.Fields f = yaml.fields(node, "logging", LOGGING);
+        String level = f.has("level") ? yaml.value(f.get("level"), "logging.level", OperationsLoader::level) : null;
+        Map<String, String> loggers = new LinkedHashMap<>();
+        if (f.has("loggers")) {
+            YamlReader.Fields l = yaml.fields(f.get("loggers"), "logging.loggers", null);
+            for (Map.Entry<String, Node> e : l.values().entrySet()) {
+                if (!LOGGER.matcher(e.getKey()).matches()) {
+                    yaml.error(l.key(e.getKey()), "logging.loggers: '" + e.getKey()
+                            + "' is not a logger name (e.g. dev.sluice.upstream)");
+                    continue;
+                }
+                String v = yaml.value(e.getValue(), "logging.loggers." + e.getKey(), OperationsLoader::level);
+                if (v != null) {
+                    loggers.put(e.getKey(), v);
+                }
+            }
+        }
+        return new LoggingConfig(level, Map.copyOf(loggers));
+    }
+
+    private static String level(String s) {
+        String v = s.toLowerCase(Locale.ROOT);
+        if (!LEVELS.contains(v)) {
+            throw new IllegalArgumentException("expected off, error, warn, info, debug or trace, got '" + s + "'");
+        }
+        return v;
+    }
+
+    private static boolean isOff(Node node) {
+        return node instanceof ScalarNode s && Set.of("off", "false", "no").contains(s.getValue());
+    }
+
+    private static boolean isOn(ScalarNode s) {
+        return Set.of("on", "true", "yes").contains(s.getValue()) || s.getValue().isEmpty();
+    }
+}

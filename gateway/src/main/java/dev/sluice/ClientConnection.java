@@ -23,7 +23,6 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
-import java.util.function.Consumer;
 
 /**
  * Drives one accepted connection through the stages: client allow-list, peek, policy, dial, relay, and the one
@@ -44,12 +43,12 @@ final class ClientConnection implements PeekListener {
     private Channel upstream;
 
     private ClientConnection(ListenerConfig listener, Routing routing, Dialer dialer, SocketChannel client,
-                             Consumer<Tunnel> log) {
+                             Tunnel.Observer observer) {
         this.listener = listener;
         this.routing = routing;
         this.dialer = dialer;
         this.client = client;
-        this.tunnel = new Tunnel(client.remoteAddress(), listener.name(), log);
+        this.tunnel = new Tunnel(client.remoteAddress(), listener.name(), observer);
         this.dst = switch (listener.transparent()) {
             case REDIRECT -> OriginalDestination.redirected(client);
             case TPROXY -> OriginalDestination.tproxied(client);
@@ -58,9 +57,26 @@ final class ClientConnection implements PeekListener {
     }
 
     /** Called for each accepted connection, from the listener's channel initializer. */
-    static void accept(ListenerConfig listener, Routing routing, Dialer dialer, SocketChannel ch,
-                       Consumer<Tunnel> log) {
-        new ClientConnection(listener, routing, dialer, ch, log).start();
+    static ClientConnection accept(ListenerConfig listener, Routing routing, Dialer dialer, SocketChannel ch,
+                                   Tunnel.Observer observer) {
+        ClientConnection c = new ClientConnection(listener, routing, dialer, ch, observer);
+        c.start();
+        return c;
+    }
+
+    /** Closes both legs now, from any thread, with outcome {@code shutdown} (the drain time ran out). */
+    void shutdown(String why) {
+        client.eventLoop().execute(() -> {
+            tunnel.fail(Outcome.SHUTDOWN, why);
+            tunnel.closing();
+            if (dial != null && !dial.isDone()) {
+                dial.cancel(false);
+            }
+            client.close();
+            if (upstream != null) {
+                upstream.close();
+            }
+        });
     }
 
     private void start() {

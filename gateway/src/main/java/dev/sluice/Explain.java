@@ -64,7 +64,7 @@ final class Explain {
                     .append(auth == null ? "" : " (basic auth as " + auth.username() + ")")
                     .append('\n');
             var p = up.policy();
-            sb.append("  strategy ").append(p.strategy().name().toLowerCase(java.util.Locale.ROOT))
+            sb.append("  strategy ").append(p.strategy().label())
                     .append(", up to ").append(candidates.size()).append(" attempts within ")
                     .append(dev.sluice.config.Durations.format(p.deadline())).append(", health: ")
                     .append(p.healthTarget() == null ? "from traffic only"

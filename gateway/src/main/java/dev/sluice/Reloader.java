@@ -35,6 +35,7 @@ final class Reloader {
     /** Returns true when the new configuration is in use. */
     synchronized boolean reload() {
         systemd.reloading();
+        gateway.reopenLogs(); // whatever the file says: logrotate's postrotate relies on it
         try {
             Routing compiled = Routing.load(file);
             GatewayConfig next = compiled.config();
@@ -42,10 +43,15 @@ final class Reloader {
             if (!listeners(next).equals(listeners(running))) {
                 LOG.warn("listener changes in {} take effect at the next restart", file);
             }
+            if (next.operations().admin() == null ? running.operations().admin() != null
+                    : !next.operations().admin().equals(running.operations().admin())) {
+                LOG.warn("admin changes in {} take effect at the next restart", file);
+            }
             if (!next.accessLog().equals(running.accessLog())) {
                 LOG.warn("access_log changes in {} take effect at the next restart", file);
             }
             gateway.reload(compiled);
+            gateway.reloadAsked(true);
             LOG.info("configuration reloaded: {}", next.summary());
             return true;
         } catch (ConfigException e) {
@@ -54,6 +60,7 @@ final class Reloader {
             for (ConfigError error : e.errors()) {
                 LOG.error("  {}", error);
             }
+            gateway.reloadAsked(false);
             return false;
         } finally {
             systemd.ready("serving");

@@ -72,8 +72,9 @@ public final class Sluice implements Callable<Integer> {
         }
     }
 
-    @Command(name = "run", description = "Run the gateway in the foreground until stopped (SIGINT, SIGTERM); "
-            + "SIGHUP re-reads the configuration.")
+    @Command(name = "run", description = "Run the gateway in the foreground until stopped (SIGTERM or SIGINT: "
+            + "stop accepting, let open tunnels finish for up to shutdown.drain, then close the rest); SIGHUP "
+            + "re-reads the configuration and reopens the access-log file.")
     static final class Run implements Callable<Integer> {
         private static final Logger LOG = LoggerFactory.getLogger(Run.class);
 
@@ -100,7 +101,7 @@ public final class Sluice implements Callable<Integer> {
                 systemd.stopping();
                 Gateway g = running.get();
                 if (g != null) {
-                    g.close();
+                    g.stop(g.routing().config().operations().drain());
                 }
                 systemd.close();
                 LOG.info("stopped");

@@ -21,9 +21,12 @@ final class Version {
         return p.getProperty("version", "unknown");
     }
 
+    static String netty() {
+        return io.netty.util.Version.identify().getOrDefault("netty-common",
+                io.netty.util.Version.identify().values().stream().findFirst().orElse(null)).artifactVersion();
+    }
+
     static String describe() {
-        return "sluice " + get() + " (netty " + io.netty.util.Version.identify().getOrDefault("netty-common",
-                io.netty.util.Version.identify().values().stream().findFirst().orElse(null)).artifactVersion()
-                + ", java " + System.getProperty("java.version") + ", " + Transport.detect().name() + " transport)";
+        return "sluice " + get() + " (netty " + netty() + ", java " + System.getProperty("java.version") + ", " + Transport.detect().name() + " transport)";
     }
 }

@@ -15,8 +15,12 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.SocketChannel;
 import java.net.InetSocketAddress;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
-/** One bound listening socket; every accepted connection is handed to {@code onAccept} on its event loop. */
+/**
+ * One bound listening socket; every accepted connection is handed to {@code onAccept} on its event loop, and
+ * every failed accept to {@code onAcceptError} (after which accepting pauses for a second).
+ */
 public final class Listener {
     /** Per-connection write buffer bounds: above HIGH the relay stops reading from the other side. */
     public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(128 * 1024, 512 * 1024);
@@ -24,14 +28,16 @@ public final class Listener {
     private final ListenerConfig config;
     private final ServerBootstrap bootstrap;
     private Channel channel;
+    private volatile InetSocketAddress bound;
 
     public Listener(ListenerConfig config, EventLoopGroup acceptors, EventLoopGroup workers,
                     ChannelFactory<? extends ServerChannel> channelFactory,
-                    BiConsumer<ListenerConfig, SocketChannel> onAccept) {
+                    BiConsumer<ListenerConfig, SocketChannel> onAccept, Consumer<Throwable> onAcceptError) {
         this.config = config;
         this.bootstrap = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channelFactory(channelFactory)
+                .handler(new AcceptErrors(onAcceptError))
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -61,9 +67,18 @@ public final class Listener {
         return config;
     }
 
-    /** The bound address (with the real port when the configuration said 0). */
+    /** The bound address (with the real port when the configuration said 0); still known after close. */
     public InetSocketAddress localAddress() {
-        return (InetSocketAddress) channel.localAddress();
+        InetSocketAddress now = channel == null ? null : (InetSocketAddress) channel.localAddress();
+        if (now != null) {
+            bound = now;
+        }
+        return now != null ? now : bound;
+    }
+
+    /** Bound and accepting (false once closed for a shutdown). */
+    public boolean isBound() {
+        return channel != null && channel.isActive();
     }
 
     public ChannelFuture close() {

@@ -24,19 +24,22 @@ import org.slf4j.LoggerFactory;
  * does the I/O, so a slow disk never stalls a tunnel. The queue is bounded: if it is full, lines are dropped and
  * counted (and the count is logged), never buffered without limit.
  */
-public final class AccessLog implements Consumer<Tunnel>, AutoCloseable {
+public final class AccessLog implements Tunnel.Observer, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
     private static final int QUEUE = 16_384;
     private static final String STOP = new String("stop");
 
     private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(QUEUE);
     private final AtomicLong dropped = new AtomicLong();
-    private final Writer out;
+    private final String file; // null unless the target is a file (only a file can be reopened)
+    private volatile boolean reopen;
+    private Writer out; // the writer thread's after construction
     private final Thread writer;
     private final List<Consumer<String>> taps = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private AccessLog(Writer out) {
+    private AccessLog(Writer out, String file) {
         this.out = out;
+        this.file = file;
         this.writer = out == null ? null : new Thread(this::drain, "sluice-access-log");
         if (writer != null) {
             writer.setDaemon(true);
@@ -47,15 +50,25 @@ public final class AccessLog implements Consumer<Tunnel>, AutoCloseable {
     /** {@code target}: "stdout", "stderr", "off" or a file path (appended to). */
     public static AccessLog open(String target) throws IOException {
         return switch (target) {
-            case "off" -> new AccessLog(null);
-            case "stdout" -> new AccessLog(writer(System.out));
-            case "stderr" -> new AccessLog(writer(System.err));
-            default -> new AccessLog(writer(new FileOutputStream(target, true)));
+            case "off" -> new AccessLog(null, null);
+            case "stdout" -> new AccessLog(writer(System.out), null);
+            case "stderr" -> new AccessLog(writer(System.err), null);
+            default -> new AccessLog(writer(new FileOutputStream(target, true)), target);
         };
     }
 
     private static Writer writer(OutputStream os) {
         return new BufferedWriter(new OutputStreamWriter(os, StandardCharsets.UTF_8), 64 * 1024);
+    }
+
+    /**
+     * Closes and opens the file again before the next line (after logrotate moved it away; SIGHUP asks for
+     * it). Nothing for stdout, stderr or off.
+     */
+    public void reopen() {
+        if (file != null) {
+            reopen = true;
+        }
     }
 
     /** Also hands every line to {@code tap} (tests, the status page). Called on the writer thread. */
@@ -64,9 +77,9 @@ public final class AccessLog implements Consumer<Tunnel>, AutoCloseable {
     }
 
     @Override
-    public void accept(Tunnel t) {
+    public void ended(Tunnel t) {
         String line = format(t);
-        if (out == null) {
+        if (writer == null) {
             taps.forEach(tap -> tap.accept(line));
             return;
         }
@@ -80,9 +93,9 @@ public final class AccessLog implements Consumer<Tunnel>, AutoCloseable {
         StringBuilder sb = new StringBuilder(384);
         sb.append("{\"ts\":");
         Json.string(sb, Instant.ofEpochMilli(t.startMillis()).toString());
-        field(sb, "client", t.client() == null ? null : Tunnel.hostPort(t.client()));
-        field(sb, "listener", t.listener());
-        field(sb, "sni", t.sni());
+        Json.field(sb, "client", t.client() == null ? null : Tunnel.hostPort(t.client()));
+        Json.field(sb, "listener", t.listener());
+        Json.field(sb, "sni", t.sni());
         sb.append(",\"alpn\":[");
         for (int i = 0; i < t.alpn().size(); i++) {
             if (i > 0) {
@@ -91,19 +104,19 @@ public final class AccessLog implements Consumer<Tunnel>, AutoCloseable {
             Json.string(sb, t.alpn().get(i));
         }
         sb.append(']');
-        field(sb, "dst", t.dst());
-        field(sb, "rule", t.rule());
-        field(sb, "action", t.action());
-        field(sb, "upstream", t.upstream());
-        field(sb, "proxy", t.proxy());
-        field(sb, "target", t.target());
-        field(sb, "outcome", t.outcome() == null ? null : t.outcome().label());
+        Json.field(sb, "dst", t.dst());
+        Json.field(sb, "rule", t.rule());
+        Json.field(sb, "action", t.action());
+        Json.field(sb, "upstream", t.upstream());
+        Json.field(sb, "proxy", t.proxy());
+        Json.field(sb, "target", t.target());
+        Json.field(sb, "outcome", t.outcome() == null ? null : t.outcome().label());
         sb.append(",\"bytes_up\":").append(t.bytesUp());
         sb.append(",\"bytes_down\":").append(t.bytesDown());
         sb.append(",\"duration_ms\":").append(t.durationMillis());
-        field(sb, "error", t.error());
+        Json.field(sb, "error", t.error());
         if (t.note() != null) {
-            field(sb, "note", t.note());
+            Json.field(sb, "note", t.note());
         }
         if (!t.attempts().isEmpty()) {
             sb.append(",\"attempts\":[");
@@ -111,17 +124,12 @@ public final class AccessLog implements Consumer<Tunnel>, AutoCloseable {
                 Tunnel.Attempt a = t.attempts().get(i);
                 sb.append(i > 0 ? ",{" : "{").append("\"via\":");
                 Json.string(sb, a.via());
-                field(sb, "error", a.error());
+                Json.field(sb, "error", a.error());
                 sb.append(",\"ms\":").append(a.millis()).append('}');
             }
             sb.append(']');
         }
         return sb.append('}').toString();
-    }
-
-    private static void field(StringBuilder sb, String name, String value) {
-        sb.append(",\"").append(name).append("\":");
-        Json.string(sb, value);
     }
 
     private void drain() {
@@ -171,6 +179,18 @@ public final class AccessLog implements Consumer<Tunnel>, AutoCloseable {
 
     /** Writes a batch; true when it held the stop marker. */
     private boolean write(List<String> batch) throws IOException {
+        if (reopen) {
+            reopen = false;
+            try {
+                Writer fresh = writer(new FileOutputStream(file, true));
+                out.close();
+                out = fresh;
+                LOG.info("access log {} reopened", file);
+            } catch (IOException e) {
+                LOG.error("cannot reopen access log {}, still writing to the file it had open: {}", file,
+                        e.getMessage());
+            }
+        }
         for (String line : batch) {
             if (line == STOP) {
                 out.flush();

@@ -5,6 +5,12 @@ final class Json {
     private Json() {
     }
 
+    /** {@code ,"name":"value"} (or {@code null}). */
+    static void field(StringBuilder sb, String name, String value) {
+        sb.append(",\"").append(name).append("\":");
+        string(sb, value);
+    }
+
     static void string(StringBuilder sb, String s) {
         if (s == null) {
             sb.append("null");
@@ -19,6 +25,10 @@ final class Json {
                 case '\n' -> sb.append("\\n");
                 case '\r' -> sb.append("\\r");
                 case '\t' -> sb.append("\\t");
+                // never markup, even if a page embeds the JSON
+                case '<' -> sb.append("\\u003c");
+                case '>' -> sb.append("\\u003e");
+                case '&' -> sb.append("\\u0026");
                 default -> {
                     if (c < 0x20 || c > 0x7e) {
                         sb.append(String.format("\\u%04x", (int) c));

@@ -23,7 +23,9 @@ public enum Outcome {
     /** No byte in either direction for {@code timeouts.idle}. */
     IDLE_TIMEOUT,
     /** A side reset or dropped the connection. */
-    RESET;
+    RESET,
+    /** Still open when the graceful shutdown's {@code shutdown.drain} ran out: closed by the gateway. */
+    SHUTDOWN;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

@@ -52,6 +52,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         client.pipeline().addLast(NAME, new Relay(upstreamLeg, tunnel, true, shared));
         upstreamLeg.pipeline().addLast(NAME, new Relay(client, tunnel, false, shared));
         tunnel.addHelloBytes(firstBytes.readableBytes());
+        tunnel.relaying();
         upstreamLeg.writeAndFlush(firstBytes, upstreamLeg.voidPromise());
         upstreamLeg.config().setAutoRead(true);
         client.config().setAutoRead(true);

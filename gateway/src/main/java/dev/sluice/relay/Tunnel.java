@@ -14,11 +14,36 @@ public final class Tunnel {
     public record Attempt(String via, String error, long millis) {
     }
 
+    /**
+     * Told what happens to a tunnel, on its event loop (the access log, metrics and the status page listen).
+     * Implementations must not block.
+     */
+    public interface Observer {
+        /** Accepted and counted; nothing read yet. */
+        default void opened(Tunnel t) {
+        }
+
+        /** The whole ClientHello arrived {@code nanos} after the accept. */
+        default void helloRead(Tunnel t, long nanos) {
+        }
+
+        /** Both legs are joined and bytes flow. */
+        default void relaying(Tunnel t) {
+        }
+
+        /** {@code n} payload bytes moved, client to server ({@code up}) or back. */
+        default void moved(boolean up, long n) {
+        }
+
+        /** The record is complete (called once). */
+        void ended(Tunnel t);
+    }
+
     private final long startMillis = System.currentTimeMillis();
     private final long startNanos = System.nanoTime();
     private final InetSocketAddress client;
     private final String listener;
-    private final Consumer<Tunnel> onEnd;
+    private final Observer observer;
     private final List<Attempt> attempts = new ArrayList<>(2);
     private String sni;
     private List<String> alpn = List.of();
@@ -31,15 +56,23 @@ public final class Tunnel {
     private Outcome outcome;
     private String error;
     private String note;
-    private long bytesUp;
-    private long bytesDown;
+    // written on the event loop, read by the status page: volatile so it sees them move
+    private volatile long bytesUp;
+    private volatile long bytesDown;
+    private volatile boolean relaying;
     private long durationMillis = -1;
     private boolean closing;
 
-    public Tunnel(InetSocketAddress client, String listener, Consumer<Tunnel> onEnd) {
+    public Tunnel(InetSocketAddress client, String listener, Observer observer) {
         this.client = client;
         this.listener = listener;
-        this.onEnd = onEnd;
+        this.observer = observer;
+        observer.opened(this);
+    }
+
+    /** A record that reports only its end (tests, tools). */
+    public static Observer onEnd(Consumer<Tunnel> ended) {
+        return ended::accept;
     }
 
     /** Sets the outcome unless one is already set: the first cause of an end is the one reported. */
@@ -59,7 +92,7 @@ public final class Tunnel {
         if (outcome == null) {
             outcome = Outcome.OK;
         }
-        onEnd.accept(this);
+        observer.ended(this);
     }
 
     public boolean ended() {
@@ -78,6 +111,17 @@ public final class Tunnel {
     public void hello(String sni, List<String> alpn) {
         this.sni = sni;
         this.alpn = alpn;
+        observer.helloRead(this, System.nanoTime() - startNanos);
+    }
+
+    void relaying() {
+        relaying = true;
+        observer.relaying(this);
+    }
+
+    /** Both legs joined (false while peeking and dialling, and for refused connections). */
+    public boolean isRelaying() {
+        return relaying;
     }
 
     /** {@code ip:port}, an IPv6 address in brackets. */
@@ -119,16 +163,23 @@ public final class Tunnel {
     }
 
     void addUp(long n) {
-        bytesUp += n;
+        bytesUp += n; // one writer (the event loop): no lost update
+        observer.moved(true, n);
     }
 
     void addDown(long n) {
         bytesDown += n;
+        observer.moved(false, n);
     }
 
     /** Bytes read from the client before the tunnel existed (the ClientHello and anything after it). */
     public void addHelloBytes(long n) {
-        bytesUp += n;
+        addUp(n);
+    }
+
+    /** Nanoseconds since the accept (System.nanoTime based). */
+    public long ageNanos() {
+        return System.nanoTime() - startNanos;
     }
 
     public long startMillis() {

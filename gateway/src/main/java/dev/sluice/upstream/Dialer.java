@@ -40,13 +40,20 @@ public final class Dialer {
     private final AddressResolverGroup<InetSocketAddress> resolvers;
     private final WriteBufferWaterMark waterMark;
     private final Predicate<InetSocketAddress> isGatewayItself;
+    private final ProxyEvents events;
 
     public Dialer(ChannelFactory<? extends Channel> channels, AddressResolverGroup<InetSocketAddress> resolvers,
                   WriteBufferWaterMark waterMark, Predicate<InetSocketAddress> isGatewayItself) {
+        this(channels, resolvers, waterMark, isGatewayItself, ProxyEvents.NONE);
+    }
+
+    public Dialer(ChannelFactory<? extends Channel> channels, AddressResolverGroup<InetSocketAddress> resolvers,
+                  WriteBufferWaterMark waterMark, Predicate<InetSocketAddress> isGatewayItself, ProxyEvents events) {
         this.channels = channels;
         this.resolvers = resolvers;
         this.waterMark = waterMark;
         this.isGatewayItself = isGatewayItself;
+        this.events = events;
     }
 
     /**
@@ -297,6 +304,7 @@ public final class Dialer {
                 if (f.isSuccess()) {
                     long millis = Errors.millisSince(start);
                     proxy.succeeded(millis);
+                    events.connected(upstream, proxy, millis);
                     if (result.trySuccess(tcp.channel())) {
                         observer.attempt(proxy.label(), null, millis);
                     } else {
@@ -326,6 +334,7 @@ public final class Dialer {
             if (retry) {
                 proxy.failed(why); // a 403 (no retry) is the proxy's policy, not a fault
             }
+            events.failed(upstream, proxy);
             observer.attempt(proxy.label(), why, Errors.millisSince(start));
             DialException e = new DialException(kind, proxy.label() + ": " + why);
             if (!retry) {

@@ -23,6 +23,7 @@ public final class Proxy {
     private boolean up = true;
     private double latencyMillis = -1;
     private long totalFailures;
+    private long totalSuccesses;
 
     public Proxy(ProxyUrl url, String upstream, int fall, int rise) {
         this.url = url;
@@ -44,6 +45,7 @@ public final class Proxy {
     public synchronized void succeeded(long millis) {
         failures = 0;
         successes++;
+        totalSuccesses++;
         latencyMillis = latencyMillis < 0 ? millis : (1 - ALPHA) * latencyMillis + ALPHA * millis;
         if (!up && successes >= rise) {
             up = true;
@@ -74,6 +76,10 @@ public final class Proxy {
 
     public synchronized long totalFailures() {
         return totalFailures;
+    }
+
+    public synchronized long totalSuccesses() {
+        return totalSuccesses;
     }
 
     /** For explain and logs: "http://p:3128 (up, 12 ms)". */

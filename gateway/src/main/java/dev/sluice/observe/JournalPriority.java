@@ -1,0 +1,34 @@
+package dev.sluice.observe;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.pattern.ClassicConverter;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * {@code %journal} in the log pattern. Under systemd (it sets {@code JOURNAL_STREAM} when stdout or stderr goes
+ * to the journal): a syslog priority prefix such as {@code <4>}, which journald turns into the entry's priority
+ * (so {@code journalctl -p warning} works), and no timestamp, since the journal stamps each line itself.
+ * Elsewhere: the local date and time. {@code -Dsluice.log.journal=false} forces the second form.
+ */
+public final class JournalPriority extends ClassicConverter {
+    private static final boolean JOURNAL = System.getenv("JOURNAL_STREAM") != null
+            && !"false".equals(System.getProperty("sluice.log.journal"));
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS")
+            .withZone(ZoneId.systemDefault());
+
+    @Override
+    public String convert(ILoggingEvent e) {
+        if (!JOURNAL) {
+            return TIME.format(Instant.ofEpochMilli(e.getTimeStamp()));
+        }
+        return switch (e.getLevel().toInt()) {
+            case Level.ERROR_INT -> "<3>";
+            case Level.WARN_INT -> "<4>";
+            case Level.INFO_INT -> "<6>";
+            default -> "<7>";
+        };
+    }
+}

@@ -27,6 +27,11 @@ class SluiceCommandLineTest {
     record Result(int code, String out, String err) {
     }
 
+    /** The shipped configuration with its listener and admin listener on free ports. */
+    static String shippedOnFreePorts() throws java.io.IOException {
+        return Files.readString(SHIPPED).replace("0.0.0.0:8443", "127.0.0.1:0").replace("127.0.0.1:9091", "127.0.0.1:0");
+    }
+
     static Result sluice(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -103,7 +108,7 @@ class SluiceCommandLineTest {
     @Test
     void underSystemdItNotifiesAndReloadsOnSighup() throws Exception {
         Path cfg = dir.resolve("gateway.yaml");
-        String original = Files.readString(SHIPPED).replace("0.0.0.0:8443", "127.0.0.1:0");
+        String original = shippedOnFreePorts();
         Files.writeString(cfg, original);
         try (var notify = new dev.sluice.testing.NotifySocket(dir.resolve("notify"))) {
             ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -160,7 +165,7 @@ class SluiceCommandLineTest {
     @Test
     void runsAsAProcessLogsEachListenerAndStopsCleanlyOnCtrlC() throws Exception {
         Path cfg = dir.resolve("gateway.yaml");
-        Files.writeString(cfg, Files.readString(SHIPPED).replace("0.0.0.0:8443", "127.0.0.1:0"));
+        Files.writeString(cfg, shippedOnFreePorts());
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "dev.sluice.Sluice", "--config", cfg.toString())
                 .redirectErrorStream(true).start();

@@ -126,7 +126,23 @@ class ConfigLoaderTest {
                 Arguments.of("access log in a missing directory", "access_log: /nonexistent/dir/access.log\n",
                         "t.yaml:4:13: access_log: directory /nonexistent/dir does not exist"),
                 Arguments.of("transparent value", "rules: []\n".replace("rules: []", "timeouts: { connect: 0s }"),
-                        "t.yaml:4:22: timeouts.connect: must be greater than zero"));
+                        "t.yaml:4:22: timeouts.connect: must be greater than zero"),
+                Arguments.of("admin on another host without clients", "admin: { listen: 0.0.0.0:9091 }\n",
+                        "t.yaml:4:18: admin.listen: 0.0.0.0:9091 can be reached from other hosts; name who may ask in "
+                                + "admin.clients (e.g. your Prometheus server's address)"),
+                Arguments.of("admin by name", "admin: { listen: localhost:9091 }\n",
+                        "t.yaml:4:18: admin.listen: 'localhost' is not an IP address (e.g. 127.0.0.1:9091)"),
+                Arguments.of("per-client limit above the global one",
+                        "limits: { max_connections: 10, max_connections_per_client: 20 }\n",
+                        "t.yaml:4:60: limits.max_connections_per_client: 20 is more than max_connections (10)"),
+                Arguments.of("limit not a number", "limits: { max_connections: lots }\n",
+                        "t.yaml:4:28: limits.max_connections: expected a number, got 'lots'"),
+                Arguments.of("drain too long", "shutdown: { drain: 2h }\n",
+                        "t.yaml:4:20: shutdown.drain: at most 1h (systemd's TimeoutStopSec must be longer)"),
+                Arguments.of("unknown log level", "logging: { level: verbose }\n",
+                        "t.yaml:4:19: logging.level: expected off, error, warn, info, debug or trace, got 'verbose'"),
+                Arguments.of("bad logger name", "logging: { loggers: { 'dev..sluice': debug } }\n",
+                        "t.yaml:4:23: logging.loggers: 'dev..sluice' is not a logger name (e.g. dev.sluice.upstream)"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -173,6 +189,27 @@ class ConfigLoaderTest {
                                 "t.yaml:1:67: listen: 127.0.0.1:8443 overlaps 0.0.0.0:8443 (line 1)",
                                 "t.yaml:3:32: proxy URL: bad proxy URL 'http://proxy:3128:99': 'proxy:3128:99' is neither a host name nor an IP address",
                                 "t.yaml:3:56: proxy URL: bad proxy URL 'http://pro xy.corp:3128': 'pro xy.corp' is neither a host name nor an IP address"));
+    }
+
+    @Test
+    void operationsDefaultsAndValues() throws Exception {
+        Operations d = ConfigLoader.parse("t.yaml", BASE, dir).operations();
+        assertThat(d.admin()).as("no admin section: no admin listener").isNull();
+        assertThat(d.limits()).isEqualTo(new Limits(8192, 512));
+        assertThat(d.drain()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(ConfigLoader.parse("t.yaml", BASE + "admin: on\n", dir).operations().admin())
+                .isEqualTo(new AdminConfig(new HostPort("127.0.0.1", 9091), AdminConfig.LOCAL));
+        assertThat(ConfigLoader.parse("t.yaml", BASE + "admin: off\n", dir).operations().admin()).isNull();
+        Operations o = ConfigLoader.parse("t.yaml", BASE + """
+                admin: { listen: 0.0.0.0:9100, clients: [192.0.2.7/32] }
+                limits: { max_connections: 100 }
+                shutdown: { drain: 0s }
+                logging: { level: WARN, loggers: { dev.sluice.upstream: debug } }
+                """, dir).operations();
+        assertThat(o.admin()).isEqualTo(new AdminConfig(new HostPort("0.0.0.0", 9100), List.of(Cidr.parse("192.0.2.7/32"))));
+        assertThat(o.limits()).as("per-client default capped by the global limit").isEqualTo(new Limits(100, 100));
+        assertThat(o.drain()).isZero();
+        assertThat(o.logging()).isEqualTo(new LoggingConfig("warn", java.util.Map.of("dev.sluice.upstream", "debug")));
     }
 
     @Test

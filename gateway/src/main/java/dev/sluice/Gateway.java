@@ -22,6 +22,8 @@ import dev.sluice.relay.Closing;
 import dev.sluice.relay.Tunnel;
 import dev.sluice.upstream.Dialer;
 import dev.sluice.upstream.HealthChecker;
+import dev.sluice.upstream.Proxy;
+import dev.sluice.upstream.Upstream;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -187,7 +189,8 @@ public final class Gateway implements AutoCloseable {
 
     /** Swaps in an already compiled configuration for new connections; health probes follow the new proxies. */
     public void reload(Routing compiled) {
-        routing.set(compiled);
+        Routing before = routing.getAndSet(compiled);
+        carryOverHealth(before, compiled);
         limiter.limits(compiled.config().operations().limits());
         logLevels.apply(compiled.config().operations().logging());
         if (dialer != null) {
@@ -201,6 +204,19 @@ public final class Gateway implements AutoCloseable {
 
     public List<InetSocketAddress> boundAddresses() {
         return listeners.stream().map(Listener::localAddress).toList();
+    }
+
+    /** Proxies kept by a reload (same upstream, same URL) keep their health and latency. */
+    private static void carryOverHealth(Routing before, Routing after) {
+        for (Upstream u : after.upstreams().values()) {
+            Upstream old = before.upstreams().get(u.name());
+            if (old == null) {
+                continue;
+            }
+            for (Proxy p : u.proxies()) {
+                old.proxies().stream().filter(o -> o.url().equals(p.url())).findFirst().ifPresent(p::inherit);
+            }
+        }
     }
 
     /** A reload was asked for (SIGHUP): counted; a log file is reopened either way (logrotate needs it). */

@@ -65,6 +65,35 @@ public final class Proxy {
         }
     }
 
+    /**
+     * Takes over what {@code before} (the same proxy in the configuration being replaced) learned: in or out of
+     * service, the failure and success runs, latency and totals. A reload then does not forget a dead proxy.
+     */
+    public void inherit(Proxy before) {
+        int f;
+        int s;
+        boolean u;
+        double l;
+        long tf;
+        long ts;
+        synchronized (before) {
+            f = before.failures;
+            s = before.successes;
+            u = before.up;
+            l = before.latencyMillis;
+            tf = before.totalFailures;
+            ts = before.totalSuccesses;
+        }
+        synchronized (this) {
+            failures = f;
+            successes = s;
+            up = u;
+            latencyMillis = l;
+            totalFailures = tf;
+            totalSuccesses = ts;
+        }
+    }
+
     public synchronized boolean isUp() {
         return up;
     }

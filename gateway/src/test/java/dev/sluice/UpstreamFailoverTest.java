@@ -130,6 +130,28 @@ class UpstreamFailoverTest {
     }
 
     @Test
+    void aReloadDoesNotForgetThatAProxyIsDown() throws Exception {
+        FakeProxy dead = new FakeProxy();
+        dead.close(); // its port now refuses connections
+        try (FakeProxy alive = new FakeProxy()) {
+            String yaml = config("health: { fall: 1, rise: 5 }", dead, alive);
+            gw = RunningGateway.start(yaml, dir);
+            assertThat(tunnel()).isTrue(); // the dead one is tried first, fails, is taken out; the next carries it
+            assertThat(proxies()).containsExactly("down", "up");
+            gw.gateway.reload(dev.sluice.config.ConfigLoader.parse("test.yaml", yaml, dir));
+            assertThat(proxies()).as("same proxies after a reload: same health").containsExactly("down", "up");
+            assertThat(tunnel()).isTrue();
+            assertThat(gw.awaitLine(1)).as("the known-dead proxy is not tried first again").contains("\"attempts\":[{\"via\":\"127.0.0.1:" + alive.port() + "\"");
+        }
+    }
+
+    /** "up"/"down" for each proxy of upstream corp, in the configuration's order. */
+    List<String> proxies() {
+        return gw.gateway.routing().upstreams().get("corp").proxies().stream().map(p -> p.isUp() ? "up" : "down")
+                .toList();
+    }
+
+    @Test
     void leastLatencySendsMostTunnelsToTheFasterProxy() throws Exception {
         try (FakeProxy slow = new FakeProxy().delay(20); FakeProxy fast = new FakeProxy()) {
             gw = RunningGateway.start(config("strategy: least_latency", slow, fast), dir);

@@ -89,6 +89,7 @@ public final class Gateway implements AutoCloseable {
         this.metrics = new Metrics(view, accessLog::dropped);
         this.refusals = new Refusals(metrics);
         this.observer = Observers.of(activity, metrics, accessLog);
+        logLevels.apply(compiled.config().operations().logging()); // before anything is logged
     }
 
     /** Opens the access log named in the configuration. */
@@ -111,7 +112,6 @@ public final class Gateway implements AutoCloseable {
         dialer = new Dialer(transport.socketChannels(), resolvers, Listener.WATER_MARK, this::isListenerAddress,
                 metrics);
         health = new HealthChecker(dialer, workers).start(routing.get().upstreams().values());
-        logLevels.apply(routing.get().config().operations().logging());
         try {
             startAdmin();
             for (ListenerConfig lc : routing.get().config().listeners()) {

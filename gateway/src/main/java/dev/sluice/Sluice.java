@@ -76,7 +76,7 @@ public final class Sluice implements Callable<Integer> {
             + "stop accepting, let open tunnels finish for up to shutdown.drain, then close the rest); SIGHUP "
             + "re-reads the configuration and reopens the access-log file.")
     static final class Run implements Callable<Integer> {
-        private static final Logger LOG = LoggerFactory.getLogger(Run.class);
+        private static final Logger LOG = LoggerFactory.getLogger("dev.sluice.Run"); // "Run: ..." in the log
 
         @Spec
         CommandLine.Model.CommandSpec spec;
@@ -91,7 +91,6 @@ public final class Sluice implements Callable<Integer> {
                 return INVALID;
             }
             GatewayConfig cfg = compiled.config();
-            LOG.info("{} starting with {}", Version.describe(), config);
             // the hook goes in first: a signal may come as soon as the first listener is bound
             Systemd systemd = Systemd.fromEnvironment();
             AtomicReference<Gateway> running = new AtomicReference<>();
@@ -109,7 +108,8 @@ public final class Sluice implements Callable<Integer> {
             }, "sluice-shutdown"));
             Gateway gateway;
             try {
-                gateway = Gateway.create(compiled);
+                gateway = Gateway.create(compiled); // applies the configured log levels
+                LOG.info("{} starting with {}", Version.describe(), config);
                 running.set(gateway);
                 gateway.start();
             } catch (java.io.IOException e) {

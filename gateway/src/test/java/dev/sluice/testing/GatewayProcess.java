@@ -1,0 +1,143 @@
+package dev.sluice.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * {@code sluice run --config FILE} as a real process started from the test classpath, as systemd or a shell
+ * runs it: its stderr (the gateway's own log) and stdout (the access log, by default) collected line by line,
+ * signals sent with kill(1), and the moment it exited recorded. Always {@link #close()} it (destroys it).
+ */
+public final class GatewayProcess implements AutoCloseable {
+    public final Process process;
+    /** The gateway's own log (stderr), one entry a line. */
+    public final List<String> err = new CopyOnWriteArrayList<>();
+    /** stdout: the access log when {@code access_log: stdout}. */
+    public final List<String> out = new CopyOnWriteArrayList<>();
+    private final Thread errReader;
+    private final Thread outReader;
+    /** System.nanoTime() when the process was seen to exit. */
+    private final CompletableFuture<Long> exited;
+
+    private GatewayProcess(Process process) {
+        this.process = process;
+        this.errReader = reader(process.getErrorStream(), err, "sluice-stderr");
+        this.outReader = reader(process.getInputStream(), out, "sluice-stdout");
+        this.exited = process.onExit().thenApply(p -> System.nanoTime());
+    }
+
+    /** Starts the gateway on {@code config}; {@code env} entries with a null value are removed from the environment. */
+    public static GatewayProcess start(Path config, Map<String, String> env) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.sluice.Sluice", "run", "--config", config.toString());
+        // whatever the build runs under must not leak in: these change how the gateway logs and notifies
+        pb.environment().remove("JOURNAL_STREAM");
+        pb.environment().remove("NOTIFY_SOCKET");
+        pb.environment().remove("WATCHDOG_USEC");
+        env.forEach((k, v) -> {
+            if (v == null) {
+                pb.environment().remove(k);
+            } else {
+                pb.environment().put(k, v);
+            }
+        });
+        return new GatewayProcess(pb.start());
+    }
+
+    public static GatewayProcess start(Path config) throws IOException {
+        return start(config, Map.of());
+    }
+
+    private static Thread reader(InputStream in, List<String> into, String name) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    into.add(line);
+                }
+            } catch (IOException e) {
+                // the process is gone
+            }
+        }, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** A port on 127.0.0.1 that is free now (for listeners that must be known before the gateway starts). */
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    public void signal(String name) throws IOException, InterruptedException {
+        int rc = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start().waitFor();
+        if (rc != 0) {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed: " + rc);
+        }
+    }
+
+    /** Waits for a log (stderr) line that matches and returns it. */
+    public String awaitErr(Predicate<String> p, Duration atMost) {
+        return await().atMost(atMost).pollInterval(Duration.ofMillis(10))
+                .until(() -> err.stream().filter(p).findFirst().orElse(null), l -> l != null);
+    }
+
+    /** Waits for a stdout line that matches and returns it. */
+    public String awaitOut(Predicate<String> p, Duration atMost) {
+        return await().atMost(atMost).pollInterval(Duration.ofMillis(10))
+                .until(() -> out.stream().filter(p).findFirst().orElse(null), l -> l != null);
+    }
+
+    /** Waits for the exit and for both streams to be read to their end; returns the exit code. */
+    public int awaitExit(Duration atMost) throws InterruptedException {
+        if (!process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("the gateway did not exit within " + atMost + "; its log:\n" + log());
+        }
+        errReader.join(5000);
+        outReader.join(5000);
+        return process.exitValue();
+    }
+
+    /** System.nanoTime() at the exit (after {@link #awaitExit}). */
+    public long exitNanos() {
+        return exited.join();
+    }
+
+    /** One admin-listener GET: "status body". */
+    public static HttpResponse<String> get(int adminPort, String path) throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Both streams, for a failure message. */
+    public String log() {
+        return "--- stderr\n" + String.join("\n", err) + "\n--- stdout\n" + String.join("\n", out);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+}

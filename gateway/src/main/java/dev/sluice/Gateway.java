@@ -89,6 +89,8 @@ public final class Gateway implements AutoCloseable {
         this.metrics = new Metrics(view, accessLog::dropped);
         this.refusals = new Refusals(metrics);
         this.observer = Observers.of(activity, metrics, accessLog);
+        metrics.expect(compiled.config().listeners().stream().map(ListenerConfig::name).toList(),
+                compiled.upstreams().values());
         logLevels.apply(compiled.config().operations().logging()); // before anything is logged
     }
 
@@ -192,6 +194,7 @@ public final class Gateway implements AutoCloseable {
         Routing before = routing.getAndSet(compiled);
         carryOverHealth(before, compiled);
         limiter.limits(compiled.config().operations().limits());
+        metrics.expect(List.of(), compiled.upstreams().values());
         logLevels.apply(compiled.config().operations().logging());
         if (dialer != null) {
             HealthChecker old = health;

@@ -20,6 +20,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Collection;
 import java.util.function.LongSupplier;
 
 /**
@@ -129,6 +130,19 @@ public final class Metrics implements Tunnel.Observer, ProxyEvents {
                     .callback(cb -> cb.call(m.metric().usedDirectMemory())).register(registry);
         }
         JvmMetrics.builder().register(jvm);
+    }
+
+    /**
+     * Creates the error counters of these listeners and proxies at zero, so that an alert on
+     * {@code increase(...) > 0} sees the first error (a series that first appears at 1 has no increase).
+     */
+    public void expect(Collection<String> listeners, Collection<Upstream> upstreams) {
+        listeners.forEach(acceptErrors::labelValues);
+        for (Upstream u : upstreams) {
+            for (Proxy p : u.proxies()) {
+                connectErrors.labelValues(u.name(), p.label());
+            }
+        }
     }
 
     public void reloaded(boolean ok) {

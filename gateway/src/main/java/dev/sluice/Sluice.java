@@ -112,8 +112,13 @@ public final class Sluice implements Callable<Integer> {
                 LOG.info("{} starting with {}", Version.describe(), config);
                 running.set(gateway);
                 gateway.start();
-            } catch (java.io.IOException e) {
-                LOG.error("cannot start: {}", e.getMessage());
+            } catch (java.io.IOException | IllegalStateException e) {
+                // IllegalStateException: Netty could not build its event loops (out of descriptors, no memory)
+                StringBuilder why = new StringBuilder(String.valueOf(e.getMessage()));
+                for (Throwable c = e.getCause(); c != null && e instanceof IllegalStateException; c = c.getCause()) {
+                    why.append(": ").append(c.getMessage());
+                }
+                LOG.error("cannot start: {}", why);
                 return FAILED;
             }
             Reloader reloader = new Reloader(config, gateway, systemd);

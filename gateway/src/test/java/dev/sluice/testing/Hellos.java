@@ -1,0 +1,50 @@
+package dev.sluice.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Hand-built TLS ClientHellos whose server name is any bytes a test chooses: a well-formed record and handshake
+ * (TLS 1.2 version field, one cipher suite, null compression) with a single server_name extension. Real clients
+ * refuse to send a name like {@code <img src=x>}; an attacker's own bytes do not.
+ */
+public final class Hellos {
+    private Hellos() {
+    }
+
+    /** A complete ClientHello record carrying {@code serverName} (its bytes taken as ISO-8859-1). */
+    public static byte[] withServerName(String serverName) {
+        byte[] name = serverName.getBytes(StandardCharsets.ISO_8859_1);
+        ByteArrayOutputStream sni = new ByteArrayOutputStream();
+        u16(sni, 0); // extension type: server_name
+        u16(sni, name.length + 5);
+        u16(sni, name.length + 3); // server_name_list
+        sni.write(0); // name type: host_name
+        u16(sni, name.length);
+        sni.writeBytes(name);
+
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(new byte[] {3, 3}); // client_version TLS 1.2
+        body.writeBytes(new byte[32]); // random
+        body.write(0); // no session id
+        u16(body, 2);
+        body.writeBytes(new byte[] {0x13, 0x01}); // TLS_AES_128_GCM_SHA256
+        body.writeBytes(new byte[] {1, 0}); // one compression method: null
+        u16(body, sni.size());
+        body.writeBytes(sni.toByteArray());
+
+        ByteArrayOutputStream record = new ByteArrayOutputStream();
+        record.writeBytes(new byte[] {22, 3, 1}); // handshake record, TLS 1.0 record version
+        u16(record, body.size() + 4);
+        record.write(1); // ClientHello
+        record.write(body.size() >>> 16);
+        u16(record, body.size() & 0xffff);
+        record.writeBytes(body.toByteArray());
+        return record.toByteArray();
+    }
+
+    private static void u16(ByteArrayOutputStream out, int v) {
+        out.write(v >>> 8);
+        out.write(v & 0xff);
+    }
+}

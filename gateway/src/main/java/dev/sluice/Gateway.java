@@ -68,7 +68,6 @@ public final class Gateway implements AutoCloseable {
     private final Tunnel.Observer observer;
     private final LogLevels logLevels = new LogLevels();
     private volatile GatewayView.State state = GatewayView.State.STARTING;
-    private EventLoopGroup acceptors;
     private EventLoopGroup workers;
     private EventLoopGroup adminLoop;
     private AdminServer admin;
@@ -107,7 +106,6 @@ public final class Gateway implements AutoCloseable {
         localAddresses = hostAddresses();
         warnIfTooFewDescriptors(routing.get().config().operations().limits());
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-        acceptors = transport.newGroup(1, "sluice-accept");
         workers = transport.newGroup(threads, "sluice-io");
         resolvers = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel()));
@@ -122,17 +120,19 @@ public final class Gateway implements AutoCloseable {
                             + " needs the Linux epoll transport, which is not available: " + transport.whyNotEpoll());
                 }
                 InetAddress address = IpLiteral.parse(lc.listen().host());
-                Listener l = new Listener(lc, acceptors, workers, transport.serverChannels(address), this::accept,
-                        cause -> refusals.acceptFailed(lc.name(), cause));
-                ChannelFuture bound = l.bind().awaitUninterruptibly();
-                if (!bound.isSuccess()) {
+                Listener l = new Listener(lc, workers, transport.isEpoll(), transport.serverChannels(address),
+                        this::accept, cause -> refusals.acceptFailed(lc.name(), cause));
+                Throwable failed = l.bind();
+                if (failed != null) {
                     throw new IOException("listener " + lc.name() + ": cannot bind " + lc.listen() + ": "
-                            + bindError(bound.cause()), bound.cause());
+                            + bindError(failed), failed);
                 }
                 listeners.add(l);
-                LOG.info("listener {} bound to {} (transparent {}, peek {}, default port {}, {} transport)",
+                LOG.info("listener {} bound to {} (transparent {}, peek {}, default port {}, {} transport, {})",
                         lc.name(), new HostPort(lc.listen().host(), l.localAddress().getPort()),
-                        lc.transparent().label(), lc.peek(), lc.defaultPort(), transport.name());
+                        lc.transparent().label(), lc.peek(), lc.defaultPort(), transport.name(),
+                        l.sockets() + (l.sockets() == 1 ? " socket" : " sockets")
+                                + (transport.isEpoll() ? " with SO_REUSEPORT" : ""));
             }
         } catch (IOException | RuntimeException e) {
             close();
@@ -260,7 +260,7 @@ public final class Gateway implements AutoCloseable {
         }
         state = GatewayView.State.DRAINING;
         for (Listener l : listeners) {
-            l.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+            l.close();
         }
         int atStart = open.size();
         if (atStart > 0) {
@@ -361,7 +361,7 @@ public final class Gateway implements AutoCloseable {
             health.close();
         }
         for (Listener l : listeners) {
-            l.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+            l.close();
         }
         if (admin != null) {
             admin.close();
@@ -371,9 +371,6 @@ public final class Gateway implements AutoCloseable {
         }
         if (workers != null) {
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
-        if (acceptors != null) {
-            acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         if (resolvers != null) {
             resolvers.close();

@@ -19,11 +19,14 @@ import dev.sluice.observe.Metrics;
 import dev.sluice.observe.Observers;
 import dev.sluice.observe.Refusals;
 import dev.sluice.relay.Closing;
+import dev.sluice.relay.Splice;
 import dev.sluice.relay.Tunnel;
 import dev.sluice.upstream.Dialer;
 import dev.sluice.upstream.HealthChecker;
 import dev.sluice.upstream.Proxy;
 import dev.sluice.upstream.Upstream;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -109,7 +112,13 @@ public final class Gateway implements AutoCloseable {
         workers = transport.newGroup(threads, "sluice-io");
         resolvers = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel()));
-        dialer = new Dialer(transport.socketChannels(), resolvers, Listener.WATER_MARK, this::isListenerAddress,
+        ChannelFactory<? extends Channel> sockets = transport.socketChannels();
+        ChannelFactory<Channel> spliceable = () -> {
+            Channel ch = sockets.newChannel();
+            Splice.prepare(ch);
+            return ch;
+        };
+        dialer = new Dialer(spliceable, resolvers, Listener.WATER_MARK, this::isListenerAddress,
                 metrics);
         health = new HealthChecker(dialer, workers).start(routing.get().upstreams().values());
         try {
@@ -177,6 +186,7 @@ public final class Gateway implements AutoCloseable {
             Closing.reset(ch);
             return;
         }
+        Splice.prepare(ch);
         ClientConnection c = ClientConnection.accept(lc, routing.get(), dialer, ch, observer);
         open.add(c);
         ch.closeFuture().addListener(f -> {

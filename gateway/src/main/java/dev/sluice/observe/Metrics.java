@@ -49,6 +49,8 @@ public final class Metrics implements Tunnel.Observer, ProxyEvents {
     private final Counter tunnels;
     private final CounterDataPoint bytesUp;
     private final CounterDataPoint bytesDown;
+    private final CounterDataPoint splicedUp;
+    private final CounterDataPoint splicedDown;
     private final Histogram helloSeconds;
     private final Histogram connectSeconds;
     private final Counter connectErrors;
@@ -78,6 +80,11 @@ public final class Metrics implements Tunnel.Observer, ProxyEvents {
                 .labelNames("direction").withoutExemplars().register(registry);
         bytesUp = bytes.labelValues("up");
         bytesDown = bytes.labelValues("down");
+        Counter spliced = Counter.builder().name("sluice_spliced_bytes_total").unit(Unit.BYTES)
+                .help("The part of sluice_bytes_total moved by splice(2), without a copy through user space")
+                .labelNames("direction").withoutExemplars().register(registry);
+        splicedUp = spliced.labelValues("up");
+        splicedDown = spliced.labelValues("down");
         helloSeconds = Histogram.builder().name("sluice_client_hello_seconds").unit(Unit.SECONDS)
                 .help("From accept to a complete ClientHello").classicOnly().classicUpperBounds(HELLO_BUCKETS)
                 .withoutExemplars().register(registry);
@@ -178,8 +185,11 @@ public final class Metrics implements Tunnel.Observer, ProxyEvents {
     }
 
     @Override
-    public void moved(boolean up, long n) {
+    public void moved(boolean up, long n, boolean spliced) {
         (up ? bytesUp : bytesDown).inc(n);
+        if (spliced) {
+            (up ? splicedUp : splicedDown).inc(n);
+        }
     }
 
     @Override

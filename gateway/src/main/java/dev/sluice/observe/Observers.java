@@ -37,9 +37,9 @@ public final class Observers implements Tunnel.Observer {
     }
 
     @Override
-    public void moved(boolean up, long n) {
+    public void moved(boolean up, long n, boolean spliced) {
         for (Tunnel.Observer o : all) {
-            o.moved(up, n);
+            o.moved(up, n, spliced);
         }
     }
 

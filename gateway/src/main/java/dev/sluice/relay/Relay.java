@@ -19,20 +19,31 @@ import java.util.concurrent.TimeUnit;
  * high water mark) and resumes when it drains, so a slow reader slows the writer and nothing piles up.
  * A FIN on one side becomes a half-close ({@code shutdownOutput}) on the other; both legs close when both
  * directions are done, or at once on a reset or the idle timeout.
+ *
+ * <p>A direction that has moved {@link #SPLICE_AFTER} bytes by copying goes on by {@link Splice} (zero copy) when
+ * both legs allow it: bulk transfers leave user space, while short exchanges (a TLS handshake, an API call) and
+ * idle tunnels keep the copy path and hold no pipe descriptors. Splice does its own backpressure (it stops
+ * reading while the pipe waits for the peer).
  */
 public final class Relay extends ChannelInboundHandlerAdapter {
     public static final String NAME = "relay";
     public static final String IDLE = "idle";
+    /** Bytes a direction copies before it is spliced. */
+    static final long SPLICE_AFTER = 128 * 1024;
 
     private final Channel peer;
     private final Tunnel tunnel;
     private final boolean upstream; // true: this reads from the client and writes to the proxy
     private final Shared shared;
+    private long copied;
+    private boolean splicing;
+    private boolean inputEnded; // FIN seen while splicing: done once what is left has been spliced
 
     /** The state both directions of one tunnel share. */
     private static final class Shared {
         boolean upDone;
         boolean downDone;
+        IdleStateHandler idle;
     }
 
     private Relay(Channel peer, Tunnel tunnel, boolean upstream, Shared shared) {
@@ -48,7 +59,8 @@ public final class Relay extends ChannelInboundHandlerAdapter {
      */
     public static void start(Channel client, Channel upstreamLeg, ByteBuf firstBytes, Tunnel tunnel, long idleMillis) {
         Shared shared = new Shared();
-        client.pipeline().addLast(IDLE, new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+        shared.idle = new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS);
+        client.pipeline().addLast(IDLE, shared.idle);
         client.pipeline().addLast(NAME, new Relay(upstreamLeg, tunnel, true, shared));
         upstreamLeg.pipeline().addLast(NAME, new Relay(client, tunnel, false, shared));
         tunnel.addHelloBytes(firstBytes.readableBytes());
@@ -65,21 +77,64 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ByteBuf buf) {
             long n = buf.readableBytes();
-            if (upstream) {
-                tunnel.addUp(n);
-            } else {
-                tunnel.addDown(n);
-            }
+            copied += n;
+            count(n, false);
         }
         peer.write(msg, peer.voidPromise());
         if (!peer.isWritable()) {
             ctx.channel().config().setAutoRead(false);
+        } else if (copied >= SPLICE_AFTER && !splicing && !inputEnded && Splice.possible(ctx.channel(), peer)) {
+            startSplice(ctx);
         }
+    }
+
+    private void count(long n, boolean spliced) {
+        if (upstream) {
+            tunnel.addUp(n, spliced);
+        } else {
+            tunnel.addDown(n, spliced);
+        }
+    }
+
+    private void startSplice(ChannelHandlerContext ctx) {
+        splicing = true;
+        peer.flush(); // what was copied goes first; the splice's writes queue behind it
+        Splice.start(ctx.channel(), peer).addListener(f -> {
+            if (!f.isSuccess() && splicing) {
+                // the pipe could not be made (out of descriptors) or a leg failed: reading goes on the ordinary
+                // way; if a leg is gone, channelInactive/exceptionCaught tell the outcome
+                splicing = false;
+                Splice.stopped(ctx.channel());
+                if (ctx.channel().isActive() && peer.isActive()) {
+                    ctx.channel().config().setAutoRead(true);
+                }
+            }
+        });
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         peer.flush();
+        if (splicing) {
+            long n = Splice.take(ctx.channel());
+            if (n > 0) {
+                count(n, true);
+                shared.idle.resetReadTimeout(); // spliced bytes pass no handler: tell the idle timer
+            } else if (inputEnded) {
+                // a round that moved nothing after the FIN: the end, unless a full pipe kept the rest back
+                ctx.channel().config().setAutoRead(false); // EOF stays readable: no polling while we wait
+                if (Splice.drained(peer)) {
+                    halfClose(ctx);
+                } else {
+                    peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+                        if (f.isSuccess()) {
+                            ctx.channel().config().setAutoRead(true); // look again once the pipe is empty
+                        }
+                    });
+                }
+            }
+            return;
+        }
         // the flush may have drained the peer at once; then no writability event will come to resume us
         if (!ctx.channel().config().isAutoRead() && peer.isWritable()) {
             ctx.channel().config().setAutoRead(true);
@@ -88,7 +143,9 @@ public final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable()) {
+        Relay writer = peer.pipeline().get(Relay.class); // the direction that writes to this channel
+        // a spliced direction's reading is paused and resumed by the splice itself
+        if (ctx.channel().isWritable() && (writer == null || !writer.splicing)) {
             peer.config().setAutoRead(true);
         }
         ctx.fireChannelWritabilityChanged();
@@ -97,9 +154,14 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            halfClose(ctx);
+            if (splicing) {
+                inputEnded = true; // data may still wait in the socket: channelReadComplete decides when it is done
+            } else {
+                halfClose(ctx);
+            }
         } else if (evt instanceof IdleStateEvent) {
-            tunnel.fail(Outcome.IDLE_TIMEOUT, "no data in either direction for " + idleText(ctx));
+            tunnel.fail(Outcome.IDLE_TIMEOUT, "no data in either direction for "
+                    + shared.idle.getAllIdleTimeInMillis() + " ms");
             closeBoth(ctx.channel(), peer, tunnel);
         } else {
             ctx.fireUserEventTriggered(evt);
@@ -139,6 +201,12 @@ public final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (splicing) {
+            long n = Splice.take(ctx.channel()); // the last round, if no channelReadComplete followed it
+            if (n > 0) {
+                count(n, true);
+            }
+        }
         if (!tunnel.isClosing()) {
             boolean myInputDone = upstream ? shared.upDone : shared.downDone;
             if (!myInputDone) {
@@ -159,11 +227,6 @@ public final class Relay extends ChannelInboundHandlerAdapter {
 
     private String side() {
         return upstream ? "client" : "upstream";
-    }
-
-    private static String idleText(ChannelHandlerContext ctx) {
-        IdleStateHandler h = ctx.pipeline().get(IdleStateHandler.class);
-        return h == null ? "the idle timeout" : h.getAllIdleTimeInMillis() + " ms";
     }
 
     private static void closeBoth(Channel a, Channel b, Tunnel tunnel) {

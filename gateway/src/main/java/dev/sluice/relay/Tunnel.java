@@ -31,8 +31,8 @@ public final class Tunnel {
         default void relaying(Tunnel t) {
         }
 
-        /** {@code n} payload bytes moved, client to server ({@code up}) or back. */
-        default void moved(boolean up, long n) {
+        /** {@code n} payload bytes moved, client to server ({@code up}) or back; by splice(2) or copied. */
+        default void moved(boolean up, long n, boolean spliced) {
         }
 
         /** The record is complete (called once). */
@@ -162,19 +162,19 @@ public final class Tunnel {
         this.proxy = proxy;
     }
 
-    void addUp(long n) {
+    void addUp(long n, boolean spliced) {
         bytesUp += n; // one writer (the event loop): no lost update
-        observer.moved(true, n);
+        observer.moved(true, n, spliced);
     }
 
-    void addDown(long n) {
+    void addDown(long n, boolean spliced) {
         bytesDown += n;
-        observer.moved(false, n);
+        observer.moved(false, n, spliced);
     }
 
     /** Bytes read from the client before the tunnel existed (the ClientHello and anything after it). */
     public void addHelloBytes(long n) {
-        addUp(n);
+        addUp(n, false);
     }
 
     /** Nanoseconds since the accept (System.nanoTime based). */

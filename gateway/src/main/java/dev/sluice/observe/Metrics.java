@@ -44,6 +44,7 @@ public final class Metrics implements Tunnel.Observer, ProxyEvents {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final PrometheusRegistry jvm = new PrometheusRegistry(); // written after Sluice's own
+    private boolean jvmRegistered;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
     private final Gauge tunnelsActive;
     private final Counter tunnels;
@@ -136,7 +137,6 @@ public final class Metrics implements Tunnel.Observer, ProxyEvents {
                     .help("Direct memory held by Netty's buffer allocator")
                     .callback(cb -> cb.call(m.metric().usedDirectMemory())).register(registry);
         }
-        JvmMetrics.builder().register(jvm);
     }
 
     /**
@@ -167,7 +167,19 @@ public final class Metrics implements Tunnel.Observer, ProxyEvents {
     /** Writes the text exposition format (version 0.0.4): Sluice's metrics first, then the JVM's and process's. */
     public void write(OutputStream out) throws IOException {
         writer.write(out, registry.scrape());
-        writer.write(out, jvm.scrape());
+        writer.write(out, jvmRegistry().scrape());
+    }
+
+    /**
+     * The JVM and process collectors, registered at the first scrape: they start the JDK's management beans,
+     * which would add a tenth of a second to the time until the listeners are up.
+     */
+    private synchronized PrometheusRegistry jvmRegistry() {
+        if (!jvmRegistered) {
+            JvmMetrics.builder().register(jvm);
+            jvmRegistered = true;
+        }
+        return jvm;
     }
 
     public String contentType() {

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Turns bench/run's raw figures (one JSON line per measurement) into table.md, results.json and chart.png.
+
+usage: report.py --raw RAW.jsonl --out DIR [--meta key=value ...]
+Each figure is the median over the runs, with min-max; run 0 (the warm-up) is ignored. The table goes to stdout too.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+
+PATHS = ["direct", "sluice", "redsocks"]
+GB = 1e9
+BULK = ["bulk_down_1", "bulk_down_16", "bulk_up_1", "bulk_up_16"]
+
+# key, label, unit, higher is better, target for sluice: (text, check(sluice, direct, redsocks) -> bool or None)
+FIGURES = [
+    ("bulk_down_1", "bulk down, 1 stream", "Gbit/s", True),
+    ("bulk_down_16", "bulk down, 16 streams", "Gbit/s", True),
+    ("bulk_up_1", "bulk up, 1 stream", "Gbit/s", True),
+    ("bulk_up_16", "bulk up, 16 streams", "Gbit/s", True),
+    ("cpu_per_gb", "gateway CPU per GB relayed", "CPU s/GB", False),
+    ("setup_p50", "tunnel setup p50", "ms", False),
+    ("setup_p99", "tunnel setup p99", "ms", False),
+    ("rate_8", "tunnels/s, 8 clients", "1/s", True),
+    ("rate_64", "tunnels/s, 64 clients", "1/s", True),
+    ("rss_idle", "gateway RSS idle", "MiB", False),
+    ("rss_open", "gateway RSS with N idle tunnels", "MiB", False),
+    ("rss_diff", "RSS for N idle tunnels (difference)", "MiB", False),
+    ("rss_per_tunnel", "RSS per idle tunnel", "KiB", False),
+    ("ready", "start to READY=1", "ms", False),
+]
+
+
+def ratio_ok(lo):
+    return lambda s, d, r: None if s is None or d is None else s >= lo * d
+
+
+TARGETS = {
+    **{k: ("≥ 0.95 × direct", ratio_ok(0.95)) for k in BULK},
+    "cpu_per_gb": ("≤ 0.5 × redsocks", lambda s, d, r: None if s is None or r is None else s <= 0.5 * r),
+    "rate_64": ("≥ 0.9 × direct and ≥ 1.5 × redsocks",
+                lambda s, d, r: None if None in (s, d, r) else s >= 0.9 * d and s >= 1.5 * r),
+    "setup_p99": ("≤ direct + 1 ms", lambda s, d, r: None if s is None or d is None else s <= d + 1.0),
+    "rss_diff": ("≤ 32 MiB", lambda s, d, r: None if s is None else s <= 32),
+    "ready": ("≤ 1 s", lambda s, d, r: None if s is None else s <= 1000),
+}
+
+
+def values(raw):
+    """{figure: {path: [one value per run]}} from the raw lines."""
+    v = {k: {p: [] for p in PATHS} for k, *_ in FIGURES}
+    cpu = {}  # (run, path) -> [cpu seconds, bytes]
+    for m in raw:
+        run, path, fig, d = m["run"], m["path"], m["fig"], m["data"]
+        if run == 0 or m["rc"] != 0 or not d:
+            continue
+        if fig in BULK:
+            v[fig][path].append(d["gbit_s"])
+            if "cpu_s" in d:
+                c = cpu.setdefault((run, path), [0.0, 0])
+                c[0] += d["cpu_s"]
+                c[1] += d["bytes"]
+        elif fig == "latency":
+            v["setup_p50"][path].append(d["p50_ms"])
+            v["setup_p99"][path].append(d["p99_ms"])
+        elif fig in ("rate_8", "rate_64"):
+            v[fig][path].append(d["per_s"])
+        elif fig == "idle":
+            v["rss_idle"][path].append(d["rss_idle_kib"] / 1024)
+            v["rss_open"][path].append(d["rss_open_kib"] / 1024)
+            v["rss_diff"][path].append((d["rss_open_kib"] - d["rss_idle_kib"]) / 1024)
+            v["rss_per_tunnel"][path].append((d["rss_open_kib"] - d["rss_idle_kib"]) / d["n"])
+        elif fig == "ready":
+            v["ready"][path].append(d["ready_ms"])
+    for (run, path), (secs, nbytes) in sorted(cpu.items()):
+        if nbytes:
+            v["cpu_per_gb"][path].append(secs / (nbytes / GB))
+    return v
+
+
+def stats(xs):
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs), "values": xs} if xs else None
+
+
+def num(x):
+    a = abs(x)
+    return f"{x:.0f}" if a >= 100 else f"{x:.1f}" if a >= 10 else f"{x:.2f}" if a >= 0.995 else f"{x:.3f}"
+
+
+def cell(s):
+    if s is None:
+        return "n/a"
+    if s["n"] == 1:
+        return num(s["median"])
+    return f"{num(s['median'])} ({num(s['min'])}–{num(s['max'])})"
+
+
+def ratio(a, b):
+    return f"{a['median'] / b['median']:.2f}×" if a and b and b["median"] else "—"
+
+
+def idle_n(meta):
+    n, nr = meta.get("idle_n", "N"), meta.get("idle_n_redsocks", meta.get("idle_n", "N"))
+    return f"{n} idle" if n == nr else f"idle ({n} sluice, {nr} redsocks)"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--meta", nargs="*", default=[])
+    a = ap.parse_args()
+    meta = dict(kv.split("=", 1) for kv in a.meta)
+    with open(a.raw) as f:
+        raw = [json.loads(line) for line in f if line.strip()]
+    v = values(raw)
+    summary, rows = {}, []
+    for key, label, unit, _ in FIGURES:
+        s = {p: stats(v[key][p]) for p in PATHS}
+        med = {p: s[p]["median"] if s[p] else None for p in PATHS}
+        text, check = TARGETS.get(key, ("—", None))
+        verdict = check(med["sluice"], med["direct"], med["redsocks"]) if check else None
+        result = "—" if check is None else "n/a" if verdict is None else "pass" if verdict else "**miss**"
+        summary[key] = {"label": label, "unit": unit, "target": text if check else None,
+                        "result": None if verdict is None else ("pass" if verdict else "miss"), **s}
+        name = label.replace("N idle", idle_n(meta))
+        rows.append(f"| {name} ({unit}) | {cell(s['direct'])} | {cell(s['sluice'])} | {cell(s['redsocks'])} "
+                    f"| {ratio(s['sluice'], s['direct'])} | {ratio(s['redsocks'], s['direct'])} "
+                    f"| {ratio(s['sluice'], s['redsocks'])} | {text} | {result} |")
+
+    bulk = int(meta.get("bulk_bytes", 0))
+    lines = [
+        f"# Sluice benchmark, {meta.get('utc', '?')} ({meta.get('mode', '?')} run)",
+        "",
+        f"- {meta.get('runs', '?')} run(s); each cell is the median (min–max) over the runs; the three paths are "
+        "measured interleaved in every run, each run starting with another path",
+        f"- Sluice JVM flags (`SLUICE_JAVA_OPTS`): `{meta.get('java_opts', '?')}`",
+        f"- {meta.get('sluice', '?')}; {meta.get('java', '?')}; {meta.get('redsocks', '?')} (`type = http-connect`, `splice` {meta.get('redsocks_splice', '?')})",
+        f"- machine: {meta.get('cpus', '?')}, Linux {meta.get('kernel', '?')}; load average before the run "
+        f"{meta.get('loadavg', '?')}; wall time {meta.get('wall_s', '?')} s",
+        f"- bulk: fixed bytes, {bulk / 2**30:g} GiB per measurement (16 streams: {bulk / 16 / 2**20:g} MiB each)"
+        f"{', every byte checked' if meta.get('verify') == '1' else ', byte counts checked'}; "
+        f"setup latency: {meta.get('latency_n', '?')} sequential tunnels; tunnels/s: {meta.get('rate_secs', '?')} s "
+        f"per measurement; memory: {idle_n(meta)} tunnels",
+        "- direct has no gateway process: its CPU and memory are n/a. Targets are for sluice, on the medians",
+        *([f"- redsocks splices through two pipes per tunnel (six descriptors per tunnel): under the 20 000 "
+           f"descriptor limit it holds about 3 300 tunnels, so its memory is measured with "
+           f"{meta.get('idle_n_redsocks')}"] if meta.get("idle_n_redsocks", meta.get("idle_n")) != meta.get("idle_n") else []),
+        "",
+        "| figure | direct | sluice | redsocks | sluice ÷ direct | redsocks ÷ direct | sluice ÷ redsocks "
+        "| target (sluice) | result |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
+    failures = [f for f in meta.get("failures", "").splitlines() if f.strip()]
+    if failures:
+        lines += ["", "**Failures** (the figures above leave these measurements out):", ""] + [f"- {f}" for f in failures]
+    table = "\n".join(lines) + "\n"
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "table.md"), "w") as f:
+        f.write(table)
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump({"meta": meta, "figures": summary, "raw": raw}, f, indent=1)
+    chart(summary, meta, os.path.join(a.out, "chart.png"))
+    sys.stdout.write(table)
+
+
+def chart(summary, meta, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    colors = {"direct": "#7f7f7f", "sluice": "#1f77b4", "redsocks": "#ff7f0e"}
+    fig, axes = plt.subplots(4, 4, figsize=(16, 13))
+    for ax, (key, s) in zip(axes.flat, summary.items()):
+        paths = [p for p in PATHS if s[p]]
+        med = [s[p]["median"] for p in paths]
+        err = [[s[p]["median"] - s[p]["min"] for p in paths], [s[p]["max"] - s[p]["median"] for p in paths]]
+        ax.bar(paths, med, yerr=err, capsize=4, color=[colors[p] for p in paths])
+        for i, p in enumerate(paths):
+            ax.annotate(num(med[i]), (i, med[i]), ha="center", va="bottom", fontsize=8,
+                        xytext=(0, 2), textcoords="offset points")
+        title = s["label"].replace(" N idle", " idle")
+        base = "direct" if s["direct"] else "redsocks"
+        notes = [f"sluice ÷ {base} {ratio(s['sluice'], s[base])}"] if s["sluice"] and s[base] else []
+        if s["result"]:
+            notes.append(f"target {s['target']}: {s['result']}")
+        title += "\n" + "; ".join(notes)
+        ax.set_title(title, fontsize=9, color="black" if s["result"] != "miss" else "#c00000")
+        ax.set_ylabel(s["unit"], fontsize=8)
+        ax.tick_params(labelsize=8)
+    for ax in list(axes.flat)[len(summary):]:
+        ax.axis("off")
+    fig.suptitle(f"Sluice benchmark {meta.get('utc', '')} ({meta.get('mode', '')}, {meta.get('runs', '?')} runs, "
+                 f"median and min–max) — JVM: {meta.get('java_opts', '')}\nmemory: {idle_n(meta)} tunnels",
+                 fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.savefig(path, dpi=90)
+
+
+if __name__ == "__main__":
+    main()

@@ -4,9 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -15,7 +13,8 @@ import java.util.regex.Pattern;
  * the caller's bytes, so the caller replays them unchanged. Pure Java, no Netty: testable and fuzzable alone.
  *
  * <p>Feed it bytes until {@link #feed} returns something other than {@link State#NEED_MORE}. It reads no more
- * than {@code maxBytes} (TLS record headers included) before giving up with {@link State#TOO_LARGE}.
+ * than {@code maxBytes} (TLS record headers included) before giving up with {@link State#TOO_LARGE}, and never past
+ * the end of the ClientHello, so its verdict does not depend on how the bytes were cut into reads.
  */
 public final class ClientHelloParser {
     /** What the parser has concluded so far. */
@@ -62,6 +61,9 @@ public final class ClientHelloParser {
             } else {
                 int n = Math.min(recordRemaining, in.remaining());
                 n = Math.min(n, maxBytes - consumed + 1);
+                // Not past the handshake header until it is read, then not past the end of the hello: what is
+                // decided, and after how many bytes, must not depend on how the bytes were cut into reads.
+                n = Math.min(n, (expected < 0 ? 4 : expected) - handshakeLength);
                 ensure(handshakeLength + n);
                 in.get(handshake, handshakeLength, n);
                 handshakeLength += n;
@@ -144,7 +146,7 @@ public final class ClientHelloParser {
 
     private void ensure(int capacity) {
         if (capacity > handshake.length) {
-            handshake = Arrays.copyOf(handshake, Math.max(capacity, handshake.length * 2));
+            handshake = Arrays.copyOf(handshake, Math.max(capacity, Math.min(handshake.length * 2, maxBytes)));
         }
     }
 
@@ -211,7 +213,7 @@ public final class ClientHelloParser {
             }
             String sni = null;
             List<String> alpn = List.of();
-            Set<Integer> seen = new HashSet<>();
+            SeenTypes seen = new SeenTypes();
             while (pos < extensionsEnd) {
                 int type = u16();
                 int length = u16();
@@ -306,6 +308,42 @@ public final class ClientHelloParser {
             if (pos + n > end) {
                 throw new IllegalArgumentException(what + " overruns the message");
             }
+        }
+    }
+
+    /**
+     * The extension types seen so far, with bounded memory however many a hello holds: the first
+     * {@link #FEW} in a small array (a real client sends 10 to 20; no hash set of boxed integers), past that one
+     * bit per possible type (8 KiB).
+     */
+    private static final class SeenTypes {
+        private static final int FEW = 32;
+        private final int[] few = new int[FEW];
+        private int count;
+        private long[] bits;
+
+        /** False when {@code type} was seen before. */
+        boolean add(int type) {
+            if (bits == null) {
+                for (int i = 0; i < count; i++) {
+                    if (few[i] == type) {
+                        return false;
+                    }
+                }
+                if (count < FEW) {
+                    few[count++] = type;
+                    return true;
+                }
+                bits = new long[1024];
+                for (int t : few) {
+                    bits[t >>> 6] |= 1L << t;
+                }
+            }
+            if ((bits[type >>> 6] & (1L << type)) != 0) {
+                return false;
+            }
+            bits[type >>> 6] |= 1L << type;
+            return true;
         }
     }
 }

@@ -5,8 +5,9 @@
 #
 # Usage: bash generate.sh            (all fixtures)
 #        bash generate.sh curl go    (only the named ones)
-# Needs: python3, openssl, curl, java (17+), go, chromium (optional; skipped
-# with a warning when absent).
+# Needs: python3, openssl, curl, java (17+), go, chromium and firefox-esr
+# (both optional; skipped with a warning when absent).  Afterwards it refreshes
+# the fuzz-test seeds made from these fixtures (fuzz-seeds.py).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -104,6 +105,10 @@ if want jdk; then
     capture jdk.bin java JdkHello.java @PORT@
 fi
 
+if want python; then
+    capture python.bin python3 pyhello.py @PORT@
+fi
+
 if want chromium; then
     CHROMIUM="$(command -v chromium || command -v chromium-browser || true)"
     if [[ -z "$CHROMIUM" ]]; then
@@ -121,13 +126,48 @@ if want chromium; then
     fi
 fi
 
+if want firefox; then
+    FIREFOX="$(command -v firefox-esr || command -v firefox || true)"
+    if [[ -z "$FIREFOX" ]]; then
+        echo "WARNING: firefox-esr not found, firefox.bin not regenerated" >&2
+    else
+        # A fresh profile whose every name resolves to 127.0.0.1 (Firefox has no per-host
+        # resolver rule); the port is in the URL, so the SNI is www.example.com. Background
+        # services are off so that the one connection to the capture port is the page's.
+        PROFILE="$(mktemp -d)"
+        cat >"$PROFILE/user.js" <<'PREFS'
+user_pref("network.dns.forceResolve", "127.0.0.1");
+user_pref("network.trr.mode", 5);
+user_pref("network.http.http3.enable", false);
+user_pref("network.http.speculative-parallel-limit", 0);
+user_pref("network.captive-portal-service.enabled", false);
+user_pref("network.connectivity-service.enabled", false);
+user_pref("browser.safebrowsing.malware.enabled", false);
+user_pref("browser.safebrowsing.phishing.enabled", false);
+user_pref("datareporting.policy.dataSubmissionEnabled", false);
+user_pref("toolkit.telemetry.enabled", false);
+user_pref("app.update.enabled", false);
+PREFS
+        capture firefox.bin \
+            "$FIREFOX" --headless --no-remote --profile "$PROFILE" \
+            --screenshot "$PROFILE/page.png" "https://www.example.com:@PORT@/"
+        rm -rf "$PROFILE"
+    fi
+fi
+
+echo
+echo "== fuzz-test seeds"
+python3 fuzz-seeds.py
+
 echo
 echo "== client versions"
 openssl version
 curl --version | head -n 1
 go version 2>/dev/null || true
 java -version 2>&1 | head -n 1
+python3 -c 'import ssl, sys; print("Python", sys.version.split()[0], ssl.OPENSSL_VERSION)'
 chromium --version 2>/dev/null || true
+firefox-esr --version 2>/dev/null || true
 echo
 echo "== fixtures"
 ls -l -- *.bin

@@ -5,6 +5,7 @@ import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -118,6 +119,10 @@ public final class ConfigLoader {
             return null;
         } catch (YAMLException e) {
             yaml.error(new Position(file, 1, 1), "YAML: " + e.getMessage());
+            return null;
+        } catch (RuntimeException e) { // SnakeYAML 2.5 throws IllegalArgumentException for a tag such as !%1E
+            yaml.error(new Position(file, 1, 1), "YAML: " + (e.getMessage() != null ? e.getMessage()
+                    : e.getClass().getSimpleName()));
             return null;
         }
     }
@@ -246,12 +251,25 @@ public final class ConfigLoader {
         if (name == null) {
             return null;
         }
-        Path path = baseDir == null ? Path.of(name) : baseDir.resolve(name);
+        Path path = resolve(node, what, name);
+        if (path == null) {
+            return null;
+        }
         if (!Files.isReadable(path) || Files.isDirectory(path)) {
             yaml.error(node, what + ": cannot read " + path + (Files.exists(path) ? "" : ": no such file"));
             return null;
         }
         return path;
+    }
+
+    /** {@code name} relative to the configuration's directory; null, with an error, when it cannot be a path. */
+    private Path resolve(Node node, String what, String name) {
+        try {
+            return baseDir == null ? Path.of(name) : baseDir.resolve(name);
+        } catch (InvalidPathException e) { // a NUL character ("\0" in YAML), for one
+            yaml.error(node, what + ": not a file name: " + e.getReason());
+            return null;
+        }
     }
 
     private static Boolean bool(String s) {
@@ -341,7 +359,10 @@ public final class ConfigLoader {
         if (username == null || fileName == null) {
             return null;
         }
-        Path path = baseDir == null ? Path.of(fileName) : baseDir.resolve(fileName);
+        Path path = resolve(fileNode, "password_file", fileName);
+        if (path == null) {
+            return null;
+        }
         try {
             String text = Files.readString(path, StandardCharsets.UTF_8);
             String password = text.replaceAll("[\r\n]+$", "");
@@ -466,7 +487,10 @@ public final class ConfigLoader {
             yaml.error(node, "access_log: empty; use stdout, stderr, off or a file path");
             return "stdout";
         }
-        Path path = baseDir == null ? Path.of(s) : baseDir.resolve(s);
+        Path path = resolve(node, "access_log", s);
+        if (path == null) {
+            return "stdout";
+        }
         Path dir = path.toAbsolutePath().getParent();
         if (Files.isDirectory(path)) {
             yaml.error(node, "access_log: " + path + " is a directory; name a file in it");
@@ -523,6 +547,9 @@ public final class ConfigLoader {
         }
         if (e instanceof AccessDeniedException) {
             return "permission denied";
+        }
+        if (e instanceof java.nio.charset.CharacterCodingException) { // its own message is "Input length = 1"
+            return "not UTF-8 text";
         }
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }

@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
 public final class IpLiteral {
     private static final Pattern V4 = Pattern.compile(
             "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
-    private static final Pattern V6_CHARS = Pattern.compile("[0-9A-Fa-f:.]+");
+    /** Starts like a literal to the JDK too: given ".:", InetAddress.getByName asks the resolver. */
+    private static final Pattern V6_CHARS = Pattern.compile("[0-9A-Fa-f:][0-9A-Fa-f:.]*");
 
     private IpLiteral() {
     }

@@ -27,7 +27,9 @@ class ClientHelloParserTest {
                 Arguments.of("curl.bin", "github.com", List.of("h2", "http/1.1")),
                 Arguments.of("go.bin", "proxy.golang.org", List.of("h2", "http/1.1")),
                 Arguments.of("jdk.bin", "repo.maven.apache.org", List.of("http/1.1")),
-                Arguments.of("chromium.bin", "www.example.com", List.of("h2", "http/1.1")));
+                Arguments.of("chromium.bin", "www.example.com", List.of("h2", "http/1.1")),
+                Arguments.of("python.bin", "pypi.org", List.of("http/1.1")),
+                Arguments.of("firefox.bin", "www.example.com", List.of("h2", "http/1.1")));
     }
 
     @ParameterizedTest(name = "{0}")

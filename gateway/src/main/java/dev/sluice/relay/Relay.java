@@ -35,6 +35,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     private final Tunnel tunnel;
     private final boolean upstream; // true: this reads from the client and writes to the proxy
     private final Shared shared;
+    private final boolean canSplice; // decided once: the legs' transport and TLS do not change
     private long copied;
     private boolean splicing;
     private boolean inputEnded; // FIN seen while splicing: done once what is left has been spliced
@@ -44,13 +45,16 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         boolean upDone;
         boolean downDone;
         IdleStateHandler idle;
+        Relay up; // reads the client, writes the upstream
+        Relay down;
     }
 
-    private Relay(Channel peer, Tunnel tunnel, boolean upstream, Shared shared) {
+    private Relay(Channel from, Channel peer, Tunnel tunnel, boolean upstream, Shared shared) {
         this.peer = peer;
         this.tunnel = tunnel;
         this.upstream = upstream;
         this.shared = shared;
+        this.canSplice = Splice.possible(from, peer);
     }
 
     /**
@@ -61,8 +65,10 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         Shared shared = new Shared();
         shared.idle = new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS);
         client.pipeline().addLast(IDLE, shared.idle);
-        client.pipeline().addLast(NAME, new Relay(upstreamLeg, tunnel, true, shared));
-        upstreamLeg.pipeline().addLast(NAME, new Relay(client, tunnel, false, shared));
+        shared.up = new Relay(client, upstreamLeg, tunnel, true, shared);
+        shared.down = new Relay(upstreamLeg, client, tunnel, false, shared);
+        client.pipeline().addLast(NAME, shared.up);
+        upstreamLeg.pipeline().addLast(NAME, shared.down);
         tunnel.addHelloBytes(firstBytes.readableBytes());
         tunnel.relaying();
         upstreamLeg.writeAndFlush(firstBytes, upstreamLeg.voidPromise());
@@ -83,7 +89,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         peer.write(msg, peer.voidPromise());
         if (!peer.isWritable()) {
             ctx.channel().config().setAutoRead(false);
-        } else if (copied >= SPLICE_AFTER && !splicing && !inputEnded && Splice.possible(ctx.channel(), peer)) {
+        } else if (canSplice && copied >= SPLICE_AFTER && !splicing && !inputEnded) {
             startSplice(ctx);
         }
     }
@@ -143,9 +149,9 @@ public final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        Relay writer = peer.pipeline().get(Relay.class); // the direction that writes to this channel
+        Relay writer = upstream ? shared.down : shared.up; // the direction that writes to this channel
         // a spliced direction's reading is paused and resumed by the splice itself
-        if (ctx.channel().isWritable() && (writer == null || !writer.splicing)) {
+        if (ctx.channel().isWritable() && !writer.splicing) {
             peer.config().setAutoRead(true);
         }
         ctx.fireChannelWritabilityChanged();

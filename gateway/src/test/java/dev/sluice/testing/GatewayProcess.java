@@ -46,8 +46,18 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** Starts the gateway on {@code config}; {@code env} entries with a null value are removed from the environment. */
     public static GatewayProcess start(Path config, Map<String, String> env) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.sluice.Sluice", "run", "--config", config.toString());
+        return start(config, env, List.of());
+    }
+
+    /** As {@link #start(Path, Map)}, with JVM options (the systemd unit's, for memory figures: {@link #UNIT_JVM}). */
+    public static GatewayProcess start(Path config, Map<String, String> env, List<String> jvmOptions)
+            throws IOException {
+        List<String> command = new java.util.ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.sluice.Sluice", "run", "--config",
+                config.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command);
         // whatever the build runs under must not leak in: these change how the gateway logs and notifies
         pb.environment().remove("JOURNAL_STREAM");
         pb.environment().remove("NOTIFY_SOCKET");
@@ -80,6 +90,61 @@ public final class GatewayProcess implements AutoCloseable {
         t.setDaemon(true);
         t.start();
         return t;
+    }
+
+    /** The JVM flags of {@code systemd/sluice.service} (what a user runs), so memory figures mean something. */
+    public static final List<String> UNIT_JVM = List.of("-Xms16m", "-Xmx512m", "-Xmn8m", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError");
+
+    /** The process's resident set (VmRSS), in KiB. */
+    public long rssKiB() throws IOException {
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IllegalStateException("no VmRSS for " + process.pid());
+    }
+
+    /** The process's open file descriptors, counted in /proc/PID/fd. */
+    public int openFds() throws IOException {
+        try (var s = java.nio.file.Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
+            return (int) s.count();
+        }
+    }
+
+    /**
+     * A full GC in the gateway (jcmd GC.run), then its heap in use after it, in bytes (jcmd GC.heap_info's
+     * "used" of the whole heap: young plus old for the serial collector).
+     */
+    public long heapUsedAfterGc() throws IOException, InterruptedException {
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        String pid = Long.toString(process.pid());
+        Process gc = new ProcessBuilder(jcmd, pid, "GC.run").redirectErrorStream(true).start();
+        String gcOut = new String(gc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (gc.waitFor() != 0) {
+            throw new IllegalStateException("jcmd GC.run failed: " + gcOut);
+        }
+        Process info = new ProcessBuilder(jcmd, pid, "GC.heap_info").redirectErrorStream(true).start();
+        String text = new String(info.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        info.waitFor();
+        long used = 0;
+        // " def new generation   total 7424K, used 1230K [...]" and " tenured generation   total 8192K, used 5123K"
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("generation\\s+total \\d+K, used (\\d+)K")
+                .matcher(text);
+        while (m.find()) {
+            used += Long.parseLong(m.group(1)) * 1024;
+        }
+        if (used == 0) {
+            m = java.util.regex.Pattern.compile("total \\d+K, used (\\d+)K").matcher(text);
+            if (m.find()) {
+                used = Long.parseLong(m.group(1)) * 1024;
+            }
+        }
+        if (used == 0) {
+            throw new IllegalStateException("cannot read the heap from jcmd GC.heap_info:\n" + text);
+        }
+        return used;
     }
 
     /** A port on 127.0.0.1 that is free now (for listeners that must be known before the gateway starts). */

@@ -10,6 +10,7 @@ import dev.sluice.inbound.PeekHandler;
 import dev.sluice.inbound.PeekListener;
 import dev.sluice.policy.Decision;
 import dev.sluice.policy.Flow;
+import dev.sluice.policy.LocalTargets;
 import dev.sluice.relay.Closing;
 import dev.sluice.relay.Outcome;
 import dev.sluice.relay.Relay;
@@ -35,6 +36,7 @@ final class ClientConnection implements PeekListener {
     private final ListenerConfig listener;
     private final Routing routing;
     private final Dialer dialer;
+    private final LocalTargets localTargets;
     private final Channel client;
     private final Tunnel tunnel;
     private final InetSocketAddress dst;
@@ -42,11 +44,12 @@ final class ClientConnection implements PeekListener {
     private int peekedBytes;
     private Channel upstream;
 
-    private ClientConnection(ListenerConfig listener, Routing routing, Dialer dialer, SocketChannel client,
-                             Tunnel.Observer observer) {
+    private ClientConnection(ListenerConfig listener, Routing routing, Dialer dialer, LocalTargets localTargets,
+                             SocketChannel client, Tunnel.Observer observer) {
         this.listener = listener;
         this.routing = routing;
         this.dialer = dialer;
+        this.localTargets = localTargets;
         this.client = client;
         this.tunnel = new Tunnel(client.remoteAddress(), listener.name(), observer);
         this.dst = switch (listener.transparent()) {
@@ -57,9 +60,9 @@ final class ClientConnection implements PeekListener {
     }
 
     /** Called for each accepted connection, from the listener's channel initializer. */
-    static ClientConnection accept(ListenerConfig listener, Routing routing, Dialer dialer, SocketChannel ch,
-                                   Tunnel.Observer observer) {
-        ClientConnection c = new ClientConnection(listener, routing, dialer, ch, observer);
+    static ClientConnection accept(ListenerConfig listener, Routing routing, Dialer dialer,
+                                   LocalTargets localTargets, SocketChannel ch, Tunnel.Observer observer) {
+        ClientConnection c = new ClientConnection(listener, routing, dialer, localTargets, ch, observer);
         c.start();
         return c;
     }
@@ -126,6 +129,11 @@ final class ClientConnection implements PeekListener {
             refuse(peek, "no server name and no original destination: nowhere to send it");
             return;
         }
+        String local = localTarget(d, sni != null);
+        if (local != null) {
+            refuse(peek, local);
+            return;
+        }
         long timeout = routing.config().timeouts().connect().toMillis();
         if (d.action() == Action.SPLICE) {
             Upstream up = routing.upstreams().get(d.upstream());
@@ -136,15 +144,33 @@ final class ClientConnection implements PeekListener {
             dial = dialer.splice(client.eventLoop(), up, candidates, d.host(), d.port(), timeout, from.getAddress(),
                     tunnel::attempt);
         } else if (dst != null) {
-            // where the client was going, never elsewhere by a name it chose
+            // where the client was going, never elsewhere by a name it chose (checked above)
             dial = dialer.direct(client.eventLoop(), dst.getAddress().getHostAddress(), dst.getPort(), timeout,
-                    tunnel::attempt, false);
+                    tunnel::attempt, a -> null);
         } else {
-            // a name the rule named may be local; a name only a catch-all let through may not
+            // what the name resolves to is known only now: a name the rule named may be local, no other may
+            boolean named = d.rule().hasSni();
             dial = dialer.direct(client.eventLoop(), d.host(), d.port(), timeout, tunnel::attempt,
-                    d.rule().hasSni());
+                    a -> localTargets.refusal(a, named));
         }
         dial.addListener(f -> dialed(peek));
+    }
+
+    /**
+     * Why the decision's target is the gateway's own host and no rule named it (see {@link LocalTargets}), or
+     * null. A server name goes by name (to the proxy, or resolved at dial time); an original destination is an
+     * address, named only by a rule's {@code dst} range.
+     */
+    private String localTarget(Decision d, boolean byName) {
+        if (byName) {
+            String why = LocalTargets.refusal(d.host(), d.rule().hasSni());
+            if (why != null || d.action() == Action.SPLICE || dst == null) {
+                return why;
+            }
+        }
+        // the original destination: a spliced tunnel without a name goes there, a direct one always does
+        String why = localTargets.refusal(dst, d.rule().hasDestinations());
+        return why == null ? null : "refused: " + Tunnel.hostPort(dst) + " " + why;
     }
 
     private void refuse(PeekHandler peek, String why) {
@@ -164,6 +190,7 @@ final class ClientConnection implements PeekListener {
             tunnel.fail(switch (e.kind()) {
                 case PROXY -> Outcome.PROXY_ERROR;
                 case DENIED -> Outcome.PROXY_DENIED;
+                case REFUSED -> Outcome.REJECTED;
                 default -> Outcome.CONNECT_ERROR;
             }, e.getMessage());
             Closing.reset(client);

@@ -18,6 +18,7 @@ import dev.sluice.observe.LogLevels;
 import dev.sluice.observe.Metrics;
 import dev.sluice.observe.Observers;
 import dev.sluice.observe.Refusals;
+import dev.sluice.policy.LocalTargets;
 import dev.sluice.relay.Closing;
 import dev.sluice.relay.Splice;
 import dev.sluice.relay.Tunnel;
@@ -79,6 +80,7 @@ public final class Gateway implements AutoCloseable {
     private volatile HealthChecker health;
     private volatile boolean closed;
     private Set<InetAddress> localAddresses = Set.of();
+    private LocalTargets localTargets = LocalTargets.addressClassesOnly();
 
     public Gateway(GatewayConfig config, AccessLog accessLog) {
         this(Routing.of(config), accessLog);
@@ -118,8 +120,8 @@ public final class Gateway implements AutoCloseable {
             Splice.prepare(ch);
             return ch;
         };
-        dialer = new Dialer(spliceable, resolvers, Listener.WATER_MARK, this::isListenerAddress,
-                metrics);
+        dialer = new Dialer(spliceable, resolvers, Listener.WATER_MARK, metrics);
+        localTargets = new LocalTargets(this::isListenerAddress, this::isAdminAddress, localAddresses);
         health = new HealthChecker(dialer, workers).start(routing.get().upstreams().values());
         try {
             startAdmin();
@@ -187,7 +189,7 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         Splice.prepare(ch);
-        ClientConnection c = ClientConnection.accept(lc, routing.get(), dialer, ch, observer);
+        ClientConnection c = ClientConnection.accept(lc, routing.get(), dialer, localTargets, ch, observer);
         open.add(c);
         ch.closeFuture().addListener(f -> {
             limiter.release(from);
@@ -318,20 +320,28 @@ public final class Gateway implements AutoCloseable {
         return routing.get();
     }
 
-    /** A direct connection to one of the gateway's own listeners would loop back into it. */
+    /** A connection to one of the gateway's own listeners would loop back into it. */
     private boolean isListenerAddress(InetSocketAddress target) {
         for (Listener l : listeners) {
-            InetSocketAddress own = l.localAddress();
-            if (own.getPort() != target.getPort()) {
-                continue;
-            }
-            InetAddress a = target.getAddress();
-            if (own.getAddress().equals(a) || (own.getAddress().isAnyLocalAddress()
-                    && (a.isLoopbackAddress() || a.isAnyLocalAddress() || localAddresses.contains(a)))) {
+            if (reaches(l.localAddress(), target)) {
                 return true;
             }
         }
         return false;
+    }
+
+    private boolean isAdminAddress(InetSocketAddress target) {
+        return admin != null && reaches(admin.localAddress(), target);
+    }
+
+    /** Whether a connection to {@code target} would arrive at the socket bound to {@code own} on this host. */
+    private boolean reaches(InetSocketAddress own, InetSocketAddress target) {
+        if (own.getPort() != target.getPort()) {
+            return false;
+        }
+        InetAddress a = target.getAddress();
+        return own.getAddress().equals(a) || (own.getAddress().isAnyLocalAddress()
+                && (a.isLoopbackAddress() || a.isAnyLocalAddress() || localAddresses.contains(a)));
     }
 
     /** Two descriptors per tunnel: a max_connections the process cannot reach would end in EMFILE instead. */

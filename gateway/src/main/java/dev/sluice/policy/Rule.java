@@ -77,6 +77,11 @@ public final class Rule {
         return hasSni;
     }
 
+    /** Whether the rule has a {@code dst} condition: a destination address it matched is named by it. */
+    public boolean hasDestinations() {
+        return destinations != null;
+    }
+
     public Position position() {
         return position;
     }

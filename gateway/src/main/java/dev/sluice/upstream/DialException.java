@@ -11,7 +11,9 @@ public final class DialException extends Exception {
         /** The proxy accepted the connection but did not open the tunnel (status, silence, garbage). */
         PROXY,
         /** The proxy refused the destination by its policy (403): final, not a fault. */
-        DENIED
+        DENIED,
+        /** The gateway itself would not dial the address: its own services (see the caller's refusal). */
+        REFUSED
     }
 
     private final Kind kind;

@@ -23,7 +23,7 @@ import io.netty.util.concurrent.Promise;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.function.Predicate;
+import java.util.function.Function;
 
 /**
  * Opens the upstream leg of a tunnel on the client's event loop. For splice: TCP to each proxy of the upstream in
@@ -39,20 +39,18 @@ public final class Dialer {
     private final ChannelFactory<? extends Channel> channels;
     private final AddressResolverGroup<InetSocketAddress> resolvers;
     private final WriteBufferWaterMark waterMark;
-    private final Predicate<InetSocketAddress> isGatewayItself;
     private final ProxyEvents events;
 
     public Dialer(ChannelFactory<? extends Channel> channels, AddressResolverGroup<InetSocketAddress> resolvers,
-                  WriteBufferWaterMark waterMark, Predicate<InetSocketAddress> isGatewayItself) {
-        this(channels, resolvers, waterMark, isGatewayItself, ProxyEvents.NONE);
+                  WriteBufferWaterMark waterMark) {
+        this(channels, resolvers, waterMark, ProxyEvents.NONE);
     }
 
     public Dialer(ChannelFactory<? extends Channel> channels, AddressResolverGroup<InetSocketAddress> resolvers,
-                  WriteBufferWaterMark waterMark, Predicate<InetSocketAddress> isGatewayItself, ProxyEvents events) {
+                  WriteBufferWaterMark waterMark, ProxyEvents events) {
         this.channels = channels;
         this.resolvers = resolvers;
         this.waterMark = waterMark;
-        this.isGatewayItself = isGatewayItself;
         this.events = events;
     }
 
@@ -79,12 +77,12 @@ public final class Dialer {
     }
 
     /**
-     * A plain TCP connection to {@code host:port} made by the gateway itself. Unless {@code allowLocal}, a name
-     * that resolves to a loopback, link-local, wildcard or multicast address is refused: a client-chosen server
-     * name must not reach the gateway's own services.
+     * A plain TCP connection to {@code host:port} made by the gateway itself. {@code refusal} sees the resolved
+     * address first and says why it must not be dialled (the gateway's own services), or null: the attempt then
+     * fails with {@link DialException.Kind#REFUSED} and no connection is made.
      */
     public Future<Channel> direct(EventLoop loop, String host, int port, long timeoutMillis, DialObserver observer,
-                                  boolean allowLocal) {
+                                  Function<InetSocketAddress, String> refusal) {
         Promise<Channel> result = loop.newPromise();
         long start = System.nanoTime();
         resolve(loop, host, port).addListener(rf -> {
@@ -99,13 +97,11 @@ public final class Dialer {
             }
             InetSocketAddress address = (InetSocketAddress) rf.getNow();
             String via = address.getAddress().getHostAddress() + ":" + port;
-            InetAddress ip = address.getAddress();
-            String refused = !allowLocal && (ip.isLoopbackAddress() || ip.isAnyLocalAddress()
-                    || ip.isLinkLocalAddress() || ip.isMulticastAddress()) ? "refused: " + via + " is a local address"
-                    : isGatewayItself.test(address) ? "refused: " + via + " is the gateway itself (a loop)" : null;
-            if (refused != null) {
+            String local = refusal.apply(address);
+            if (local != null) {
+                String refused = "refused: " + via + " " + local;
                 observer.attempt(via, refused, Errors.millisSince(start));
-                result.tryFailure(new DialException(DialException.Kind.CONNECT, refused));
+                result.tryFailure(new DialException(DialException.Kind.REFUSED, refused));
                 return;
             }
             ChannelFuture cf = bootstrap(loop, timeoutMillis).handler(new ChannelInboundHandlerAdapter())

@@ -18,6 +18,7 @@ public abstract class TestServer implements AutoCloseable {
         return t;
     });
     private final List<Socket> open = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicLong accepted = new java.util.concurrent.atomic.AtomicLong();
     public final List<Throwable> failures = new CopyOnWriteArrayList<>();
 
     protected TestServer(ServerSocket server) {
@@ -37,6 +38,7 @@ public abstract class TestServer implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket s = server.accept();
+                accepted.incrementAndGet();
                 open.add(s);
                 threads.execute(() -> {
                     try (s) {
@@ -51,6 +53,11 @@ public abstract class TestServer implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /** Connections accepted since the server started. */
+    public long accepted() {
+        return accepted.get();
     }
 
     /** Connections being served now. */

@@ -116,8 +116,8 @@ final class ClientConnection implements PeekListener {
         peekedBytes = peek.bytesRead();
         InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
         int port = dst != null ? dst.getPort() : listener.defaultPort();
-        // RFC 6066 forbids address literals in SNI: such a hello routes as one without a name
-        String sni = hello.sni() != null && IpLiteral.is(hello.sni()) ? null : hello.sni();
+        // RFC 6066 forbids address literals in SNI: one ("127.0.0.1.", "127.1" too) routes as a hello without a name
+        String sni = hello.sni() != null && IpLiteral.isAddress(hello.sni()) ? null : hello.sni();
         Flow flow = new Flow(from.getAddress(), dst, port, sni, hello.alpn(), listener.name());
         Decision d = routing.policy().decide(flow);
         tunnel.route(d.rule() == null ? null : d.ruleName(), d.action().label(), d.upstream(), d.target());

@@ -11,6 +11,9 @@ public final class IpLiteral {
     /** Starts like a literal to the JDK too: given ".:", InetAddress.getByName asks the resolver. */
     private static final Pattern V6_CHARS = Pattern.compile("[0-9A-Fa-f:][0-9A-Fa-f:.]*");
 
+    /** A last label of digits, or 0x and hex digits: what inet_aton(3) reads as a number ("127.1", "0x7f.1"). */
+    private static final Pattern NUMERIC_LABEL = Pattern.compile("(^|.*\\.)(\\d+|0x[0-9a-f]*)");
+
     private IpLiteral() {
     }
 
@@ -34,5 +37,15 @@ public final class IpLiteral {
 
     public static boolean is(String text) {
         return parse(text) != null;
+    }
+
+    /**
+     * Whether a server name is really an address: a literal (in any case, with one trailing dot) or a name whose
+     * last label is numeric. No DNS name ends in an all-numeric label (RFC 1123 2.1: top-level labels are
+     * alphabetic), while resolvers read "127.1", "2130706433" or "0x7f.0.0.1" as addresses.
+     */
+    public static boolean isAddress(String name) {
+        String n = NameSpec.normalize(name);
+        return is(n) || NUMERIC_LABEL.matcher(n).matches();
     }
 }

@@ -14,15 +14,32 @@ public final class Hellos {
 
     /** A complete ClientHello record carrying {@code serverName} (its bytes taken as ISO-8859-1). */
     public static byte[] withServerName(String serverName) {
-        byte[] name = serverName.getBytes(StandardCharsets.ISO_8859_1);
-        ByteArrayOutputStream sni = new ByteArrayOutputStream();
-        u16(sni, 0); // extension type: server_name
-        u16(sni, name.length + 5);
-        u16(sni, name.length + 3); // server_name_list
-        sni.write(0); // name type: host_name
-        u16(sni, name.length);
-        sni.writeBytes(name);
+        return withExtensions(serverNameExtension(serverName));
+    }
 
+    /** A server_name extension with one host_name entry per name (two are malformed: RFC 6066 allows one). */
+    public static byte[] serverNameExtension(String... names) {
+        ByteArrayOutputStream list = new ByteArrayOutputStream();
+        for (String n : names) {
+            byte[] b = n.getBytes(StandardCharsets.ISO_8859_1);
+            list.write(0); // name type: host_name
+            u16(list, b.length);
+            list.writeBytes(b);
+        }
+        ByteArrayOutputStream ext = new ByteArrayOutputStream();
+        u16(ext, 0); // extension type: server_name
+        u16(ext, list.size() + 2);
+        u16(ext, list.size()); // server_name_list
+        ext.writeBytes(list.toByteArray());
+        return ext.toByteArray();
+    }
+
+    /** A complete ClientHello record with these extensions, in this order. */
+    public static byte[] withExtensions(byte[]... extensions) {
+        ByteArrayOutputStream exts = new ByteArrayOutputStream();
+        for (byte[] e : extensions) {
+            exts.writeBytes(e);
+        }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         body.writeBytes(new byte[] {3, 3}); // client_version TLS 1.2
         body.writeBytes(new byte[32]); // random
@@ -30,8 +47,8 @@ public final class Hellos {
         u16(body, 2);
         body.writeBytes(new byte[] {0x13, 0x01}); // TLS_AES_128_GCM_SHA256
         body.writeBytes(new byte[] {1, 0}); // one compression method: null
-        u16(body, sni.size());
-        body.writeBytes(sni.toByteArray());
+        u16(body, exts.size());
+        body.writeBytes(exts.toByteArray());
 
         ByteArrayOutputStream record = new ByteArrayOutputStream();
         record.writeBytes(new byte[] {22, 3, 1}); // handshake record, TLS 1.0 record version

@@ -206,6 +206,7 @@ final class ClientConnection implements PeekListener {
         boolean clientDoneSending = peek.inputShutdown();
         ByteBuf first = peek.release();
         Relay.start(client, upstream, first, tunnel, routing.config().timeouts().idle().toMillis());
+        Dialer.handOver(upstream); // tunnel bytes that came with the proxy's answer go to the relay now
         if (clientDoneSending) {
             client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
         }

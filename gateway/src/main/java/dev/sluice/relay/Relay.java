@@ -106,14 +106,21 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         splicing = true;
         peer.flush(); // what was copied goes first; the splice's writes queue behind it
         Splice.start(ctx.channel(), peer).addListener(f -> {
-            if (!f.isSuccess() && splicing) {
-                // the pipe could not be made (out of descriptors) or a leg failed: reading goes on the ordinary
-                // way; if a leg is gone, channelInactive/exceptionCaught tell the outcome
-                splicing = false;
-                Splice.stopped(ctx.channel());
-                if (ctx.channel().isActive() && peer.isActive()) {
-                    ctx.channel().config().setAutoRead(true);
-                }
+            if (f.isSuccess() || !splicing) {
+                return;
+            }
+            splicing = false;
+            Splice.stopped(ctx.channel());
+            if (!ctx.channel().isActive() || !peer.isActive()) {
+                return; // a leg is gone (a failed splice out closes it): channelInactive tells the outcome
+            }
+            if (Splice.noPipe(f.cause())) {
+                ctx.channel().config().setAutoRead(true); // out of descriptors: reading goes on the ordinary way
+            } else {
+                // splice(2) from this leg failed (a reset): Netty tells only this future, closes nothing, and no
+                // read event follows; without this the tunnel would wait for the idle timeout, or take the
+                // EOF that a read after the reset returns for a FIN
+                exceptionCaught(ctx, f.cause());
             }
         });
     }
@@ -214,25 +221,34 @@ public final class Relay extends ChannelInboundHandlerAdapter {
             }
         }
         if (!tunnel.isClosing()) {
+            // not closed by us: both directions done would have set closing, so one is cut short
             boolean myInputDone = upstream ? shared.upDone : shared.downDone;
-            if (!myInputDone) {
-                tunnel.fail(Outcome.RESET, side() + " closed the connection abruptly");
-            }
+            tunnel.fail(Outcome.RESET, side() + (myInputDone
+                    ? " connection lost while " + otherSide() + " data was still going to it"
+                    : " closed the connection abruptly"));
             tunnel.closing();
-            Closing.afterFlush(peer);
+            Closing.reset(peer); // an abort reaches the other side as one, never as an orderly end
         }
         ctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        // "recvAddress(..) failed with error(-104): Connection reset by peer" -> "Connection reset by peer"
+        String message = cause.getMessage() == null ? cause.getClass().getSimpleName()
+                : cause.getMessage().replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
         tunnel.fail(Outcome.RESET, side() + ": " + (cause instanceof IOException ? message : cause.toString()));
-        closeBoth(ctx.channel(), peer, tunnel);
+        tunnel.closing();
+        ctx.channel().close();
+        Closing.reset(peer); // a reset reaches the other side as a reset, never as an orderly end (a FIN)
     }
 
     private String side() {
         return upstream ? "client" : "upstream";
+    }
+
+    private String otherSide() {
+        return upstream ? "upstream" : "client";
     }
 
     private static void closeBoth(Channel a, Channel b, Tunnel tunnel) {

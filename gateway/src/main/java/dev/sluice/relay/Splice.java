@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
+import io.netty.channel.unix.Errors;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.UncheckedBooleanSupplier;
 
@@ -54,6 +55,14 @@ public final class Splice {
     static ChannelFuture start(Channel from, Channel to) {
         counter(from).counting = true;
         return ((AbstractEpollStreamChannel) from).spliceTo((AbstractEpollStreamChannel) to, Integer.MAX_VALUE);
+    }
+
+    /**
+     * The splice failed because its pipe could not be made (out of descriptors), not because a leg failed: the
+     * copy path can go on.
+     */
+    static boolean noPipe(Throwable cause) {
+        return cause instanceof Errors.NativeIoException && String.valueOf(cause.getMessage()).startsWith("newPipe");
     }
 
     /** Stops counting (after a failed splice, ordinary reads are counted by the relay). */

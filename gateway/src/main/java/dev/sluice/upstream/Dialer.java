@@ -18,10 +18,12 @@ import io.netty.handler.proxy.HttpProxyHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.resolver.AddressResolverGroup;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
@@ -36,6 +38,8 @@ public final class Dialer {
     public static final String PROXY = "proxy";
     /** Name of the TLS handler (to an https:// proxy) in the upstream leg's pipeline. */
     public static final String TLS = "proxy-tls";
+    /** Name of the handler after the CONNECT handler: holds tunnel bytes until {@link #handOver}. */
+    public static final String HOLD = "proxy-hold";
     private final ChannelFactory<? extends Channel> channels;
     private final AddressResolverGroup<InetSocketAddress> resolvers;
     private final WriteBufferWaterMark waterMark;
@@ -129,13 +133,29 @@ public final class Dialer {
 
     /**
      * Drops the exception a failed CONNECT fires down the pipeline (it is reported through the connect future);
-     * once the tunnel is up, exceptions pass on to the relay.
+     * once the tunnel is up, exceptions pass on to the relay. Holds what the proxy sent after its answer (the
+     * first tunnel bytes may come in the same segment as the 200, and the HTTP decoder hands them on before the
+     * connect future completes, when no relay is there yet to take them) until {@link #handOver}.
      */
     private static final class SettledFailures extends ChannelInboundHandlerAdapter {
         private final HttpProxyHandler handler;
+        private List<Object> held; // ByteBufs and the end of input, in order
 
         SettledFailures(HttpProxyHandler handler) {
             this.handler = handler;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            // the CONNECT handler consumes its answer: whatever comes here is the tunnel's, and the relay is not here
+            hold(msg);
+        }
+
+        private void hold(Object msg) {
+            if (held == null) {
+                held = new ArrayList<>(2);
+            }
+            held.add(msg);
         }
 
         @Override
@@ -147,11 +167,52 @@ public final class Dialer {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof ChannelInputShutdownEvent && !handler.connectFuture().isDone()) {
-                ctx.close(); // the proxy hung up before answering: fail now, not at the timeout
-                return;
+            if (evt instanceof ChannelInputShutdownEvent) {
+                if (!handler.connectFuture().isDone()) {
+                    ctx.close(); // the proxy hung up before answering: fail now, not at the timeout
+                    return;
+                }
+                if (held != null) {
+                    hold(evt); // after the bytes it follows
+                    return;
+                }
             }
             ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (held != null) {
+                held.forEach(ReferenceCountUtil::release); // the leg died before the relay took it
+                held = null;
+            }
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            List<Object> h = held;
+            held = null;
+            if (h != null) {
+                for (Object m : h) {
+                    if (m instanceof ChannelInputShutdownEvent) {
+                        ctx.fireUserEventTriggered(m);
+                    } else {
+                        ctx.fireChannelRead(m);
+                    }
+                }
+                ctx.fireChannelReadComplete();
+            }
+        }
+    }
+
+    /**
+     * Gives the tunnel bytes that arrived with the proxy's answer (held until now) to the handlers after the
+     * CONNECT handler: call once the relay is in the upstream leg's pipeline.
+     */
+    public static void handOver(Channel upstream) {
+        if (upstream.pipeline().get(HOLD) != null) {
+            upstream.pipeline().remove(HOLD);
         }
     }
 
@@ -278,7 +339,7 @@ public final class Dialer {
                         ssl.setHandshakeTimeoutMillis(timeoutMillis);
                         ch.pipeline().addLast(TLS, ssl);
                     }
-                    ch.pipeline().addLast(PROXY, handler).addLast(new SettledFailures(handler));
+                    ch.pipeline().addLast(PROXY, handler).addLast(HOLD, new SettledFailures(handler));
                 }
             }).connect(InetSocketAddress.createUnresolved(host, port));
             result.addListener(f -> {

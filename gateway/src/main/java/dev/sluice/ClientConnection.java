@@ -162,14 +162,12 @@ final class ClientConnection implements PeekListener {
      * address, named only by a rule's {@code dst} range.
      */
     private String localTarget(Decision d, boolean byName) {
-        if (byName) {
-            String why = LocalTargets.refusal(d.host(), d.rule().hasSni());
-            if (why != null || d.action() == Action.SPLICE || dst == null) {
-                return why;
-            }
+        if (byName && (d.action() == Action.SPLICE || dst == null)) {
+            // the name is where the tunnel goes (a direct one on a transparent listener goes to dst instead)
+            return LocalTargets.refusal(d.host(), d.rule().hasSni());
         }
         // the original destination: a spliced tunnel without a name goes there, a direct one always does
-        String why = localTargets.refusal(dst, d.rule().hasDestinations());
+        String why = localTargets.refusal(dst, d.rule().namesDestinations());
         return why == null ? null : "refused: " + Tunnel.hostPort(dst) + " " + why;
     }
 

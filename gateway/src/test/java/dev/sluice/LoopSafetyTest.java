@@ -164,20 +164,23 @@ class LoopSafetyTest {
     void aRuleThatNamesLocalhostStillNeverReachesTheGatewaysOwnListenerOrAdmin() throws Exception {
         int self = GatewayProcess.freePort();
         int admin = GatewayProcess.freePort();
+        int wild = GatewayProcess.freePort();
         gw = RunningGateway.start("""
                 listeners:
                   - { name: https, listen: 127.0.0.1:%1$d, default_port: %1$d }
                   - { name: to-admin, listen: 127.0.0.1:0, default_port: %2$d }
                   - { name: to-origin, listen: 127.0.0.1:0, default_port: %3$d }
+                  - { name: wildcard, listen: 0.0.0.0:%4$d, default_port: %4$d }
                 clients: [127.0.0.0/8]
                 admin: { listen: 127.0.0.1:%2$d }
                 rules:
                   - { name: local, sni: [localhost], action: direct }
-                """.formatted(self, admin, origin.port()), dir);
+                """.formatted(self, admin, origin.port(), wild), dir);
         // control: the rule does take localhost to a local port that is not the gateway's
         tunnel(gw.port(2), "localhost");
         attempt("127.0.0.1", gw.port(0), Hellos.withServerName("localhost"));
         attempt("127.0.0.1", gw.port(1), Hellos.withServerName("localhost"));
+        attempt("127.0.0.1", wild, Hellos.withServerName("localhost")); // 127.0.0.1:wild reaches 0.0.0.0:wild
         String loop = gw.awaitLine(l -> "https".equals(field(l, "listener")));
         assertThat(field(loop, "outcome")).isEqualTo("rejected");
         assertThat(field(loop, "error")).isEqualTo("refused: 127.0.0.1:" + self
@@ -186,9 +189,13 @@ class LoopSafetyTest {
         assertThat(field(toAdmin, "outcome")).isEqualTo("rejected");
         assertThat(field(toAdmin, "error")).isEqualTo("refused: 127.0.0.1:" + admin
                 + " is the gateway's admin listener");
+        String toWildcard = gw.awaitLine(l -> "wildcard".equals(field(l, "listener")));
+        assertThat(field(toWildcard, "outcome")).isEqualTo("rejected");
+        assertThat(field(toWildcard, "error")).isEqualTo("refused: 127.0.0.1:" + wild
+                + " is the gateway's own listener (a loop)");
         // no second connection came back in: one line per client connection, none open
         await().atMost(Duration.ofSeconds(5)).until(() -> gw.gateway.connections() == 0);
-        assertThat(gw.accessLog).hasSize(3);
+        assertThat(gw.accessLog).hasSize(4);
         assertThat(origin.accepted()).isEqualTo(1);
     }
 }

@@ -615,6 +615,89 @@ class TunnelFaultTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+    // 6. The proxy ends its stream (FIN) and goes away while the client still has a few bytes for it: the ordinary
+    //    end of HTTPS (the client's close_notify meets a closed socket), and a client still reading when it comes.
+
+    /** Waits until the gateway holds no socket to the proxy any more (it has seen the proxy's reset): ss(8). */
+    void awaitGatewayLegToProxyGone() {
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            Process ss = new ProcessBuilder("ss", "-Htan", "( dport = :" + proxy.port() + " )")
+                    .redirectErrorStream(true).start();
+            String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            return ss.waitFor() == 0 && out.lines().noneMatch(l -> !l.isBlank() && !l.startsWith("TIME-WAIT"));
+        });
+    }
+
+    @ParameterizedTest(name = "{0} bytes")
+    @ValueSource(longs = {60_000, 2 * MIB})
+    void aCloseNotifyThatMeetsTheProxysClosedSocketIsAnOrderlyEnd(long total) throws Exception {
+        start(s -> {
+            s.getInputStream().readNBytes(hello.length);
+            Clients.send(s.getOutputStream(), total, 601);
+            drain(s.getInputStream());
+        }, "30s");
+        proxy.fault(Direction.DOWN, total, Fault.FIN); // all of it, FIN, close(): a complete stream
+        try (Socket s = Clients.tcp(gw.port())) {
+            s.getOutputStream().write(hello);
+            String got = Clients.receive(s.getInputStream(), total);
+            assertThat(s.getInputStream().read()).as("EOF after the stream").isEqualTo(-1);
+            assertThat(got).isEqualTo(prefix(601, total));
+            // a TLS 1.3 close_notify (31 bytes) in two segments: the first meets the proxy's closed socket and
+            // draws its reset, the second is written by the gateway into the reset socket (EPIPE)
+            s.getOutputStream().write(new byte[24]);
+            s.getOutputStream().flush();
+            awaitGatewayLegToProxyGone();
+            s.getOutputStream().write(new byte[7]);
+            s.getOutputStream().flush();
+        }
+        String line = gw.awaitLine(0);
+        figure("close_notify after the proxy's FIN and close (" + human(total) + "): client got all, sha ok, EOF; "
+                + "outcome " + field(line, "outcome") + ", note " + field(line, "note"));
+        assertThat(field(line, "outcome")).as(line).isEqualTo("ok");
+        assertThat(number(line, "bytes_down")).isEqualTo(total);
+    }
+
+    @ParameterizedTest(name = "{0} bytes")
+    @ValueSource(longs = {60_000, 2 * MIB})
+    void whatTheProxySentBeforeItsFinReachesAClientStillReadingWhenTheProxyIsGone(long total) throws Exception {
+        start(s -> {
+            s.getInputStream().readNBytes(hello.length);
+            Clients.send(s.getOutputStream(), total, 602);
+            drain(s.getInputStream());
+        }, "30s");
+        proxy.fault(Direction.DOWN, total, Fault.FIN);
+        long got;
+        boolean shaOk;
+        try (Socket s = smallWindowClient(gw.port())) {
+            s.getOutputStream().write(hello);
+            InputStream in = s.getInputStream();
+            long first = Math.max(1, total - 400_000); // the rest waits in the gateway and the kernel
+            byte[] head = in.readNBytes((int) first);
+            proxy.lastTunnel().faulted.get(10, TimeUnit.SECONDS);
+            // an HTTP/2 WINDOW_UPDATE (13 bytes) into the proxy's closed socket draws its reset; a second one is
+            // written by the gateway into the reset socket: the leg fails, after the stream it sent was complete
+            s.getOutputStream().write(new byte[13]);
+            s.getOutputStream().flush();
+            awaitGatewayLegToProxyGone();
+            s.getOutputStream().write(new byte[13]);
+            s.getOutputStream().flush();
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(head);
+            byte[] rest = in.readAllBytes(); // a reset here would be the bug: the stream was complete
+            sha.update(rest);
+            got = head.length + rest.length;
+            shaOk = HexFormat.of().formatHex(sha.digest()).equals(prefix(602, total));
+        }
+        String line = gw.awaitLine(0);
+        figure("client still reading when the proxy, after its FIN, is gone (" + human(total) + "): client got "
+                + got + " of " + total + " then EOF, sha " + (shaOk ? "ok" : "MISMATCH") + "; outcome "
+                + field(line, "outcome") + ", note " + field(line, "note"));
+        assertThat(got).isEqualTo(total);
+        assertThat(shaOk).isTrue();
+        assertThat(field(line, "outcome")).as(line).isEqualTo("ok");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
     // 5. A client whose receive window stays zero: backpressure must hold memory flat; the tunnel lives on.
 
     /** How long the client of the zero-window case reads nothing: {@code -Dsluice.zeroWindowSeconds=N}, default 60. */

@@ -22,6 +22,7 @@ public final class Rule {
     private final CidrSet clients;
     private final Set<Integer> ports;
     private final CidrSet destinations;
+    private final boolean namesDestinations;
     private final Position position;
 
     Rule(int index, RuleConfig c) {
@@ -34,6 +35,7 @@ public final class Rule {
         this.clients = c.clients().isEmpty() ? null : new CidrSet(c.clients());
         this.ports = c.ports().isEmpty() ? null : Set.copyOf(new HashSet<>(c.ports()));
         this.destinations = c.destinations().isEmpty() ? null : new CidrSet(c.destinations());
+        this.namesDestinations = destinations != null && c.destinations().stream().allMatch(r -> r.prefix() > 0);
         this.position = c.position();
     }
 
@@ -77,9 +79,12 @@ public final class Rule {
         return hasSni;
     }
 
-    /** Whether the rule has a {@code dst} condition: a destination address it matched is named by it. */
-    public boolean hasDestinations() {
-        return destinations != null;
+    /**
+     * Whether the rule names the destination addresses it matches: it has a {@code destinations} condition and
+     * none of its ranges is everything ({@code 0.0.0.0/0}, {@code ::/0} name nothing).
+     */
+    public boolean namesDestinations() {
+        return namesDestinations;
     }
 
     public Position position() {

@@ -30,6 +30,12 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     public static final String IDLE = "idle";
     /** Bytes a direction copies before it is spliced. */
     static final long SPLICE_AFTER = 128 * 1024;
+    /**
+     * What a leg may leave unread after its own FIN and still have ended in order: a TLS close_notify or two
+     * (24-31 bytes each). A server that sends close_notify, FIN and closes meets the client's close_notify with a
+     * reset; that is the normal end of HTTPS, not a cut tunnel.
+     */
+    static final long CLOSE_ALERTS = 64;
 
     private final Channel peer;
     private final Tunnel tunnel;
@@ -39,6 +45,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     private long copied;
     private boolean splicing;
     private boolean inputEnded; // FIN seen while splicing: done once what is left has been spliced
+    private long intoMeAtEnd = -1; // bytes of the other direction (into this leg) when this leg's FIN was passed on
 
     /** The state both directions of one tunnel share. */
     private static final class Shared {
@@ -182,6 +189,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     }
 
     private void halfClose(ChannelHandlerContext ctx) {
+        intoMeAtEnd = intoMe();
         if (upstream) {
             shared.upDone = true;
         } else {
@@ -223,11 +231,14 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         if (!tunnel.isClosing()) {
             // not closed by us: both directions done would have set closing, so one is cut short
             boolean myInputDone = upstream ? shared.upDone : shared.downDone;
-            tunnel.fail(Outcome.RESET, side() + (myInputDone
-                    ? " connection lost while " + otherSide() + " data was still going to it"
-                    : " closed the connection abruptly"));
+            if (!myInputDone) {
+                tunnel.fail(Outcome.RESET, side() + " closed the connection abruptly");
+            } else if (!endedInOrder()) {
+                tunnel.fail(Outcome.RESET, side() + " connection lost while " + otherSide()
+                        + " data was still going to it");
+            }
             tunnel.closing();
-            Closing.reset(peer); // an abort reaches the other side as one, never as an orderly end
+            endPeer(myInputDone);
         }
         ctx.fireChannelInactive();
     }
@@ -237,10 +248,46 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         // "recvAddress(..) failed with error(-104): Connection reset by peer" -> "Connection reset by peer"
         String message = cause.getMessage() == null ? cause.getClass().getSimpleName()
                 : cause.getMessage().replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
-        tunnel.fail(Outcome.RESET, side() + ": " + (cause instanceof IOException ? message : cause.toString()));
+        boolean myInputDone = upstream ? shared.upDone : shared.downDone;
+        if (!myInputDone || !endedInOrder()) {
+            tunnel.fail(Outcome.RESET, side() + ": " + (cause instanceof IOException ? message : cause.toString()));
+        }
         tunnel.closing();
         ctx.channel().close();
-        Closing.reset(peer); // a reset reaches the other side as a reset, never as an orderly end (a FIN)
+        endPeer(myInputDone);
+    }
+
+    /** Bytes relayed into this direction's leg so far (by the other direction). */
+    private long intoMe() {
+        return upstream ? tunnel.bytesDown() : tunnel.bytesUp();
+    }
+
+    /**
+     * This leg ended its stream (FIN) and went away with at most {@link #CLOSE_ALERTS} bytes sent to it since:
+     * the orderly end of a TLS session. Noted, not an error.
+     */
+    private boolean endedInOrder() {
+        long after = intoMe() - intoMeAtEnd;
+        if (intoMeAtEnd < 0 || after > CLOSE_ALERTS) {
+            return false;
+        }
+        if (after > 0) {
+            tunnel.note(side() + " closed after its end of stream; the last " + after + " bytes for it (such as a "
+                    + "TLS close_notify) were not delivered");
+        }
+        return true;
+    }
+
+    /**
+     * The other leg after this one failed: a reset is passed on as one, but a leg that had ended its stream (FIN)
+     * sent it whole, and what is queued of it is delivered first.
+     */
+    private void endPeer(boolean myInputDone) {
+        if (myInputDone) {
+            Closing.afterFlush(peer);
+        } else {
+            Closing.reset(peer);
+        }
     }
 
     private String side() {

@@ -48,6 +48,17 @@ class PolicyTest {
         assertThat(out.get(3)).isEqualTo(expected);
     }
 
+    @Test
+    void onlyARangeNarrowerThanEverythingNamesADestination() throws Exception {
+        Policy p = policy("""
+                  - { name: metadata, destinations: [169.254.169.254/32], action: splice, upstream: corp }
+                  - { name: mixed, destinations: [10.0.0.0/8, 0.0.0.0/0], action: splice, upstream: corp }
+                  - { name: all6, destinations: ["::/0"], action: splice, upstream: corp }
+                  - { name: none, action: splice, upstream: corp }
+                """);
+        assertThat(p.rules()).extracting(Rule::namesDestinations).containsExactly(true, false, false, false);
+    }
+
     private static Policy policy(String rules) throws Exception {
         GatewayConfig c = ConfigLoader.parse("t.yaml", """
                 listeners: [{ listen: 127.0.0.1:0 }]

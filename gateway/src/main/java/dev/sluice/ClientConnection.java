@@ -159,7 +159,7 @@ final class ClientConnection implements PeekListener {
     /**
      * Why the decision's target is the gateway's own host and no rule named it (see {@link LocalTargets}), or
      * null. A server name goes by name (to the proxy, or resolved at dial time); an original destination is an
-     * address, named only by a rule's {@code dst} range.
+     * address, named only by a rule's {@code destinations} range.
      */
     private String localTarget(Decision d, boolean byName) {
         if (byName && (d.action() == Action.SPLICE || dst == null)) {

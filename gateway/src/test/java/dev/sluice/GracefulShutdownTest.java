@@ -326,12 +326,7 @@ class GracefulShutdownTest {
         long done = 0;
         while (done < n) {
             int k = (int) Math.min(buf.length, n - done);
-            for (int i = 0; i < k; i += 8) {
-                long v = r.nextLong();
-                for (int j = 0; j < 8 && i + j < k; j++) {
-                    buf[i + j] = (byte) (v >>> (8 * j));
-                }
-            }
+            Clients.fill(r, buf, k);
             out.write(buf, 0, k);
             sha.update(buf, 0, k);
             done += k;

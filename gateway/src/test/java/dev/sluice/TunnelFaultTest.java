@@ -965,12 +965,7 @@ class TunnelFaultTest {
         try {
             while (left > 0) {
                 int k = (int) Math.min(buf.length, left);
-                for (int i = 0; i < k; i += 8) {
-                    long v = r.nextLong();
-                    for (int j = 0; j < 8 && i + j < k; j++) {
-                        buf[i + j] = (byte) (v >>> (8 * j));
-                    }
-                }
+                Clients.fill(r, buf, k);
                 out.write(buf, 0, k);
                 written.addAndGet(k);
                 left -= k;

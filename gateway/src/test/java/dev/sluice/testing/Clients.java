@@ -45,18 +45,26 @@ public final class Clients {
         long left = n;
         while (left > 0) {
             int k = (int) Math.min(buf.length, left);
-            for (int i = 0; i < k; i += 8) {
-                long v = r.nextLong();
-                for (int j = 0; j < 8 && i + j < k; j++) {
-                    buf[i + j] = (byte) (v >>> (8 * j));
-                }
-            }
+            fill(r, buf, k);
             out.write(buf, 0, k);
             sha.update(buf, 0, k);
             left -= k;
         }
         out.flush();
         return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /**
+     * The next {@code k} bytes of the {@link #send} stream into {@code buf}: one {@code nextLong} per 8 bytes, so
+     * any writer that takes the stream in chunks of a multiple of 8 bytes produces the same bytes.
+     */
+    public static void fill(SplittableRandom r, byte[] buf, int k) {
+        for (int i = 0; i < k; i += 8) {
+            long v = r.nextLong();
+            for (int j = 0; j < 8 && i + j < k; j++) {
+                buf[i + j] = (byte) (v >>> (8 * j));
+            }
+        }
     }
 
     /** Reads exactly {@code n} bytes; returns their SHA-256. */

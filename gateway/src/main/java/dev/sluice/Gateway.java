@@ -80,7 +80,7 @@ public final class Gateway implements AutoCloseable {
     private volatile HealthChecker health;
     private volatile boolean closed;
     private Set<InetAddress> localAddresses = Set.of();
-    private LocalTargets localTargets = LocalTargets.addressClassesOnly();
+    private LocalTargets localTargets; // made in start(), before any listener accepts
 
     public Gateway(GatewayConfig config, AccessLog accessLog) {
         this(Routing.of(config), accessLog);

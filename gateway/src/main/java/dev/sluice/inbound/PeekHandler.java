@@ -112,10 +112,7 @@ public final class PeekHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (!decided) {
-            // "recvAddress(..) failed with error(-104): Connection reset by peer" -> "Connection reset by peer"
-            String why = String.valueOf(cause.getMessage())
-                    .replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
-            fail(PeekFailure.RESET, "client connection failed during the ClientHello: " + why);
+            fail(PeekFailure.RESET, "client connection failed during the ClientHello: " + cause.getMessage());
         } else {
             // After the hello, while the tunnel is set up: the client is gone (with half-closure allowed a reset
             // does not close the channel by itself). The owner acts on the close.

@@ -31,11 +31,6 @@ public final class LocalTargets {
         this.hostAddresses = Set.copyOf(hostAddresses);
     }
 
-    /** For tests and tools that have no listener yet: only the address classes count. */
-    public static LocalTargets addressClassesOnly() {
-        return new LocalTargets(a -> false, a -> false, Set.of());
-    }
-
     /**
      * Why a tunnel must not go to {@code target} (the phrase after "refused: ADDRESS"), or null when it may.
      * {@code named}: the matched rule names this destination explicitly.

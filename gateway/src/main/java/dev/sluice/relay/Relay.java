@@ -245,9 +245,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // "recvAddress(..) failed with error(-104): Connection reset by peer" -> "Connection reset by peer"
-        String message = cause.getMessage() == null ? cause.getClass().getSimpleName()
-                : cause.getMessage().replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
+        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
         boolean myInputDone = upstream ? shared.upDone : shared.downDone;
         if (!myInputDone || !endedInOrder()) {
             tunnel.fail(Outcome.RESET, side() + ": " + (cause instanceof IOException ? message : cause.toString()));

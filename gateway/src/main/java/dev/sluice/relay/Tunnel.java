@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * One connection's record, from accept to close: what the access log and metrics need. Each stage fills in what
@@ -75,11 +76,18 @@ public final class Tunnel {
         return ended::accept;
     }
 
-    /** Sets the outcome unless one is already set: the first cause of an end is the one reported. */
+    /** Netty's native-call prefix of an I/O error: "recvAddress(..) failed with error(-104): ". */
+    private static final Pattern NATIVE_CALL = Pattern.compile("\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ");
+
+    /**
+     * Sets the outcome unless one is already set: the first cause of an end is the one reported. Netty's
+     * native-call prefixes are left out of {@code why} ("Connection reset by peer", not "recvAddress(..) failed
+     * with error(-104): Connection reset by peer").
+     */
     public void fail(Outcome o, String why) {
         if (outcome == null) {
             outcome = o;
-            error = why;
+            error = why == null ? null : NATIVE_CALL.matcher(why).replaceAll("");
         }
     }
 

@@ -474,7 +474,7 @@ class HostileClientTest {
                 assertThat(l).as(l.toString()).containsEntry("outcome", "ok").containsEntry("sni", c.sni())
                         .containsEntry("target", c.target()).containsEntry("rule", "test")
                         .containsEntry("error", null).containsEntry("bytes_up", (long) c.hello().length);
-                List<String> connects = proxy.requests.subList(before, proxy.requests.size()).stream()
+                List<String> connects = since(proxy.requests, before).stream()
                         .map(r -> r.split("\r\n")[0]).filter(r -> !r.startsWith("CONNECT " + NORMAL + ":"))
                         .collect(Collectors.toList());
                 assertThat(connects).as("CONNECTs to the proxy").containsExactly("CONNECT " + c.connect()
@@ -607,7 +607,7 @@ class HostileClientTest {
         List<Map<String, Object>> lines(InetAddress from) {
             String prefix = from.getHostAddress() + ":";
             List<Map<String, Object>> out = new ArrayList<>();
-            for (String l : gw.out.subList(outFrom, gw.out.size())) {
+            for (String l : since(gw.out, outFrom)) {
                 Map<String, Object> m = json(l);
                 if (((String) m.get("client")).startsWith(prefix)) {
                     out.add(m);
@@ -645,13 +645,13 @@ class HostileClientTest {
                     && NORMAL.equals(l.get("sni")));
 
             // every stdout line since the start: one valid JSON object of printable ASCII
-            for (String l : gw.out.subList(outFrom, gw.out.size())) {
+            for (String l : since(gw.out, outFrom)) {
                 assertThat(l.chars().allMatch(ch -> ch >= 0x20 && ch < 0x7f)).as("printable ASCII: %s", l).isTrue();
                 assertThat(l).as("markup escaped").doesNotContain("<", ">", "&");
                 json(l);
             }
             // the gateway's own log: nothing alarming
-            List<String> err = List.copyOf(gw.err.subList(errFrom, gw.err.size()));
+            List<String> err = since(gw.err, errFrom);
             assertThat(err).as("gateway log during " + name).noneMatch(l -> l.contains(" WARN ")
                     || l.contains(" ERROR ") || l.contains("Exception") || l.startsWith("\tat ")
                     || l.startsWith("Caused by"));
@@ -680,7 +680,7 @@ class HostileClientTest {
             sampler.join(5_000);
             if (!finished) {
                 System.out.println("gateway log tail during " + name + ":\n"
-                        + String.join("\n", gw.err.subList(errFrom, gw.err.size())));
+                        + String.join("\n", since(gw.err, errFrom)));
             }
         }
     }
@@ -708,7 +708,7 @@ class HostileClientTest {
             Map<String, Object> l = a.awaitLine(ATTACKER, s.getLocalPort());
             assertThat(l).as(l.toString()).containsEntry("outcome", outcome).containsEntry("error", error)
                     .containsEntry("bytes_up", (long) bytes.length).containsEntry("bytes_down", 0L);
-            assertThat(proxy.requests.subList(before, proxy.requests.size()))
+            assertThat(since(proxy.requests, before))
                     .as("CONNECTs to the proxy for this connection")
                     .allMatch(r -> r.startsWith("CONNECT " + NORMAL + ":443 "));
             a.finish("%s (\"%s\"), sni %s, target %s, client reset after %d ms", outcome, error,
@@ -808,6 +808,15 @@ class HostileClientTest {
     }
 
     // ---------------------------------------------------------------- small helpers
+
+    /**
+     * The entries of a list another thread appends to, from {@code from} on, as one snapshot (a subList view of a
+     * CopyOnWriteArrayList fails when the list grows while it is read).
+     */
+    static List<String> since(List<String> growing, int from) {
+        List<String> now = List.copyOf(growing);
+        return now.subList(from, now.size());
+    }
 
     static Socket connect(InetAddress from) throws IOException {
         Socket s = new Socket();

@@ -220,14 +220,19 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         }
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
+    /** Counts what this direction has spliced from {@code from} since its last count. */
+    private void countSpliced(Channel from) {
         if (splicing) {
-            long n = Splice.take(ctx.channel()); // the last round, if no channelReadComplete followed it
+            long n = Splice.take(from);
             if (n > 0) {
                 count(n, true);
             }
         }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        countSpliced(ctx.channel()); // the last round, if no channelReadComplete followed it
         if (!tunnel.isClosing()) {
             // not closed by us: both directions done would have set closing, so one is cut short
             boolean myInputDone = upstream ? shared.upDone : shared.downDone;
@@ -265,6 +270,8 @@ public final class Relay extends ChannelInboundHandlerAdapter {
      * the orderly end of a TLS session. Noted, not an error.
      */
     private boolean endedInOrder() {
+        // spliced bytes are counted per read round: count the writer's last round before judging
+        (upstream ? shared.down : shared.up).countSpliced(peer);
         long after = intoMe() - intoMeAtEnd;
         if (intoMeAtEnd < 0 || after > CLOSE_ALERTS) {
             return false;

@@ -1,5 +1,6 @@
 package dev.sluice.inbound;
 
+import dev.sluice.config.Printable;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

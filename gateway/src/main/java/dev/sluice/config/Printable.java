@@ -1,14 +1,14 @@
-package dev.sluice.inbound;
+package dev.sluice.config;
 
 /** Attacker-controlled bytes made safe to show: printable ASCII stays, everything else becomes {@code \xNN}. */
-final class Printable {
+public final class Printable {
     private Printable() {
     }
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     /** At most {@code max} input bytes are shown; more is marked with "...(N bytes)". */
-    static String of(byte[] bytes, int offset, int length, int max) {
+    public static String of(byte[] bytes, int offset, int length, int max) {
         int shown = Math.min(length, max);
         StringBuilder sb = new StringBuilder(shown + 16);
         for (int i = offset; i < offset + shown; i++) {

@@ -15,7 +15,9 @@ import dev.sluice.relay.Closing;
 import dev.sluice.relay.Outcome;
 import dev.sluice.relay.Relay;
 import dev.sluice.relay.Tunnel;
+import dev.sluice.config.AuthScheme;
 import dev.sluice.upstream.DialException;
+import dev.sluice.upstream.DialObserver;
 import dev.sluice.upstream.Dialer;
 import dev.sluice.upstream.Upstream;
 import io.netty.buffer.ByteBuf;
@@ -142,7 +144,17 @@ final class ClientConnection implements PeekListener {
                 tunnel.note("every proxy of upstream " + up.name() + " is out of service; tried anyway");
             }
             dial = dialer.splice(client.eventLoop(), up, candidates, d.host(), d.port(), timeout, from.getAddress(),
-                    tunnel::attempt);
+                    new DialObserver() {
+                        @Override
+                        public void attempt(String via, String error, long millis) {
+                            tunnel.attempt(via, error, millis);
+                        }
+
+                        @Override
+                        public void authenticated(AuthScheme scheme) {
+                            tunnel.auth(scheme.label());
+                        }
+                    });
         } else if (dst != null) {
             // where the client was going, never elsewhere by a name it chose (checked above)
             dial = dialer.direct(client.eventLoop(), dst.getAddress().getHostAddress(), dst.getPort(), timeout,
@@ -188,8 +200,9 @@ final class ClientConnection implements PeekListener {
             tunnel.fail(switch (e.kind()) {
                 case PROXY -> Outcome.PROXY_ERROR;
                 case DENIED -> Outcome.PROXY_DENIED;
+                case AUTH -> Outcome.PROXY_AUTH_FAILED;
                 case REFUSED -> Outcome.REJECTED;
-                default -> Outcome.CONNECT_ERROR;
+                case CONNECT, LOCAL -> Outcome.CONNECT_ERROR;
             }, e.getMessage());
             Closing.reset(client);
             return;

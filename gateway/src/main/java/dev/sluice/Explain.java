@@ -7,7 +7,9 @@ import dev.sluice.policy.Decision;
 import dev.sluice.policy.Flow;
 import dev.sluice.policy.NamePattern;
 import dev.sluice.upstream.Proxy;
-import dev.sluice.upstream.ProxyAuth;
+import dev.sluice.config.AuthConfig;
+import dev.sluice.config.AuthScheme;
+import dev.sluice.upstream.ProxyCredentials;
 import dev.sluice.upstream.Upstream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -57,12 +59,16 @@ final class Explain {
         } else {
             Upstream up = routing.upstreams().get(d.upstream());
             List<Proxy> candidates = up.candidates().order();
-            ProxyAuth auth = up.authFor(client);
+            ProxyCredentials credentials = up.credentialsFor(client);
             sb.append("  splice via upstream ").append(up.name()).append(": CONNECT ").append(d.target())
                     .append(" via ").append(candidates.stream().map(Proxy::toString)
                             .collect(Collectors.joining(", then ")))
-                    .append(auth == null ? "" : " (basic auth as " + auth.username() + ")")
                     .append('\n');
+            for (Proxy proxy : candidates) {
+                sb.append("  auth to ").append(proxy).append(": ")
+                        .append(credentials == null ? "none configured (a 407 fails as proxy_auth_failed)"
+                                : offered(credentials.config(), proxy)).append('\n');
+            }
             var p = up.policy();
             sb.append("  strategy ").append(p.strategy().label())
                     .append(", up to ").append(candidates.size()).append(" attempts within ")
@@ -72,6 +78,26 @@ final class Explain {
                                     p.healthInterval()))
                     .append(" (out after ").append(p.fall()).append(" failures, back after ").append(p.rise())
                     .append(" successes)\n");
+        }
+        return sb.toString();
+    }
+
+    /** The schemes a proxy would be offered, in order, and who the gateway is for each. */
+    private static String offered(AuthConfig auth, Proxy proxy) {
+        StringBuilder sb = new StringBuilder();
+        for (AuthScheme s : auth.schemes()) {
+            sb.append(sb.length() == 0 ? "" : ", then ").append(switch (s) {
+                case NEGOTIATE -> "negotiate as " + auth.negotiate().principal() + " (SPN "
+                        + auth.negotiate().spnFor(proxy.url().host()) + ", "
+                        + auth.negotiate().mechanism().name().toLowerCase(java.util.Locale.ROOT) + ")";
+                case NTLM -> "ntlm as " + auth.ntlm().account();
+                case BASIC -> "basic as " + auth.basic().username();
+            });
+        }
+        if (auth.schemes().size() == 1 && auth.schemes().get(0) == AuthScheme.BASIC) {
+            sb.append(" (sent with the first CONNECT)");
+        } else {
+            sb.append(" (as the proxy asks; what worked is sent at once to later tunnels)");
         }
         return sb.toString();
     }

@@ -22,10 +22,15 @@ import dev.sluice.policy.LocalTargets;
 import dev.sluice.relay.Closing;
 import dev.sluice.relay.Splice;
 import dev.sluice.relay.Tunnel;
+import dev.sluice.upstream.AttemptListener;
+import dev.sluice.upstream.AuthWarnings;
 import dev.sluice.upstream.Dialer;
 import dev.sluice.upstream.HealthChecker;
+import dev.sluice.upstream.KerberosClients;
 import dev.sluice.upstream.Proxy;
+import dev.sluice.upstream.ProxyHealth;
 import dev.sluice.upstream.Upstream;
+import dev.sluice.upstream.auth.Krb5Conf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
@@ -71,6 +76,7 @@ public final class Gateway implements AutoCloseable {
     private final Refusals refusals;
     private final Tunnel.Observer observer;
     private final LogLevels logLevels = new LogLevels();
+    private final KerberosClients kerberos;
     private volatile GatewayView.State state = GatewayView.State.STARTING;
     private EventLoopGroup workers;
     private EventLoopGroup adminLoop;
@@ -87,6 +93,12 @@ public final class Gateway implements AutoCloseable {
     }
 
     public Gateway(Routing compiled, AccessLog accessLog) {
+        this(compiled, accessLog, new KerberosClients());
+    }
+
+    /** {@code kerberos}: the clients {@code compiled} was made with; reloads go on with them. */
+    public Gateway(Routing compiled, AccessLog accessLog, KerberosClients kerberos) {
+        this.kerberos = kerberos;
         this.routing = new AtomicReference<>(compiled);
         this.accessLog = accessLog;
         this.limiter = new ConnectionLimiter(compiled.config().operations().limits());
@@ -99,8 +111,13 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** Opens the access log named in the configuration. */
-    public static Gateway create(Routing compiled) throws IOException {
-        return new Gateway(compiled, AccessLog.open(compiled.config().accessLog()));
+    public static Gateway create(Routing compiled, KerberosClients kerberos) throws IOException {
+        return new Gateway(compiled, AccessLog.open(compiled.config().accessLog()), kerberos);
+    }
+
+    /** The Kerberos clients: a reload compiles its configuration with them, so tickets carry over. */
+    KerberosClients kerberos() {
+        return kerberos;
     }
 
     /** Binds every listener; fails (and releases everything) if any cannot be bound. */
@@ -120,8 +137,11 @@ public final class Gateway implements AutoCloseable {
             Splice.prepare(ch);
             return ch;
         };
-        dialer = new Dialer(spliceable, resolvers, Listener.WATER_MARK, metrics);
+        dialer = new Dialer(spliceable, resolvers, Listener.WATER_MARK,
+                AttemptListener.all(new ProxyHealth(), metrics, new AuthWarnings()));
         localTargets = new LocalTargets(this::isListenerAddress, this::isAdminAddress, localAddresses);
+        Krb5Conf.use(routing.get().krb5Conf()); // JVM-wide: before any Kerberos work
+        kerberos.start(routing.get().upstreams().values()); // logins in the background
         health = new HealthChecker(dialer, workers).start(routing.get().upstreams().values());
         try {
             startAdmin();
@@ -201,14 +221,21 @@ public final class Gateway implements AutoCloseable {
         reload(Routing.of(config));
     }
 
-    /** Swaps in an already compiled configuration for new connections; health probes follow the new proxies. */
+    /**
+     * Swaps in an already compiled configuration for new connections; health probes follow the new proxies.
+     * Refused (IllegalStateException, nothing changed) when it names another krb5.conf: the JVM reads one.
+     */
     public void reload(Routing compiled) {
+        if (dialer != null) {
+            Krb5Conf.use(compiled.krb5Conf());
+        }
         Routing before = routing.getAndSet(compiled);
         carryOverHealth(before, compiled);
         limiter.limits(compiled.config().operations().limits());
         metrics.expect(List.of(), compiled.upstreams().values());
         logLevels.apply(compiled.config().operations().logging());
         if (dialer != null) {
+            kerberos.start(compiled.upstreams().values());
             HealthChecker old = health;
             health = new HealthChecker(dialer, workers).start(compiled.upstreams().values());
             if (old != null) {
@@ -395,6 +422,7 @@ public final class Gateway implements AutoCloseable {
         if (resolvers != null) {
             resolvers.close();
         }
+        kerberos.close();
         accessLog.close();
     }
 }

@@ -37,7 +37,7 @@ final class Reloader {
         systemd.reloading();
         gateway.reopenLogs(); // whatever the file says: logrotate's postrotate relies on it
         try {
-            Routing compiled = Routing.load(file);
+            Routing compiled = Routing.load(file, gateway.kerberos());
             GatewayConfig next = compiled.config();
             GatewayConfig running = gateway.routing().config();
             if (!listeners(next).equals(listeners(running))) {
@@ -53,7 +53,12 @@ final class Reloader {
             gateway.reload(compiled);
             gateway.reloadAsked(true);
             LOG.info("configuration reloaded: {}", next.summary());
+            next.warnings().forEach(w -> LOG.warn("{}", w));
             return true;
+        } catch (IllegalStateException e) { // a krb5.conf other than the one the JVM has read
+            LOG.error("reload refused, the running configuration stays: {}", e.getMessage());
+            gateway.reloadAsked(false);
+            return false;
         } catch (ConfigException e) {
             LOG.error("reload refused, the running configuration stays ({} error{}):", e.errors().size(),
                     e.errors().size() == 1 ? "" : "s");

@@ -6,6 +6,7 @@ import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.UpstreamConfig;
 import dev.sluice.policy.Policy;
+import dev.sluice.upstream.KerberosClients;
 import dev.sluice.upstream.Upstream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,15 +22,24 @@ public record Routing(GatewayConfig config, Policy policy, Map<String, Upstream>
 
     /** Reads and compiles a configuration file: every error, the TLS material's too, as FILE:LINE:COL. */
     public static Routing load(Path file) throws ConfigException {
-        return compile(ConfigLoader.load(file));
+        return load(file, new KerberosClients());
+    }
+
+    /** As {@link #load(Path)}, with the running gateway's Kerberos clients (a reload keeps their tickets). */
+    public static Routing load(Path file, KerberosClients kerberos) throws ConfigException {
+        return compile(ConfigLoader.load(file), kerberos);
     }
 
     public static Routing compile(GatewayConfig config) throws ConfigException {
+        return compile(config, new KerberosClients());
+    }
+
+    public static Routing compile(GatewayConfig config, KerberosClients kerberos) throws ConfigException {
         Map<String, Upstream> upstreams = new LinkedHashMap<>();
         List<ConfigError> errors = new ArrayList<>();
         for (UpstreamConfig uc : config.upstreams().values()) {
             try {
-                upstreams.put(uc.name(), Upstream.of(uc));
+                upstreams.put(uc.name(), Upstream.of(uc, kerberos));
             } catch (IllegalArgumentException e) {
                 errors.add(new ConfigError(uc.position(), e.getMessage()));
             }
@@ -42,10 +52,35 @@ public record Routing(GatewayConfig config, Policy policy, Map<String, Upstream>
 
     /** For configurations already compiled once (tests, tools): a failure here is a bug, not bad input. */
     public static Routing of(GatewayConfig config) {
+        return of(config, new KerberosClients());
+    }
+
+    static Routing of(GatewayConfig config, KerberosClients kerberos) {
         try {
-            return compile(config);
+            return compile(config, kerberos);
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
+    }
+
+    /** The krb5.conf the configuration names (every negotiate block names the same one, or none), or null. */
+    public Path krb5Conf() {
+        for (UpstreamConfig uc : config.upstreams().values()) {
+            for (var a : allAuth(uc)) {
+                if (a.negotiate() != null && a.negotiate().krb5Conf() != null) {
+                    return a.negotiate().krb5Conf();
+                }
+            }
+        }
+        return null;
+    }
+
+    private static List<dev.sluice.config.AuthConfig> allAuth(UpstreamConfig uc) {
+        List<dev.sluice.config.AuthConfig> all = new ArrayList<>();
+        if (uc.auth() != null) {
+            all.add(uc.auth());
+        }
+        uc.credentialsByClient().forEach(cc -> all.add(cc.auth()));
+        return all;
     }
 }

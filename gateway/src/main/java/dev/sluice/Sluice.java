@@ -7,6 +7,7 @@ import dev.sluice.config.HostPort;
 import dev.sluice.config.IpLiteral;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.observe.Systemd;
+import dev.sluice.upstream.KerberosClients;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -61,8 +62,12 @@ public final class Sluice implements Callable<Integer> {
 
     /** The configuration read and compiled once (TLS material included), or null with every error printed. */
     static Routing load(Path file, PrintWriter err) {
+        return load(file, err, new KerberosClients());
+    }
+
+    static Routing load(Path file, PrintWriter err, KerberosClients kerberos) {
         try {
-            return Routing.load(file);
+            return Routing.load(file, kerberos);
         } catch (ConfigException e) {
             for (ConfigError error : e.errors()) {
                 err.println(error);
@@ -86,7 +91,8 @@ public final class Sluice implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Routing compiled = load(config, spec.commandLine().getErr());
+            KerberosClients kerberos = new KerberosClients();
+            Routing compiled = load(config, spec.commandLine().getErr(), kerberos);
             if (compiled == null) {
                 return INVALID;
             }
@@ -108,8 +114,9 @@ public final class Sluice implements Callable<Integer> {
             }, "sluice-shutdown"));
             Gateway gateway;
             try {
-                gateway = Gateway.create(compiled); // applies the configured log levels
+                gateway = Gateway.create(compiled, kerberos); // applies the configured log levels
                 LOG.info("{} starting with {}", Version.describe(), config);
+                cfg.warnings().forEach(w -> LOG.warn("{}", w));
                 running.set(gateway);
                 gateway.start();
             } catch (java.io.IOException | IllegalStateException e) {
@@ -145,6 +152,9 @@ public final class Sluice implements Callable<Integer> {
             if (compiled == null) {
                 return INVALID;
             }
+            PrintWriter err = spec.commandLine().getErr();
+            compiled.config().warnings().forEach(err::println);
+            err.flush();
             spec.commandLine().getOut().println(compiled.config().summary());
             spec.commandLine().getOut().flush();
             return OK;

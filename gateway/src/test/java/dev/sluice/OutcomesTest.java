@@ -85,8 +85,9 @@ class OutcomesTest {
                 new Case("hello_timeout: stalls mid-hello", null, WORKS, false,
                         s -> s.getOutputStream().write(GatewayIntegrationTest.fixture("go.bin"), 0, 40), true,
                         "hello_timeout", "no complete ClientHello after 500 ms (40 bytes received)"),
-                new Case("proxy_error: 407 with the wrong password", null, p -> p.requireAuth("gateway", "other"),
-                        false, sendHello("go.bin"), true, "proxy_error", "407 Proxy Authentication Required"),
+                new Case("proxy_auth_failed: 407 to the right user with the wrong password", null,
+                        p -> p.requireAuth("gateway", "other"), false, sendHello("go.bin"), true, "proxy_auth_failed",
+                        "proxy rejected the basic credentials of gateway (407 to them)"),
                 new Case("proxy_denied: 403 is the proxy's policy, final", null, p -> p.answer("403 Forbidden"), false,
                         sendHello("go.bin"), true, "proxy_denied", "403 Forbidden"),
                 new Case("proxy_error: 503", null, p -> p.answer("503 Service Unavailable"), false,
@@ -100,7 +101,7 @@ class OutcomesTest {
                 new Case("proxy_error: proxy drips its answer byte by byte", null, p -> p.mode(FakeProxy.Mode.DRIP),
                         false, sendHello("go.bin"), true, "proxy_error", "no answer to CONNECT within 500 ms"),
                 new Case("proxy_error: proxy closes mid-headers", null, p -> p.mode(FakeProxy.Mode.CLOSE_MID_HEADERS),
-                        false, sendHello("go.bin"), true, "proxy_error", "proxy closed the connection without answering CONNECT"),
+                        false, sendHello("go.bin"), true, "proxy_error", "proxy closed the connection in the middle of its answer"),
                 new Case("connect_error: proxy refuses", null, WORKS, true,
                         sendHello("go.bin"), true, "connect_error", "Connection refused")
         ).map(Arguments::of);

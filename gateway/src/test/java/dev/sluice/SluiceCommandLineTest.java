@@ -83,6 +83,8 @@ class SluiceCommandLineTest {
                 sum.golang.org client 10.1.2.3 listener https dst unknown port 443
                   rule go (#1, ../conf/gateway.yaml:21:5) matches sni sum.golang.org
                   splice via upstream corp: CONNECT sum.golang.org:443 via http://proxy1.corp.example:3128, then http://proxy2.corp.example:3128
+                  auth to http://proxy1.corp.example:3128: none configured (a 407 fails as proxy_auth_failed)
+                  auth to http://proxy2.corp.example:3128: none configured (a 407 fails as proxy_auth_failed)
                   strategy failover, up to 2 attempts within 15s, health: from traffic only (out after 3 failures, back after 2 successes)
                 """);
     }

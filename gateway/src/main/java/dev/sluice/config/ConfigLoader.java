@@ -36,8 +36,7 @@ public final class ConfigLoader {
             "forwarded_for", "credentials_by_client", "strategy", "fastest_of", "retry", "health");
     private static final Set<String> RETRY = Set.of("attempts", "deadline");
     private static final Set<String> HEALTH = Set.of("target", "interval", "timeout", "fall", "rise");
-    private static final Set<String> CLIENT_AUTH = Set.of("clients", "username", "password_file", "password");
-    private static final Set<String> AUTH = Set.of("username", "password_file", "password");
+    private static final Set<String> CLIENT_AUTH = clientAuthKeys();
     private static final Set<String> RULE = Set.of("name", "sni", "clients", "ports", "destinations", "action",
             "upstream");
     private static final Set<String> TIMEOUTS = Set.of("client_hello", "connect", "idle");
@@ -46,11 +45,19 @@ public final class ConfigLoader {
     private final String file;
     private final Path baseDir;
     private final YamlReader yaml;
+    private final AuthLoader auth;
 
     private ConfigLoader(String file, Path baseDir) {
         this.file = file;
         this.baseDir = baseDir;
         this.yaml = new YamlReader(file);
+        this.auth = new AuthLoader(yaml, new ConfigFiles());
+    }
+
+    private static Set<String> clientAuthKeys() {
+        Set<String> keys = new java.util.HashSet<>(AuthLoader.KEYS);
+        keys.add("clients");
+        return Set.copyOf(keys);
     }
 
     /** Loads a configuration file; relative paths inside it (password_file, access_log) are relative to it. */
@@ -95,7 +102,7 @@ public final class ConfigLoader {
             throw new ConfigException(yaml.errors());
         }
         return new GatewayConfig(file, List.copyOf(listeners), List.copyOf(clients), Map.copyOf(upstreams),
-                List.copyOf(rules), timeouts, accessLog, operations);
+                List.copyOf(rules), timeouts, accessLog, operations, List.copyOf(yaml.warnings()));
     }
 
     private Node compose(String text) {
@@ -200,12 +207,13 @@ public final class ConfigLoader {
                     yaml.error(proxiesNode, what + ": proxies: at least one proxy is needed");
                 }
             }
-            AuthConfig auth = f.has("auth") ? auth(f.get("auth"), what) : null;
+            AuthConfig auth = f.has("auth") ? this.auth.read(yaml.fields(f.get("auth"), what + " auth",
+                    AuthLoader.KEYS), what + " auth", proxies) : null;
             TlsConfig tls = tls(f, what, proxies);
             boolean forwardedFor = f.has("forwarded_for") && Boolean.TRUE.equals(
                     yaml.value(f.get("forwarded_for"), what + " forwarded_for", ConfigLoader::bool));
             List<UpstreamConfig.ClientCredentials> byClient = f.has("credentials_by_client")
-                    ? credentialsByClient(f.get("credentials_by_client"), what) : List.of();
+                    ? credentialsByClient(f.get("credentials_by_client"), what, proxies) : List.of();
             UpstreamPolicy policy = upstreamPolicy(f, what);
             out.put(name, new UpstreamConfig(name, List.copyOf(proxies), auth, byClient, tls, forwardedFor, policy,
                     yaml.position(all.key(name))));
@@ -244,6 +252,46 @@ public final class ConfigLoader {
             yaml.error(node, what + ": " + path + " is not a PEM certificate file: " + e.getMessage());
         }
         return path;
+    }
+
+    /** The files an {@code auth} block names, relative to the configuration's directory. */
+    private final class ConfigFiles implements AuthLoader.FileRefs {
+        @Override
+        public Path path(Node node) {
+            String name = node instanceof org.yaml.snakeyaml.nodes.ScalarNode s ? s.getValue() : "";
+            return baseDir == null ? Path.of(name) : baseDir.resolve(name);
+        }
+
+        @Override
+        public Path readable(Node node, String what) {
+            return ConfigLoader.this.readable(node, what);
+        }
+
+        @Override
+        public Secret secret(Node node, String what) {
+            String name = yaml.scalar(node, what);
+            Path path = name == null ? null : resolve(node, what, name);
+            if (path == null) {
+                return null;
+            }
+            StringBuilder problem = new StringBuilder();
+            String password = AuthLoader.readSecret(path, problem);
+            if (password == null) {
+                yaml.error(node, what + ": " + problem);
+                return null;
+            }
+            warnIfShared(node, what, path);
+            return new Secret(password);
+        }
+
+        @Override
+        public void warnIfShared(Node node, String what, Path file) {
+            String shared = AuthLoader.shared(file);
+            if (shared != null) {
+                yaml.warning(node, what + ": " + file + " is " + shared + "; make it readable by the gateway's "
+                        + "user only (chmod 600, or 640 with the gateway's group)");
+            }
+        }
     }
 
     private Path readable(Node node, String what) {
@@ -324,61 +372,20 @@ public final class ConfigLoader {
         };
     }
 
-    private List<UpstreamConfig.ClientCredentials> credentialsByClient(Node node, String what) {
+    private List<UpstreamConfig.ClientCredentials> credentialsByClient(Node node, String what,
+                                                                       List<ProxyUrl> proxies) {
         List<UpstreamConfig.ClientCredentials> out = new ArrayList<>();
         for (Node item : yaml.list(node, what + " credentials_by_client")) {
             String entry = what + " credentials_by_client #" + (out.size() + 1);
             YamlReader.Fields f = yaml.fields(item, entry, CLIENT_AUTH);
             Node clientsNode = f.require("clients", entry);
             List<Cidr> clients = clientsNode == null ? List.of() : yaml.values(clientsNode, entry + " clients", Cidr::parse);
-            AuthConfig auth = auth(f, entry);
+            AuthConfig auth = this.auth.read(f, entry, proxies);
             if (auth != null && !clients.isEmpty()) {
                 out.add(new UpstreamConfig.ClientCredentials(List.copyOf(clients), auth));
             }
         }
         return List.copyOf(out);
-    }
-
-    private AuthConfig auth(Node node, String what) {
-        return auth(yaml.fields(node, what + " auth", AUTH), what + " auth");
-    }
-
-    /** username + password_file from {@code f} (an auth mapping, or a credentials_by_client entry). */
-    private AuthConfig auth(YamlReader.Fields f, String what) {
-        if (f.has("password")) {
-            yaml.error(f.key("password"), what + ": inline passwords are not accepted; "
-                    + "put the password in a file readable only by the gateway and name it in password_file");
-        }
-        Node userNode = f.require("username", what);
-        Node fileNode = f.require("password_file", what);
-        String username = userNode == null ? null : yaml.scalar(userNode, "username");
-        if (username != null && (username.indexOf(':') >= 0 || username.isBlank())) {
-            yaml.error(userNode, "username: must be non-empty and must not contain ':' (Basic authentication)");
-        }
-        String fileName = fileNode == null ? null : yaml.scalar(fileNode, "password_file");
-        if (username == null || fileName == null) {
-            return null;
-        }
-        Path path = resolve(fileNode, "password_file", fileName);
-        if (path == null) {
-            return null;
-        }
-        try {
-            String text = Files.readString(path, StandardCharsets.UTF_8);
-            String password = text.replaceAll("[\r\n]+$", "");
-            if (password.isEmpty()) {
-                yaml.error(fileNode, "password_file: " + path + " is empty");
-                return null;
-            }
-            if (password.indexOf('\n') >= 0 || password.indexOf('\r') >= 0) {
-                yaml.error(fileNode, "password_file: " + path + " must hold the password on a single line");
-                return null;
-            }
-            return new AuthConfig(username, path, new Secret(password));
-        } catch (IOException e) {
-            yaml.error(fileNode, "password_file: cannot read " + path + ": " + describe(e));
-            return null;
-        }
     }
 
     private List<RuleConfig> rules(Node node, Map<String, UpstreamConfig> upstreams) {
@@ -541,7 +548,7 @@ public final class ConfigLoader {
         };
     }
 
-    private static String describe(IOException e) {
+    static String describe(IOException e) {
         if (e instanceof NoSuchFileException) {
             return "no such file";
         }

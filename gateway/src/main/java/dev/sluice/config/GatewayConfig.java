@@ -3,10 +3,13 @@ package dev.sluice.config;
 import java.util.List;
 import java.util.Map;
 
-/** A whole configuration file, parsed and validated. Immutable. */
+/**
+ * A whole configuration file, parsed and validated. Immutable. {@code warnings} are things to fix that do not stop
+ * it from being used (a password file others may read), each with its position.
+ */
 public record GatewayConfig(String source, List<ListenerConfig> listeners, List<Cidr> clients,
                             Map<String, UpstreamConfig> upstreams, List<RuleConfig> rules, Timeouts timeouts,
-                            String accessLog, Operations operations) {
+                            String accessLog, Operations operations, List<ConfigError> warnings) {
 
     /** One line for {@code sluice check}. */
     public String summary() {

@@ -111,6 +111,7 @@ public final class AccessLog implements Tunnel.Observer, AutoCloseable {
         Json.field(sb, "action", t.action());
         Json.field(sb, "upstream", t.upstream());
         Json.field(sb, "proxy", t.proxy());
+        Json.field(sb, "auth", t.auth());
         Json.field(sb, "target", t.target());
         Json.field(sb, "outcome", t.outcome() == null ? null : t.outcome().label());
         sb.append(",\"bytes_up\":").append(t.bytesUp());

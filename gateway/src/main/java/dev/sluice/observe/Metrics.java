@@ -2,8 +2,11 @@ package dev.sluice.observe;
 
 import dev.sluice.relay.Outcome;
 import dev.sluice.relay.Tunnel;
+import dev.sluice.config.AuthScheme;
+import dev.sluice.upstream.AttemptFailure;
+import dev.sluice.upstream.AttemptListener;
+import dev.sluice.upstream.DialException;
 import dev.sluice.upstream.Proxy;
-import dev.sluice.upstream.ProxyEvents;
 import dev.sluice.upstream.Upstream;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
@@ -28,7 +31,7 @@ import java.util.function.LongSupplier;
  * Labels come only from the configuration (listener, rule, upstream, proxy names) and fixed sets (action,
  * outcome, direction, reason): never an SNI or a client address, so the number of series stays bounded.
  */
-public final class Metrics implements Tunnel.Observer, ProxyEvents {
+public final class Metrics implements Tunnel.Observer, AttemptListener {
     /** Why a connection was closed before it was read. */
     public enum Refusal {
         MAX_CONNECTIONS, MAX_CONNECTIONS_PER_CLIENT, CLIENT_NOT_ALLOWED;
@@ -55,6 +58,7 @@ public final class Metrics implements Tunnel.Observer, ProxyEvents {
     private final Histogram helloSeconds;
     private final Histogram connectSeconds;
     private final Counter connectErrors;
+    private final Counter authFailures;
     private final Counter reloads;
     private final Counter refused;
     private final Counter acceptErrors;
@@ -96,6 +100,10 @@ public final class Metrics implements Tunnel.Observer, ProxyEvents {
         connectErrors = Counter.builder().name("sluice_upstream_connect_errors_total")
                 .help("CONNECTs through a proxy that failed (unreachable, timeout, error status, 403)")
                 .labelNames("upstream", "proxy").withoutExemplars().register(registry);
+        authFailures = Counter.builder().name("sluice_upstream_auth_failures_total")
+                .help("Tunnels a proxy refused because of the gateway's credentials (a 407 to our last leg, no "
+                        + "common scheme, a Kerberos error), by scheme ('none': no scheme was tried)")
+                .labelNames("upstream", "proxy", "scheme").withoutExemplars().register(registry);
         GaugeWithCallback.builder().name("sluice_upstream_proxy_up")
                 .help("1 while the proxy is in service, 0 while taken out by its health checks")
                 .labelNames("upstream", "proxy").callback(cb -> {
@@ -148,6 +156,9 @@ public final class Metrics implements Tunnel.Observer, ProxyEvents {
         for (Upstream u : upstreams) {
             for (Proxy p : u.proxies()) {
                 connectErrors.labelValues(u.name(), p.label());
+                for (AuthScheme s : u.schemes()) {
+                    authFailures.labelValues(u.name(), p.label(), s.label());
+                }
             }
         }
     }
@@ -217,12 +228,16 @@ public final class Metrics implements Tunnel.Observer, ProxyEvents {
     }
 
     @Override
-    public void connected(Upstream upstream, Proxy proxy, long millis) {
+    public void connected(Upstream upstream, Proxy proxy, long millis, AuthScheme scheme) {
         connectSeconds.labelValues(upstream.name(), proxy.label()).observe(millis / 1000.0);
     }
 
     @Override
-    public void failed(Upstream upstream, Proxy proxy) {
+    public void failed(Upstream upstream, Proxy proxy, AttemptFailure failure) {
         connectErrors.labelValues(upstream.name(), proxy.label()).inc();
+        if (failure.kind() == DialException.Kind.AUTH) {
+            authFailures.labelValues(upstream.name(), proxy.label(),
+                    failure.scheme() == null ? "none" : failure.scheme().label()).inc();
+        }
     }
 }

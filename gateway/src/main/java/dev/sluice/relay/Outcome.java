@@ -18,6 +18,11 @@ public enum Outcome {
     PROXY_ERROR,
     /** The proxy refused the destination by its own policy (403): final, no other proxy is tried. */
     PROXY_DENIED,
+    /**
+     * The proxy did not take the gateway's credentials (a 407 to our last leg), none of ours fit what it offers,
+     * or our Kerberos side failed (no ticket, wrong SPN): final, not a fault of the proxy.
+     */
+    PROXY_AUTH_FAILED,
     /** No TCP connection to any proxy (or, for direct, to the destination). */
     CONNECT_ERROR,
     /** No byte in either direction for {@code timeouts.idle}. */

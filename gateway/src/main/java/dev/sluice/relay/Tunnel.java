@@ -53,6 +53,7 @@ public final class Tunnel {
     private String action;
     private String upstream;
     private String proxy;
+    private String auth;
     private String target;
     private Outcome outcome;
     private String error;
@@ -168,6 +169,15 @@ public final class Tunnel {
 
     public void proxy(String proxy) {
         this.proxy = proxy;
+    }
+
+    /** The proxy-authentication scheme the tunnel's CONNECT used ({@code negotiate}, {@code ntlm}, {@code basic}). */
+    public void auth(String scheme) {
+        this.auth = scheme;
+    }
+
+    public String auth() {
+        return auth;
     }
 
     void addUp(long n, boolean spliced) {

@@ -1,8 +1,6 @@
 package dev.sluice.upstream;
 
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.proxy.HttpProxyHandler.HttpProxyConnectException;
-import io.netty.handler.proxy.ProxyConnectException;
 
 /** Short, log-friendly reasons for dial failures. */
 final class Errors {
@@ -54,29 +52,27 @@ final class Errors {
         return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     }
 
-    /** A failure after the proxy accepted the connection: its status line, its silence, or its garbage. */
-    static String describeProxy(Throwable t, long timeoutMillis) {
-        if (!(t instanceof ProxyConnectException)) {
-            return describe(t);
+    /**
+     * The gateway's own limit, when {@code t} says it could not even make a socket (EMFILE, ENFILE): "too many
+     * open files (the gateway's own limit)"; null for any other failure.
+     */
+    static String localFailure(Throwable t) {
+        boolean noChannel = false;
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            String m = String.valueOf(c.getMessage());
+            if (m.contains("Too many open files")) {
+                return "too many open files (the gateway's own limit: raise LimitNOFILE or lower limits.max_connections)";
+            }
+            noChannel |= m.startsWith("Unable to create Channel");
         }
-        String m = t.getMessage() == null ? "" : t.getMessage();
-        int arrow = m.indexOf(" => ");
-        int comma = arrow < 0 ? -1 : m.indexOf(", ", arrow);
-        String what = comma < 0 ? m : m.substring(comma + 2);
-        if (t instanceof HttpProxyConnectException && what.startsWith("status: ")) {
-            String status = what.substring("status: ".length());
-            // Netty's decoder reports a response it could not parse as "999 Unknown"
-            return status.startsWith("999 ") ? "bad answer to CONNECT: not an HTTP response" : status;
+        return noChannel ? "the gateway cannot make a socket: " + describe(rootOf(t)) : null;
+    }
+
+    private static Throwable rootOf(Throwable t) {
+        Throwable r = t;
+        while (r.getCause() != null && r.getCause() != r) {
+            r = r.getCause();
         }
-        if (what.equals("timeout")) {
-            return "no answer to CONNECT within " + timeoutMillis + " ms";
-        }
-        if (what.equals("disconnected")) {
-            return "proxy closed the connection without answering CONNECT";
-        }
-        if (t.getCause() != null) {
-            return "bad answer to CONNECT: " + describe(t.getCause());
-        }
-        return what;
+        return r;
     }
 }

@@ -13,9 +13,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Active health probes: for each upstream with a {@code health.target}, every {@code health.interval} each proxy
- * gets a TCP connect and a {@code CONNECT target} (2xx = healthy), run on the event loops as ordinary
- * connections. The result feeds the proxy's in/out-of-service state like real traffic does. A proxy out of service
- * is probed with exponential backoff (up to 5 minutes).
+ * gets a TCP connect and a {@code CONNECT target} (2xx = healthy; authenticated like tunnels), run on the event
+ * loops as ordinary connections. The result feeds the proxy's in/out-of-service state like real traffic does,
+ * and more: an error status for the probe's target counts too (traffic's statuses are about destinations, the
+ * probe's target is one the operator vouches for). A proxy out of service is probed with exponential backoff
+ * (up to 5 minutes).
  */
 public final class HealthChecker implements AutoCloseable {
     private static final long MAX_BACKOFF_MILLIS = TimeUnit.MINUTES.toMillis(5);
@@ -58,6 +60,11 @@ public final class HealthChecker implements AutoCloseable {
         f.addListener(done -> {
             if (done.isSuccess()) {
                 f.getNow().close();
+            } else if (done.cause() instanceof DialException e && e.failure() != null && !e.failure().proxyFault()
+                    && (e.kind() == DialException.Kind.PROXY || e.kind() == DialException.Kind.DENIED)) {
+                // traffic does not count what a proxy says of a destination; of the target the operator named
+                // as healthy it does: a proxy that cannot reach it is no use
+                proxy.failed("health probe: " + e.failure().why());
             }
             long interval = up.policy().healthInterval().toMillis();
             if (proxy.isUp()) {

@@ -14,12 +14,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLException;
 
 /**
- * A named group of proxies and how to choose among them ({@link UpstreamPolicy}). {@code auth} may be null;
+ * A named group of proxies and how to choose among them ({@link UpstreamPolicy}). {@code credentials} may be null;
  * {@code tls} is null unless some proxy is {@code https://}; {@code forwardedFor} names the client in each CONNECT.
  */
 public final class Upstream {
     /** Credentials for a set of client ranges. */
-    public record ClientAuth(List<Cidr> clients, ProxyAuth auth) {
+    public record ClientAuth(List<Cidr> clients, ProxyCredentials credentials) {
     }
 
     /** The proxies to try for one tunnel, in order; {@code allDown} when none was in service (all tried anyway). */
@@ -28,27 +28,27 @@ public final class Upstream {
 
     private final String name;
     private final List<Proxy> proxies;
-    private final ProxyAuth auth;
+    private final ProxyCredentials credentials;
     private final List<ClientAuth> authByClient;
     private final SslContext tls;
     private final boolean forwardedFor;
     private final UpstreamPolicy policy;
     private final AtomicInteger next = new AtomicInteger();
 
-    private Upstream(UpstreamConfig c, SslContext tls) {
+    private Upstream(UpstreamConfig c, SslContext tls, KerberosClients kerberos) {
         this.name = c.name();
         this.proxies = c.proxies().stream()
                 .map(url -> new Proxy(url, c.name(), c.policy().fall(), c.policy().rise())).toList();
-        this.auth = ProxyAuth.of(c.auth());
+        this.credentials = c.auth() == null ? null : new ProxyCredentials(c.auth(), kerberos);
         this.authByClient = c.credentialsByClient().stream()
-                .map(cc -> new ClientAuth(cc.clients(), ProxyAuth.of(cc.auth()))).toList();
+                .map(cc -> new ClientAuth(cc.clients(), new ProxyCredentials(cc.auth(), kerberos))).toList();
         this.tls = tls;
         this.forwardedFor = c.forwardedFor();
         this.policy = c.policy();
     }
 
-    /** Builds it; the TLS material (certificates, key) is loaded here and refused with a reason. */
-    public static Upstream of(UpstreamConfig config) {
+    /** Builds it; the TLS material is loaded here and refused with a reason. No network: nothing logs in. */
+    public static Upstream of(UpstreamConfig config, KerberosClients kerberos) {
         SslContext tls = null;
         if (config.proxies().stream().anyMatch(ProxyUrl::tls)) {
             try {
@@ -58,7 +58,7 @@ public final class Upstream {
                         + "proxies: " + e.getMessage(), e);
             }
         }
-        return new Upstream(config, tls);
+        return new Upstream(config, tls, kerberos);
     }
 
     /**
@@ -96,15 +96,32 @@ public final class Upstream {
     }
 
     /** The credentials for {@code client}: the first {@code credentials_by_client} entry that holds it, or auth. */
-    public ProxyAuth authFor(InetAddress client) {
+    public ProxyCredentials credentialsFor(InetAddress client) {
         for (ClientAuth ca : authByClient) {
             for (Cidr c : ca.clients()) {
                 if (c.contains(client)) {
-                    return ca.auth();
+                    return ca.credentials();
                 }
             }
         }
-        return auth;
+        return credentials;
+    }
+
+    /** Every scheme any of its credentials may use (for metrics that exist from the start). */
+    public java.util.Set<dev.sluice.config.AuthScheme> schemes() {
+        java.util.Set<dev.sluice.config.AuthScheme> all = java.util.EnumSet.noneOf(dev.sluice.config.AuthScheme.class);
+        allCredentials().forEach(c -> all.addAll(c.schemes()));
+        return all;
+    }
+
+    /** Every set of credentials: {@code auth} and each {@code credentials_by_client} entry's. */
+    List<ProxyCredentials> allCredentials() {
+        List<ProxyCredentials> all = new ArrayList<>();
+        if (credentials != null) {
+            all.add(credentials);
+        }
+        authByClient.forEach(ca -> all.add(ca.credentials()));
+        return all;
     }
 
     public String name() {
@@ -115,8 +132,9 @@ public final class Upstream {
         return proxies;
     }
 
-    public ProxyAuth auth() {
-        return auth;
+    /** The upstream's own credentials ({@code auth}), or null. */
+    public ProxyCredentials credentials() {
+        return credentials;
     }
 
     public SslContext tls() {

@@ -20,7 +20,7 @@ class UpstreamTest {
                   corp:
                     proxies: [http://10.0.0.1:3128, http://10.0.0.2:3128, http://10.0.0.3:3128]
                 """ + extra.indent(4), null);
-        return Upstream.of(c.upstreams().get("corp"));
+        return Upstream.of(c.upstreams().get("corp"), new KerberosClients());
     }
 
     static List<String> order(Upstream u) {

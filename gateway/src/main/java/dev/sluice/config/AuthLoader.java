@@ -1,0 +1,275 @@
+package dev.sluice.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * Reads an {@code auth} mapping (or a {@code credentials_by_client} entry): the original Basic shape
+ * {@code { username, password_file }}, or {@code basic:}, {@code ntlm:} and {@code negotiate:} blocks with an
+ * optional {@code schemes:} order. Secrets come only from files; a file others may read is a warning. Keytabs are
+ * checked offline: they must parse and hold a key for the principal.
+ */
+final class AuthLoader {
+    static final Set<String> KEYS = Set.of("username", "password_file", "password", "basic", "ntlm", "negotiate",
+            "schemes");
+    private static final Set<String> BASIC = Set.of("username", "password_file", "password");
+    private static final Set<String> NTLM = Set.of("username", "domain", "password_file", "password", "workstation");
+    private static final Set<String> NEGOTIATE = Set.of("principal", "keytab", "krb5_conf", "spn", "mechanism");
+    private static final Pattern PRINCIPAL = Pattern.compile("[^@\\s/]+(/[^@\\s/]+)*@[^@\\s]+");
+    private static final Pattern SPN = Pattern.compile("[A-Za-z0-9_.-]+(@[A-Za-z0-9_.-]+|/[A-Za-z0-9_.-]+(@[^@\\s]+)?)");
+    private static final Pattern WORKSTATION = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
+
+    private final YamlReader yaml;
+    private final FileRefs files;
+    private Path krb5Conf;
+    private Node krb5ConfNode;
+
+    AuthLoader(YamlReader yaml, FileRefs files) {
+        this.yaml = yaml;
+        this.files = files;
+    }
+
+    /** The auth of {@code f} (an auth mapping's or a credentials_by_client entry's fields), or null. */
+    AuthConfig read(YamlReader.Fields f, String what, List<ProxyUrl> proxies) {
+        boolean legacy = f.has("username") || f.has("password_file") || f.has("password");
+        boolean blocks = f.has("basic") || f.has("ntlm") || f.has("negotiate");
+        if (legacy && blocks) {
+            yaml.error(f.node(), what + ": either username/password_file (Basic) or basic:/ntlm:/negotiate: "
+                    + "blocks, not both");
+            return null;
+        }
+        if (!blocks) {
+            if (f.has("schemes")) {
+                yaml.error(f.key("schemes"), what + ": schemes: orders basic:, ntlm: and negotiate: blocks; "
+                        + "there are none");
+            }
+            BasicAuth basic = basic(f, what);
+            return basic == null ? null : AuthConfig.basic(basic);
+        }
+        Map<AuthScheme, Node> configured = new EnumMap<>(AuthScheme.class);
+        BasicAuth basic = null;
+        NtlmAuth ntlm = null;
+        NegotiateAuth negotiate = null;
+        if (f.has("negotiate")) {
+            configured.put(AuthScheme.NEGOTIATE, f.key("negotiate"));
+            negotiate = negotiate(yaml.fields(f.get("negotiate"), what + " negotiate", NEGOTIATE),
+                    what + " negotiate", proxies);
+        }
+        if (f.has("ntlm")) {
+            configured.put(AuthScheme.NTLM, f.key("ntlm"));
+            ntlm = ntlm(yaml.fields(f.get("ntlm"), what + " ntlm", NTLM), what + " ntlm");
+        }
+        if (f.has("basic")) {
+            configured.put(AuthScheme.BASIC, f.key("basic"));
+            basic = basic(yaml.fields(f.get("basic"), what + " basic", BASIC), what + " basic");
+        }
+        List<AuthScheme> order = f.has("schemes") ? schemes(f.get("schemes"), what, configured)
+                : List.copyOf(configured.keySet()); // EnumMap: negotiate, ntlm, basic
+        if ((f.has("negotiate") && negotiate == null) || (f.has("ntlm") && ntlm == null)
+                || (f.has("basic") && basic == null) || order.isEmpty()) {
+            return null; // errors already reported
+        }
+        return new AuthConfig(basic, ntlm, negotiate, order);
+    }
+
+    private List<AuthScheme> schemes(Node node, String what, Map<AuthScheme, Node> configured) {
+        List<AuthScheme> order = new ArrayList<>();
+        for (Node item : yaml.list(node, what + " schemes")) {
+            AuthScheme s = yaml.value(item, what + " schemes", AuthScheme::parse);
+            if (s == null) {
+                continue;
+            }
+            if (order.contains(s)) {
+                yaml.error(item, what + " schemes: " + s.label() + " is listed twice");
+            } else if (!configured.containsKey(s)) {
+                yaml.error(item, what + " schemes: " + s.label() + " is listed but has no " + s.label() + ": block");
+            } else {
+                order.add(s);
+            }
+        }
+        for (Map.Entry<AuthScheme, Node> e : configured.entrySet()) {
+            if (!order.contains(e.getKey()) && !order.isEmpty()) {
+                yaml.error(e.getValue(), what + ": " + e.getKey().label() + " is configured but not in schemes: "
+                        + "add it to the list or remove its block");
+            }
+        }
+        return List.copyOf(order);
+    }
+
+    private BasicAuth basic(YamlReader.Fields f, String what) {
+        noInlinePassword(f, what);
+        Node userNode = f.require("username", what);
+        Node fileNode = f.require("password_file", what);
+        String username = userNode == null ? null : yaml.scalar(userNode, what + " username");
+        if (username != null && (username.indexOf(':') >= 0 || username.isBlank())) {
+            yaml.error(userNode, what + " username: must be non-empty and must not contain ':' (Basic authentication)");
+            username = null;
+        }
+        Secret password = fileNode == null ? null : files.secret(fileNode, what + " password_file");
+        if (username == null || password == null) {
+            return null;
+        }
+        return new BasicAuth(username, files.path(fileNode), password);
+    }
+
+    private NtlmAuth ntlm(YamlReader.Fields f, String what) {
+        noInlinePassword(f, what);
+        Node userNode = f.require("username", what);
+        Node fileNode = f.require("password_file", what);
+        String username = userNode == null ? null : yaml.scalar(userNode, what + " username");
+        if (username != null && (username.isBlank() || username.indexOf('\\') >= 0 || username.indexOf('@') >= 0)) {
+            yaml.error(userNode, what + " username: the account name alone (e.g. svc-sluice); put the domain in "
+                    + "domain:");
+            username = null;
+        }
+        String domain = f.has("domain") ? yaml.scalar(f.get("domain"), what + " domain") : "";
+        if (domain != null && (domain.indexOf('\\') >= 0 || domain.isBlank() && f.has("domain"))) {
+            yaml.error(f.get("domain"), what + " domain: the NetBIOS or DNS domain name alone (e.g. CORP)");
+            domain = null;
+        }
+        String workstation = null;
+        if (f.has("workstation")) {
+            workstation = yaml.scalar(f.get("workstation"), what + " workstation");
+            if (workstation != null && !WORKSTATION.matcher(workstation).matches()) {
+                yaml.error(f.get("workstation"), what + " workstation: 1-15 letters, digits, '.', '_' or '-'");
+                workstation = null;
+            }
+        }
+        Secret password = fileNode == null ? null : files.secret(fileNode, what + " password_file");
+        if (username == null || domain == null || password == null) {
+            return null;
+        }
+        return new NtlmAuth(username, domain, files.path(fileNode), password, workstation);
+    }
+
+    private NegotiateAuth negotiate(YamlReader.Fields f, String what, List<ProxyUrl> proxies) {
+        Node principalNode = f.require("principal", what);
+        Node keytabNode = f.require("keytab", what);
+        String principal = principalNode == null ? null : yaml.scalar(principalNode, what + " principal");
+        if (principal != null && !PRINCIPAL.matcher(principal).matches()) {
+            yaml.error(principalNode, what + " principal: expected name@REALM (e.g. sluice-gw@CORP.EXAMPLE), got '"
+                    + principal + "'");
+            principal = null;
+        }
+        Path keytab = keytabNode == null ? null : files.readable(keytabNode, what + " keytab");
+        if (keytab != null && principal != null) {
+            String problem = Keytabs.problem(keytab, principal);
+            if (problem != null) {
+                yaml.error(keytabNode, what + " keytab: " + keytab + ": " + problem);
+                keytab = null;
+            } else {
+                files.warnIfShared(keytabNode, what + " keytab", keytab);
+            }
+        }
+        Path krb5 = null;
+        if (f.has("krb5_conf")) {
+            krb5 = files.readable(f.get("krb5_conf"), what + " krb5_conf");
+            if (krb5 != null && krb5Conf != null && !krb5.equals(krb5Conf)) {
+                yaml.error(f.get("krb5_conf"), what + " krb5_conf: " + krb5 + " differs from " + krb5Conf + " (line "
+                        + yaml.position(krb5ConfNode).line() + "); krb5.conf is one file for the whole gateway "
+                        + "(the JVM reads one)");
+            } else if (krb5 != null) {
+                krb5Conf = krb5;
+                krb5ConfNode = f.get("krb5_conf");
+            }
+        }
+        String spn = null;
+        if (f.has("spn")) {
+            spn = yaml.scalar(f.get("spn"), what + " spn");
+            if (spn != null && !SPN.matcher(spn).matches()) {
+                yaml.error(f.get("spn"), what + " spn: expected HTTP@proxy.host or HTTP/proxy.host[@REALM], got '"
+                        + spn + "'");
+                spn = null;
+            }
+        } else {
+            for (ProxyUrl p : proxies) {
+                if (IpLiteral.is(p.host())) {
+                    yaml.error(f.node(), what + ": proxy " + p + " is named by address; Kerberos needs the proxy's "
+                            + "host name for its service principal: name it by host name, or set spn:");
+                }
+            }
+        }
+        NegotiateAuth.Mechanism mechanism = NegotiateAuth.Mechanism.SPNEGO;
+        if (f.has("mechanism")) {
+            mechanism = yaml.value(f.get("mechanism"), what + " mechanism", AuthLoader::mechanism);
+        }
+        if (principal == null || keytab == null || mechanism == null || (f.has("krb5_conf") && krb5 == null)) {
+            return null;
+        }
+        return new NegotiateAuth(principal, keytab, krb5, spn, mechanism);
+    }
+
+    private static NegotiateAuth.Mechanism mechanism(String s) {
+        return switch (s) {
+            case "spnego" -> NegotiateAuth.Mechanism.SPNEGO;
+            case "kerberos" -> NegotiateAuth.Mechanism.KERBEROS;
+            default -> throw new IllegalArgumentException("expected spnego or kerberos, got '" + s + "'");
+        };
+    }
+
+    private void noInlinePassword(YamlReader.Fields f, String what) {
+        if (f.has("password")) {
+            yaml.error(f.key("password"), what + ": inline passwords are not accepted; "
+                    + "put the password in a file readable only by the gateway and name it in password_file");
+        }
+    }
+
+    /** Files named in the configuration: resolved against its directory, read, permissions checked. */
+    interface FileRefs {
+        Path path(Node node);
+
+        Path readable(Node node, String what);
+
+        /** The one-line secret in the file {@code node} names; null (with an error) when it cannot be one. */
+        Secret secret(Node node, String what);
+
+        /** A warning when others than the owner may read the file. */
+        void warnIfShared(Node node, String what, Path file);
+    }
+
+    /** The password in {@code path}: its one line without the line end; an error text in {@code problem} instead. */
+    static String readSecret(Path path, StringBuilder problem) {
+        try {
+            String text = Files.readString(path, StandardCharsets.UTF_8);
+            String password = text.replaceAll("[\r\n]+$", "");
+            if (password.isEmpty()) {
+                problem.append(path).append(" is empty");
+                return null;
+            }
+            if (password.indexOf('\n') >= 0 || password.indexOf('\r') >= 0) {
+                problem.append(path).append(" must hold the password on a single line");
+                return null;
+            }
+            return password;
+        } catch (IOException e) {
+            problem.append("cannot read ").append(path).append(": ").append(ConfigLoader.describe(e));
+            return null;
+        }
+    }
+
+    /** "group- and world-readable (0644)" when others than the owner may read {@code path}; null otherwise. */
+    static String shared(Path path) {
+        try {
+            Set<PosixFilePermission> p = Files.getPosixFilePermissions(path);
+            boolean group = p.contains(PosixFilePermission.GROUP_READ);
+            boolean world = p.contains(PosixFilePermission.OTHERS_READ);
+            if (!group && !world) {
+                return null;
+            }
+            return (group && world ? "group- and world-readable" : group ? "group-readable" : "world-readable")
+                    + " (" + java.nio.file.attribute.PosixFilePermissions.toString(p) + ")";
+        } catch (IOException | UnsupportedOperationException e) {
+            return null; // not a POSIX file system (a zip file system in the fuzz tests): nothing to say
+        }
+    }
+}

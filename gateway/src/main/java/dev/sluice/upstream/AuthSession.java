@@ -1,0 +1,238 @@
+package dev.sluice.upstream;
+
+import dev.sluice.config.AuthScheme;
+import dev.sluice.upstream.auth.AuthException;
+import dev.sluice.upstream.auth.NtlmClient;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The authentication of one tunnel's attempt at one proxy, across its legs (and at most one more connection):
+ * which scheme, which message of it comes next, and when to give up. Chooses from what the proxy offers and what
+ * is configured, in the configured order; stays in NTLM after an NTLM challenge; falls back from a failed
+ * Negotiate to NTLM on a new connection. Never more than {@value #MAX_LEGS} legs. Used on one event loop; the
+ * only work elsewhere is a Kerberos token, which comes back as a future.
+ */
+final class AuthSession {
+    static final int MAX_LEGS = 4;
+
+    /** What to do next. */
+    sealed interface Step permits Send, Fail {
+    }
+
+    /**
+     * Send CONNECT again with this {@code Proxy-Authorization} value (a future: Kerberos tokens are made on an
+     * executor of their own), on this connection or, if {@code newConnection}, on a new one.
+     */
+    record Send(CompletableFuture<String> header, boolean newConnection) implements Step {
+    }
+
+    /** Give up on this proxy: {@code kind} AUTH (credentials, SPN, no common scheme) or PROXY (it broke NTLM). */
+    record Fail(DialException.Kind kind, String why) implements Step {
+    }
+
+    private static final CompletableFuture<String> NONE = CompletableFuture.completedFuture(null);
+
+    private final ProxyCredentials credentials; // null: no auth configured
+    private final Proxy proxy;
+    private final EnumSet<AuthScheme> failed = EnumSet.noneOf(AuthScheme.class);
+    private AuthScheme current;
+    private boolean finalSent; // the last leg carried our final message for current (a 407 to it is a refusal)
+    private NtlmClient ntlm;
+    private int legs;
+    private boolean reconnected;
+
+    AuthSession(ProxyCredentials credentials, Proxy proxy) {
+        this.credentials = credentials;
+        this.proxy = proxy;
+    }
+
+    /** The header for the first leg: the scheme this proxy wanted last time, at once; or none. */
+    CompletableFuture<String> first() {
+        AuthScheme s = credentials == null ? null : credentials.preemptive(proxy);
+        return s == null ? NONE : start(s);
+    }
+
+    /** A leg went out. */
+    void sent() {
+        legs++;
+    }
+
+    int legs() {
+        return legs;
+    }
+
+    /** The scheme that carried (or is carrying) the exchange, or null. */
+    AuthScheme scheme() {
+        return current;
+    }
+
+    /** The tunnel is up: remember what worked for the next one. */
+    void established() {
+        if (current != null) {
+            credentials.remember(proxy, current);
+        }
+    }
+
+    /** One reconnect per attempt; false when it has been used. */
+    boolean mayReconnect() {
+        if (reconnected) {
+            return false;
+        }
+        reconnected = true;
+        return true;
+    }
+
+    /**
+     * The proxy answered 407 with these challenges; {@code open}: the connection can carry the next leg.
+     */
+    Step after407(List<Challenge> offered, boolean open) {
+        if (credentials == null) {
+            return new Fail(DialException.Kind.AUTH, "proxy requires authentication (offers "
+                    + Challenge.names(offered) + ") and no auth is configured for it");
+        }
+        Challenge ours = current == null ? null : find(offered, current);
+        if (current != null && ours == null) {
+            current = null; // the proxy does not (or no longer) offer what we sent: choose again
+        } else if (current == AuthScheme.NTLM && !finalSent) {
+            return ntlmChallenge(ours, open);
+        } else if (current != null) {
+            return refused(offered);
+        }
+        return choose(offered, !open);
+    }
+
+    /**
+     * The proxy hung up after its 407 although it said it would not, before answering our next leg: begin the
+     * scheme again on a new connection (NTLM's last message cannot move: its challenge was on the old one).
+     */
+    Step restart() {
+        if (current == null || current == AuthScheme.NTLM && finalSent) {
+            return new Fail(DialException.Kind.PROXY, "proxy closed the connection after its "
+                    + (current == null ? "407" : "NTLM challenge; NTLM needs the connection kept open"));
+        }
+        return next(current, true);
+    }
+
+    /** Making our token failed (a Kerberos error): fall back to NTLM when possible, else give up. */
+    Step tokenFailed(AuthException e, List<Challenge> offered) {
+        credentials.forget(proxy, current);
+        failed.add(current);
+        AuthScheme was = current;
+        current = null;
+        if (was == AuthScheme.NEGOTIATE && credentials.has(AuthScheme.NTLM) && !failed.contains(AuthScheme.NTLM)
+                && (offered == null || find(offered, AuthScheme.NTLM) != null)) {
+            return next(AuthScheme.NTLM, false);
+        }
+        return new Fail(DialException.Kind.AUTH, e.getMessage());
+    }
+
+    private Step ntlmChallenge(Challenge c, boolean open) {
+        if (c.token() == null) {
+            return new Fail(DialException.Kind.PROXY, "proxy answered our NTLM negotiate message with a bare NTLM "
+                    + "challenge (no challenge message)");
+        }
+        if (!open) {
+            return new Fail(DialException.Kind.PROXY, "proxy closed the connection after its NTLM challenge; NTLM "
+                    + "needs the connection kept open (auth_param ntlm keep_alive on, in Squid)");
+        }
+        byte[] challenge;
+        try {
+            challenge = Base64.getDecoder().decode(c.token());
+        } catch (IllegalArgumentException e) {
+            return new Fail(DialException.Kind.PROXY, "bad NTLM challenge: not base64");
+        }
+        if (legs >= MAX_LEGS) {
+            return tooManyLegs();
+        }
+        try {
+            String header = "NTLM " + Base64.getEncoder().encodeToString(ntlm.authenticate(challenge));
+            finalSent = true;
+            return new Send(CompletableFuture.completedFuture(header), false);
+        } catch (AuthException e) {
+            return new Fail(DialException.Kind.PROXY, "bad NTLM challenge: " + e.getMessage());
+        }
+    }
+
+    /** A 407 to our final message: these credentials do not work here. Negotiate may fall back to NTLM. */
+    private Step refused(List<Challenge> offered) {
+        AuthScheme was = current;
+        credentials.forget(proxy, was);
+        failed.add(was);
+        current = null;
+        if (was == AuthScheme.NEGOTIATE && credentials.has(AuthScheme.NTLM) && find(offered, AuthScheme.NTLM) != null
+                && !failed.contains(AuthScheme.NTLM)) {
+            return next(AuthScheme.NTLM, true); // a fresh connection: no half-done Negotiate state at the proxy
+        }
+        return new Fail(DialException.Kind.AUTH, "proxy rejected the " + was.label() + " credentials of "
+                + credentials.who(was) + (was == AuthScheme.NEGOTIATE ? " (SPN " + credentials.spn(proxy) + ")" : "")
+                + (was == AuthScheme.NTLM ? " (407 to our authenticate message)" : " (407 to them)"));
+    }
+
+    /** The first configured scheme the proxy offers and that has not failed here. */
+    private Step choose(List<Challenge> offered, boolean newConnection) {
+        for (AuthScheme s : credentials.schemes()) {
+            if (!failed.contains(s) && find(offered, s) != null) {
+                credentials.remember(proxy, s);
+                return next(s, newConnection);
+            }
+        }
+        return new Fail(DialException.Kind.AUTH, "proxy offers " + Challenge.names(offered) + "; configured: "
+                + String.join(", ", credentials.schemes().stream().map(AuthScheme::label).toList())
+                + (failed.isEmpty() ? "" : " (failed here: " + String.join(", ",
+                        failed.stream().map(AuthScheme::label).toList()) + ")"));
+    }
+
+    private Step next(AuthScheme s, boolean newConnection) {
+        if (legs >= MAX_LEGS) {
+            return tooManyLegs();
+        }
+        return new Send(start(s), newConnection);
+    }
+
+    private static Step tooManyLegs() {
+        return new Fail(DialException.Kind.AUTH, "proxy still asks for authentication after " + MAX_LEGS + " legs");
+    }
+
+    /** Begins {@code s}: its first message. */
+    private CompletableFuture<String> start(AuthScheme s) {
+        current = s;
+        switch (s) {
+            case BASIC -> {
+                finalSent = true;
+                return CompletableFuture.completedFuture(credentials.basicHeader());
+            }
+            case NTLM -> {
+                finalSent = false;
+                ntlm = new NtlmClient(credentials.ntlm());
+                return CompletableFuture.completedFuture("NTLM " + Base64.getEncoder().encodeToString(
+                        ntlm.negotiate()));
+            }
+            default -> {
+                finalSent = true;
+                return credentials.kerberos().initialToken(credentials.spn(proxy), credentials.mechanism())
+                        .thenApply(token -> "Negotiate " + Base64.getEncoder().encodeToString(token));
+            }
+        }
+    }
+
+    private static Challenge find(List<Challenge> offered, AuthScheme s) {
+        for (Challenge c : offered) {
+            if (c.scheme() == s) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** For the log: "negotiate as gw@CORP (SPN HTTP@proxy)", or "none". */
+    String describe() {
+        if (current == null) {
+            return "none";
+        }
+        return current.label() + " as " + credentials.who(current)
+                + (current == AuthScheme.NEGOTIATE ? " (SPN " + credentials.spn(proxy) + ")" : "");
+    }
+}

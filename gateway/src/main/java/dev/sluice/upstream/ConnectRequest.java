@@ -1,0 +1,51 @@
+package dev.sluice.upstream;
+
+import dev.sluice.config.HostPort;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The bytes of {@code CONNECT host:port HTTP/1.1} for one tunnel: {@code Host}, {@code Proxy-Connection:
+ * keep-alive} (the connection may carry several legs of an authentication), the client's address when the
+ * upstream forwards it, and, per leg, {@code Proxy-Authorization}. The fixed part is made once per tunnel.
+ */
+final class ConnectRequest {
+    private static final byte[] AUTHORIZATION = "Proxy-Authorization: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CRLF = {'\r', '\n'};
+
+    private final byte[] head;
+
+    /** {@code forwardedFor}: the client's address, for X-Forwarded-For and Forwarded; null for none. */
+    ConnectRequest(String host, int port, InetAddress forwardedFor) {
+        String target = new HostPort(host, port).toString();
+        StringBuilder sb = new StringBuilder(128).append("CONNECT ").append(target).append(" HTTP/1.1\r\nHost: ")
+                .append(target).append("\r\nProxy-Connection: keep-alive\r\n");
+        if (forwardedFor != null) {
+            String ip = forwardedFor.getHostAddress();
+            sb.append("X-Forwarded-For: ").append(ip).append("\r\nForwarded: for=")
+                    .append(ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip).append("\r\n");
+        }
+        this.head = sb.toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** One leg's request; {@code authorization} is the Proxy-Authorization value, or null. */
+    ByteBuf encode(ByteBufAllocator alloc, String authorization) {
+        int size = head.length + 2 + (authorization == null ? 0 : AUTHORIZATION.length + authorization.length() + 2);
+        ByteBuf buf = alloc.directBuffer(size);
+        buf.writeBytes(head);
+        if (authorization != null) {
+            buf.writeBytes(AUTHORIZATION);
+            buf.writeCharSequence(authorization, StandardCharsets.US_ASCII);
+            buf.writeBytes(CRLF);
+        }
+        return buf.writeBytes(CRLF);
+    }
+
+    /** The request as text, for tests. */
+    @Override
+    public String toString() {
+        return new String(head, StandardCharsets.US_ASCII);
+    }
+}

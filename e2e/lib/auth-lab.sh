@@ -556,3 +556,35 @@ auth_lab_evidence() {
   done
 }
 
+# ---- the lab's own cases in the table (curl and kinit only; nothing here needs Sluice) ----
+# auth_lab_case GROUP: runs auth_check_GROUP again (the servers still work after the suite's other cases).
+auth_lab_case() {
+  AUTH_CHECKS=$CASE_DIR/checks.txt
+  AUTH_FAILED=0
+  : >"$AUTH_CHECKS"
+  "auth_check_$1" 2>/dev/null
+  ((AUTH_FAILED == 0)) || fail "$(grep -m 1 FAIL "$AUTH_CHECKS" | cut -d' ' -f3-)"
+  note "$(sed -e 's/^auth-lab: [^ ]* //' -e 's/ ok$//' -e 's/ ok (/ (/' "$AUTH_CHECKS" | paste -sd ';' | sed 's/;/; /g')"
+}
+case_auth_kdc() { auth_lab_case kdc; }
+case_auth_negotiate() { auth_lab_case negotiate; }
+case_auth_ntlm() { auth_lab_case ntlm; }
+case_auth_both() { auth_lab_case both; }
+case_auth_ntlm_close() { auth_lab_case ntlm_close; }
+case_auth_basic() { auth_lab_case basic; }
+# The KDC stopped and started again, as the Sluice cases will do: kinit fails while it is down, works after.
+case_auth_kdc_restart() {
+  local t0 ms
+  kdc_stop || fail "kdc_stop: the KDC did not go away"
+  if auth_kinit "$AUTH_GW_KEYTAB" "$AUTH_GW_PRINCIPAL" down 2>"$CASE_DIR/kinit-down.err"; then
+    fail "kinit got a ticket with the KDC stopped"
+  fi
+  grep -q "Cannot contact any KDC for realm '$AUTH_REALM'" "$CASE_DIR/kinit-down.err" ||
+    fail "kinit with the KDC stopped: $(cat "$CASE_DIR/kinit-down.err")"
+  t0=$(now_ms)
+  kdc_start || fail "kdc_start: the KDC did not listen again"
+  ms=$(($(now_ms) - t0))
+  auth_kinit "$AUTH_GW_KEYTAB" "$AUTH_GW_PRINCIPAL" gw 2>"$CASE_DIR/kinit-up.err" ||
+    fail "kinit after kdc_start: $(cat "$CASE_DIR/kinit-up.err")"
+  note "stopped: kinit 'Cannot contact any KDC for realm $AUTH_REALM'; started again in ${ms} ms: kinit ok"
+}

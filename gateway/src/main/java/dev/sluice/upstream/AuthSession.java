@@ -29,8 +29,11 @@ final class AuthSession {
     record Send(CompletableFuture<String> header, boolean newConnection) implements Step {
     }
 
-    /** Give up on this proxy: {@code kind} AUTH (credentials, SPN, no common scheme) or PROXY (it broke NTLM). */
-    record Fail(DialException.Kind kind, String why) implements Step {
+    /**
+     * Give up on this proxy: {@code kind} AUTH (credentials, SPN, no common scheme) or PROXY (it broke NTLM);
+     * {@code scheme} the one that failed, or null.
+     */
+    record Fail(DialException.Kind kind, String why, AuthScheme scheme) implements Step {
     }
 
     private static final CompletableFuture<String> NONE = CompletableFuture.completedFuture(null);
@@ -91,7 +94,7 @@ final class AuthSession {
     Step after407(List<Challenge> offered, boolean open) {
         if (credentials == null) {
             return new Fail(DialException.Kind.AUTH, "proxy requires authentication (offers "
-                    + Challenge.names(offered) + ") and no auth is configured for it");
+                    + Challenge.names(offered) + ") and no auth is configured for it", null);
         }
         Challenge ours = current == null ? null : find(offered, current);
         if (current != null && ours == null) {
@@ -111,7 +114,7 @@ final class AuthSession {
     Step restart() {
         if (current == null || current == AuthScheme.NTLM && finalSent) {
             return new Fail(DialException.Kind.PROXY, "proxy closed the connection after its "
-                    + (current == null ? "407" : "NTLM challenge; NTLM needs the connection kept open"));
+                    + (current == null ? "407" : "NTLM challenge; NTLM needs the connection kept open"), current);
         }
         return next(current, true);
     }
@@ -126,23 +129,23 @@ final class AuthSession {
                 && (offered == null || find(offered, AuthScheme.NTLM) != null)) {
             return next(AuthScheme.NTLM, false);
         }
-        return new Fail(DialException.Kind.AUTH, e.getMessage());
+        return new Fail(DialException.Kind.AUTH, e.getMessage(), was);
     }
 
     private Step ntlmChallenge(Challenge c, boolean open) {
         if (c.token() == null) {
             return new Fail(DialException.Kind.PROXY, "proxy answered our NTLM negotiate message with a bare NTLM "
-                    + "challenge (no challenge message)");
+                    + "challenge (no challenge message)", AuthScheme.NTLM);
         }
         if (!open) {
             return new Fail(DialException.Kind.PROXY, "proxy closed the connection after its NTLM challenge; NTLM "
-                    + "needs the connection kept open (auth_param ntlm keep_alive on, in Squid)");
+                    + "needs the connection kept open (auth_param ntlm keep_alive on, in Squid)", AuthScheme.NTLM);
         }
         byte[] challenge;
         try {
             challenge = Base64.getDecoder().decode(c.token());
         } catch (IllegalArgumentException e) {
-            return new Fail(DialException.Kind.PROXY, "bad NTLM challenge: not base64");
+            return new Fail(DialException.Kind.PROXY, "bad NTLM challenge: not base64", AuthScheme.NTLM);
         }
         if (legs >= MAX_LEGS) {
             return tooManyLegs();
@@ -152,7 +155,7 @@ final class AuthSession {
             finalSent = true;
             return new Send(CompletableFuture.completedFuture(header), false);
         } catch (AuthException e) {
-            return new Fail(DialException.Kind.PROXY, "bad NTLM challenge: " + e.getMessage());
+            return new Fail(DialException.Kind.PROXY, "bad NTLM challenge: " + e.getMessage(), AuthScheme.NTLM);
         }
     }
 
@@ -168,7 +171,7 @@ final class AuthSession {
         }
         return new Fail(DialException.Kind.AUTH, "proxy rejected the " + was.label() + " credentials of "
                 + credentials.who(was) + (was == AuthScheme.NEGOTIATE ? " (SPN " + credentials.spn(proxy) + ")" : "")
-                + (was == AuthScheme.NTLM ? " (407 to our authenticate message)" : " (407 to them)"));
+                + (was == AuthScheme.NTLM ? " (407 to our authenticate message)" : " (407 to them)"), was);
     }
 
     /** The first configured scheme the proxy offers and that has not failed here. */
@@ -182,7 +185,7 @@ final class AuthSession {
         return new Fail(DialException.Kind.AUTH, "proxy offers " + Challenge.names(offered) + "; configured: "
                 + String.join(", ", credentials.schemes().stream().map(AuthScheme::label).toList())
                 + (failed.isEmpty() ? "" : " (failed here: " + String.join(", ",
-                        failed.stream().map(AuthScheme::label).toList()) + ")"));
+                        failed.stream().map(AuthScheme::label).toList()) + ")"), null);
     }
 
     private Step next(AuthScheme s, boolean newConnection) {
@@ -192,8 +195,9 @@ final class AuthSession {
         return new Send(start(s), newConnection);
     }
 
-    private static Step tooManyLegs() {
-        return new Fail(DialException.Kind.AUTH, "proxy still asks for authentication after " + MAX_LEGS + " legs");
+    private Step tooManyLegs() {
+        return new Fail(DialException.Kind.AUTH, "proxy still asks for authentication after " + MAX_LEGS + " legs",
+                current);
     }
 
     /** Begins {@code s}: its first message. */
@@ -212,7 +216,7 @@ final class AuthSession {
             }
             default -> {
                 finalSent = true;
-                return credentials.kerberos().initialToken(credentials.spn(proxy), credentials.mechanism())
+                return credentials.negotiateToken(proxy)
                         .thenApply(token -> "Negotiate " + Base64.getEncoder().encodeToString(token));
             }
         }

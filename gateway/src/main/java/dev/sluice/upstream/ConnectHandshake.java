@@ -192,7 +192,7 @@ final class ConnectHandshake extends ChannelDuplexHandler {
 
     private void act(AuthSession.Step step, boolean open) {
         if (step instanceof AuthSession.Fail f) {
-            fail(f.kind() == DialException.Kind.AUTH ? AttemptFailure.auth(f.why(), auth.scheme())
+            fail(f.kind() == DialException.Kind.AUTH ? AttemptFailure.auth(f.why(), f.scheme())
                     : AttemptFailure.protocol(f.why()));
             return;
         }

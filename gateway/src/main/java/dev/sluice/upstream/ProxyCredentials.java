@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -26,16 +27,33 @@ public final class ProxyCredentials {
     private final String basicHeader;
     private final NtlmCredentials ntlm;
     private final KerberosClient kerberos;
+    private final NegotiateTokens tokens;
     private final Map<Proxy, AuthScheme> wanted = new ConcurrentHashMap<>();
 
+    /** Makes Negotiate tokens: the Kerberos client in the gateway, a stand-in in handshake tests. */
+    interface NegotiateTokens {
+        /** A token for {@code spn}, completed on another thread; failed with an AuthException. */
+        CompletableFuture<byte[]> token(String spn, GssMechanism mechanism);
+    }
+
     ProxyCredentials(AuthConfig config, KerberosClients kerberosClients) {
+        this(config, config.negotiate() == null ? null : kerberosClients.client(config.negotiate()));
+    }
+
+    private ProxyCredentials(AuthConfig config, KerberosClient kerberos) {
+        this(config, kerberos, kerberos == null ? null : kerberos::initialToken);
+    }
+
+    /** With {@code tokens} standing in for Kerberos (tests). */
+    ProxyCredentials(AuthConfig config, KerberosClient kerberos, NegotiateTokens tokens) {
         this.config = config;
         this.basicHeader = config.basic() == null ? null : "Basic " + Base64.getEncoder().encodeToString(
                 (config.basic().username() + ":" + config.basic().password().reveal())
                         .getBytes(StandardCharsets.UTF_8));
         this.ntlm = config.ntlm() == null ? null : new NtlmCredentials(config.ntlm().username(),
                 config.ntlm().domain(), config.ntlm().password().reveal(), config.ntlm().workstation());
-        this.kerberos = config.negotiate() == null ? null : kerberosClients.client(config.negotiate());
+        this.kerberos = kerberos;
+        this.tokens = tokens;
     }
 
     /** The schemes to use, in order of preference. */
@@ -59,8 +77,14 @@ public final class ProxyCredentials {
         return ntlm;
     }
 
+    /** The Kerberos client to log in with (null without negotiate, or in tests). */
     KerberosClient kerberos() {
         return kerberos;
+    }
+
+    /** A Negotiate token for {@code proxy}, made elsewhere than the calling event loop. */
+    CompletableFuture<byte[]> negotiateToken(Proxy proxy) {
+        return tokens.token(spn(proxy), mechanism());
     }
 
     /** The service principal to ask a ticket for, for {@code proxy}. */

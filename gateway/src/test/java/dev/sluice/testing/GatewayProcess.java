@@ -52,11 +52,23 @@ public final class GatewayProcess implements AutoCloseable {
     /** As {@link #start(Path, Map)}, with JVM options (the systemd unit's, for memory figures: {@link #UNIT_JVM}). */
     public static GatewayProcess start(Path config, Map<String, String> env, List<String> jvmOptions)
             throws IOException {
+        return start(config, env, jvmOptions, 0);
+    }
+
+    /**
+     * As {@link #start(Path, Map, List)}, with at most {@code maxFiles} open file descriptors (soft and hard, set
+     * with prlimit(1), so the JVM cannot raise it); 0 for the limit the tests run with.
+     */
+    public static GatewayProcess start(Path config, Map<String, String> env, List<String> jvmOptions, int maxFiles)
+            throws IOException {
         List<String> command = new java.util.ArrayList<>();
+        if (maxFiles > 0) {
+            command.addAll(List.of("prlimit", "--nofile=" + maxFiles + ":" + maxFiles, "--"));
+        }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.sluice.Sluice", "run", "--config",
-                config.toString()));
+        String classPath = maxFiles > 0 ? jarredClassPath() : System.getProperty("java.class.path");
+        command.addAll(List.of("-cp", classPath, "dev.sluice.Sluice", "run", "--config", config.toString()));
         ProcessBuilder pb = new ProcessBuilder(command);
         // whatever the build runs under must not leak in: these change how the gateway logs and notifies
         pb.environment().remove("JOURNAL_STREAM");
@@ -70,6 +82,38 @@ public final class GatewayProcess implements AutoCloseable {
             }
         });
         return new GatewayProcess(pb.start());
+    }
+
+    private static String jarredClassPath;
+
+    /**
+     * The test class path with each directory (target/classes...) packed into a jar, as the gateway really runs:
+     * a class loaded late (on an error path) then needs no new file descriptor, where a directory entry does.
+     */
+    private static synchronized String jarredClassPath() throws IOException {
+        if (jarredClassPath == null) {
+            List<String> out = new java.util.ArrayList<>();
+            for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+                Path p = Path.of(entry);
+                if (!java.nio.file.Files.isDirectory(p)) {
+                    out.add(entry);
+                    continue;
+                }
+                Path jar = java.nio.file.Files.createTempFile("sluice-classes-", ".jar");
+                jar.toFile().deleteOnExit();
+                try (var zip = new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(jar));
+                        var files = java.nio.file.Files.walk(p)) {
+                    for (Path f : (Iterable<Path>) files.filter(java.nio.file.Files::isRegularFile)::iterator) {
+                        zip.putNextEntry(new java.util.zip.ZipEntry(p.relativize(f).toString().replace('\\', '/')));
+                        java.nio.file.Files.copy(f, zip);
+                        zip.closeEntry();
+                    }
+                }
+                out.add(jar.toString());
+            }
+            jarredClassPath = String.join(java.io.File.pathSeparator, out);
+        }
+        return jarredClassPath;
     }
 
     public static GatewayProcess start(Path config) throws IOException {

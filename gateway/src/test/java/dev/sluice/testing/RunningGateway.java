@@ -53,6 +53,12 @@ public final class RunningGateway implements AutoCloseable {
         return accessLog.get(n);
     }
 
+    /** Waits for the access-log lines of the first {@code n} connections to end, and returns them. */
+    public List<String> awaitLines(int n) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> accessLog.size() >= n);
+        return List.copyOf(accessLog.subList(0, n));
+    }
+
     /** A string field of a JSON access-log line (null for JSON null or absent). */
     public static String field(String line, String name) {
         Matcher m = Pattern.compile("\"" + name + "\":(\"((?:[^\"\\\\]|\\\\.)*)\"|null|-?\\d+)").matcher(line);

@@ -80,6 +80,7 @@ public final class FakeProxy extends TestServer {
     private volatile Mode mode = Mode.WORK;
     private volatile String status = "200 Connection established";
     private volatile String credentials;
+    private volatile ProxyAuthenticator authenticator;
     private volatile long delayMillis;
     private volatile Fault fault;
     private volatile Direction faultDirection;
@@ -199,6 +200,12 @@ public final class FakeProxy extends TestServer {
         return carried.get(carried.size() - 1);
     }
 
+    /** Authenticates each connection's CONNECT with {@code a} (several legs: 407s with bodies, then the tunnel). */
+    public FakeProxy authenticate(ProxyAuthenticator a) {
+        this.authenticator = a;
+        return this;
+    }
+
     public FakeProxy requireAuth(String user, String password) {
         credentials = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password)
                 .getBytes(StandardCharsets.UTF_8));
@@ -215,6 +222,22 @@ public final class FakeProxy extends TestServer {
             return;
         }
         requests.add(head);
+        if (authenticator != null) {
+            ProxyAuthenticator.Conversation c = authenticator.open();
+            ProxyAuthenticator.Challenge challenge;
+            while ((challenge = c.on(head)) != null) {
+                out.write(("HTTP/1.1 407 Proxy Authentication Required\r\n" + challenge.headers()
+                        + "\r\nContent-Type: text/html\r\nContent-Length: " + ProxyAuthenticator.BODY.length
+                        + (challenge.close() ? "\r\nConnection: close" : "") + "\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                out.write(ProxyAuthenticator.BODY);
+                out.flush();
+                if (challenge.close() || (head = readHead(in)) == null) {
+                    return;
+                }
+                requests.add(head);
+            }
+        }
         if (delayMillis > 0) {
             Thread.sleep(delayMillis);
         }

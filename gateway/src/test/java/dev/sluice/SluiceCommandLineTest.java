@@ -69,6 +69,42 @@ class SluiceCommandLineTest {
     }
 
     @Test
+    void checkWarnsOfSecretsOthersMayReadAndExplainShowsEachProxysSchemes() throws Exception {
+        Files.writeString(dir.resolve("ntlm.pass"), "s3cret\n");
+        java.nio.file.Files.setPosixFilePermissions(dir.resolve("ntlm.pass"),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        dev.sluice.testing.Keytabs.write(dir.resolve("gw.keytab"), "sluice-gw@CORP.EXAMPLE");
+        java.nio.file.Files.setPosixFilePermissions(dir.resolve("gw.keytab"),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path yaml = dir.resolve("auth.yaml");
+        Files.writeString(yaml, """
+                listeners: [{ name: https, listen: 127.0.0.1:0 }]
+                clients: [10.0.0.0/8]
+                upstreams:
+                  corp:
+                    proxies: [http://proxy1.corp.example:8080, http://proxy2.corp.example:8080]
+                    auth:
+                      negotiate: { principal: sluice-gw@CORP.EXAMPLE, keytab: gw.keytab }
+                      ntlm: { username: svc-sluice, domain: CORP, password_file: ntlm.pass }
+                rules: [{ name: go, sni: [.golang.org], action: splice, upstream: corp }]
+                """);
+        Result check = sluice("check", "--config", yaml.toString());
+        assertThat(check.code()).isZero();
+        assertThat(check.out()).isEqualTo(yaml + ": OK: 1 listener, 1 client range, 1 upstream (2 proxies), 1 rule\n");
+        assertThat(check.err()).isEqualTo(yaml + ":8:66: warning: upstream 'corp' auth ntlm password_file: "
+                + dir.resolve("ntlm.pass") + " is group- and world-readable (rw-r--r--); make it readable by the "
+                + "gateway's user only (chmod 600, or 640 with the gateway's group)\n");
+        Result explain = sluice("explain", "--config", yaml.toString(), "--sni", "proxy.golang.org", "--client",
+                "10.1.2.3");
+        assertThat(explain.code()).isZero();
+        assertThat(explain.out()).contains("""
+                  auth to http://proxy1.corp.example:8080: negotiate as sluice-gw@CORP.EXAMPLE (SPN HTTP@proxy1.corp.example, spnego), then ntlm as CORP\\svc-sluice (as the proxy asks; what worked is sent at once to later tunnels)
+                  auth to http://proxy2.corp.example:8080: negotiate as sluice-gw@CORP.EXAMPLE (SPN HTTP@proxy2.corp.example, spnego), then ntlm as CORP\\svc-sluice (as the proxy asks; what worked is sent at once to later tunnels)
+                """);
+        assertThat(check.out() + check.err() + explain.out()).doesNotContain("s3cret");
+    }
+
+    @Test
     void checkOfAMissingFile() {
         Result r = sluice("check", "--config", dir.resolve("nope.yaml").toString());
         assertThat(r.code()).isEqualTo(1);

@@ -42,7 +42,9 @@ public final class KerberosClient implements AutoCloseable {
     private volatile boolean closed;
     /** Failed logins in a row; read and written only by the login task (one at a time). */
     private int failures;
-    private ScheduledFuture<?> nextLogin; // guarded by this
+    /** When the next login is due, by {@link #clock}. */
+    private Instant due; // guarded by this
+    private ScheduledFuture<?> wakeUp; // guarded by this
 
     /** A client on the shared Kerberos executor (2 daemon threads "sluice-kerberos-N"), retrying from 5 s to 5 min. */
     public KerberosClient(String principal, Path keytab) {
@@ -73,7 +75,7 @@ public final class KerberosClient implements AutoCloseable {
     public void start() {
         if (started.compareAndSet(false, true)) {
             LOG.debug("kerberos: logging in as {} from {} ({})", principal, keytab, SubjectCalls.how());
-            scheduleLogin(Duration.ZERO);
+            loginAt(clock.instant());
         }
     }
 
@@ -111,8 +113,8 @@ public final class KerberosClient implements AutoCloseable {
     public void close() {
         closed = true;
         synchronized (this) {
-            if (nextLogin != null) {
-                nextLogin.cancel(false);
+            if (wakeUp != null) {
+                wakeUp.cancel(false);
             }
         }
         firstAttempt.complete(null);
@@ -172,14 +174,11 @@ public final class KerberosClient implements AutoCloseable {
             current.set(fresh);
             lastFailure = null;
             failures = 0;
-            Instant now = clock.instant();
-            Duration wait = Duration.between(now, fresh.reloginAt());
-            if (wait.compareTo(backoff.first()) < 0) {
-                wait = backoff.first();
-            }
+            Instant earliest = clock.instant().plus(backoff.first());
+            Instant next = fresh.reloginAt().isBefore(earliest) ? earliest : fresh.reloginAt();
             LOG.info("kerberos: logged in as {} from {}; ticket valid until {}, next login at {}",
-                    principal, keytab, fresh.end(), closed ? "none (closed)" : now.plus(wait));
-            scheduleLogin(wait);
+                    principal, keytab, fresh.end(), closed ? "none (closed)" : next);
+            loginAt(next);
         } catch (AuthException | RuntimeException e) {
             AuthException failure = e instanceof AuthException a ? a
                     : new AuthException("kerberos: login as " + principal + " from " + keytab + " failed: "
@@ -187,27 +186,56 @@ public final class KerberosClient implements AutoCloseable {
             lastFailure = failure;
             failures++;
             Duration wait = backoff.after(failures);
+            Instant now = clock.instant();
             Login held = current.get();
             LOG.warn("{}; next try in {}{}", failure.getMessage(), Backoff.words(wait),
-                    held != null && held.validAt(clock.instant())
+                    held != null && held.validAt(now)
                             ? " (tokens still use the ticket valid until " + held.end() + ")" : "");
-            scheduleLogin(wait);
+            loginAt(now.plus(wait));
         } finally {
             firstAttempt.complete(null);
         }
     }
 
-    private synchronized void scheduleLogin(Duration delay) {
+    /**
+     * Logs in when {@code at} has come by the clock. The executor waits on a monotonic clock, which stands still
+     * while the host is suspended and knows nothing of a stepped wall clock; so it wakes at least every first retry
+     * interval and compares with the wall clock, and a ticket cannot run out unnoticed.
+     */
+    private synchronized void loginAt(Instant at) {
+        due = at;
+        wakeUp();
+    }
+
+    private synchronized void wakeUp() {
         if (closed) {
             firstAttempt.complete(null);
             return;
         }
+        Duration left = Duration.between(clock.instant(), due);
+        Duration sleep = left.compareTo(backoff.first()) > 0 ? backoff.first() : left;
         try {
-            nextLogin = executor.schedule(this::login, delay.toMillis(), TimeUnit.MILLISECONDS);
+            wakeUp = executor.schedule(this::onWakeUp, Math.max(0, sleep.toMillis()), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             lastFailure = new AuthException("kerberos: cannot log in as " + principal
                     + ": the Kerberos executor is shut down");
             firstAttempt.complete(null);
+        }
+    }
+
+    private void onWakeUp() {
+        boolean now;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            now = !clock.instant().isBefore(due);
+            if (!now) {
+                wakeUp();
+            }
+        }
+        if (now) {
+            login();
         }
     }
 }

@@ -58,7 +58,7 @@ class KerberosLoginTest {
         shortLived = TestKdc.create(dir, "SHORT.TEST").ticketLifetime(Duration.ofSeconds(4)).start();
         late = TestKdc.create(dir, "LATE.TEST");
         skew = TestKdc.create(dir, "SKEW.TEST").allowableClockSkew(0).preauthRequired(false).start();
-        gone = TestKdc.create(dir, "GONE.TEST").ticketLifetime(Duration.ofSeconds(60)).start();
+        gone = TestKdc.create(dir, "GONE.TEST").start();
         // accepts connections (the kernel does, into the backlog) and never answers a byte
         blackhole = new ServerSocket(TestKdc.freePort(), 50, InetAddress.getLoopbackAddress());
         krb5Conf = TestKrb5Conf.write(dir, "LOGIN.TEST", login.realmBlock(), shortLived.realmBlock(),
@@ -118,7 +118,8 @@ class KerberosLoginTest {
 
             assertThat(failure.get()).as("a token failed across the new login").isNull();
             assertThat(client.ticketEnd()).isAfter(firstEnd);
-            assertThat(log.count(Level.INFO, "kerberos: logged in as gw@SHORT.TEST from ")).isEqualTo(2);
+            // the second ticket is renewed 2.2 s or more after it came: a third login at most on a slow machine
+            assertThat(log.count(Level.INFO, "kerberos: logged in as gw@SHORT.TEST from ")).isBetween(2L, 3L);
             assertThat(log.lines(Level.WARN)).isEmpty();
             assertThat(accepted.get()).isGreaterThan(20);
         }
@@ -127,25 +128,25 @@ class KerberosLoginTest {
     @Test
     void validTicketKeepsServingWhileLoginFailsAndAnEndedOneDoesNot() throws Exception {
         TestAcceptor proxy = TestAcceptor.login("HTTP/proxy.gone.test@GONE.TEST", gone.keytab("HTTP/proxy.gone.test"));
-        // A 60 s ticket is renewed at 48 s: seen from a clock 47 s ahead, that is within a second.
-        MovableClock clock = new MovableClock(Duration.ofSeconds(47));
-        try (KerberosClient client = client("gw@GONE.TEST", gone.keytab("gw"), clock)) {
-            byte[] first = token(client, "HTTP@proxy.gone.test");
-            assertThat(proxy.accept(first)).isEqualTo("gw@GONE.TEST");
+        MovableClock clock = new MovableClock();
+        Path keytab = gone.keytab("gw");
+        try (KerberosClient client = client("gw@GONE.TEST", keytab, clock)) {
+            assertThat(proxy.accept(token(client, "HTTP@proxy.gone.test"))).isEqualTo("gw@GONE.TEST");
+            Instant end = client.ticketEnd();
 
             gone.stop();
+            clock.set(end.minus(Duration.ofHours(1))); // past 80 % of the day the ticket lasts: time to log in again
             await().atMost(WAIT).until(() -> !log.lines(Level.WARN).isEmpty());
-            assertThat(log.lines(Level.WARN).get(0)).matches(
-                    "WARN kerberos: login as gw@GONE\\.TEST from .*/gw\\.keytab failed: "
-                    + "Cannot contact any KDC for realm 'GONE\\.TEST' \\(connection refused\\); "
-                    + "next try in 100 ms \\(tokens still use the ticket valid until .*Z\\)");
+            assertThat(log.lines(Level.WARN).get(0)).isEqualTo("WARN kerberos: login as gw@GONE.TEST from "
+                    + keytab + " failed: Cannot contact any KDC for realm 'GONE.TEST' (connection refused); "
+                    + "next try in 100 ms (tokens still use the ticket valid until " + end + ")");
             assertThat(proxy.accept(token(client, "HTTP@proxy.gone.test"))).isEqualTo("gw@GONE.TEST");
 
-            clock.move(Duration.ofMinutes(5)); // past the ticket's end
+            clock.set(end.plusSeconds(1));
             assertThatThrownBy(() -> token(client, "HTTP@proxy.gone.test"))
                     .cause().isInstanceOf(AuthException.class)
-                    .hasMessageMatching("kerberos: login as gw@GONE\\.TEST from .*/gw\\.keytab failed: "
-                            + "Cannot contact any KDC for realm 'GONE\\.TEST' \\(connection refused\\)");
+                    .hasMessage("kerberos: login as gw@GONE.TEST from " + keytab + " failed: "
+                            + "Cannot contact any KDC for realm 'GONE.TEST' (connection refused)");
         }
     }
 
@@ -243,21 +244,18 @@ class KerberosLoginTest {
         };
     }
 
-    /** The wall clock moved by an offset the test sets. */
+    /** The wall clock, or the instant the test set it to. */
     static final class MovableClock extends Clock {
-        private final AtomicReference<Duration> offset;
+        private final AtomicReference<Instant> fixed = new AtomicReference<>();
 
-        MovableClock(Duration offset) {
-            this.offset = new AtomicReference<>(offset);
-        }
-
-        void move(Duration by) {
-            offset.updateAndGet(o -> o.plus(by));
+        void set(Instant instant) {
+            fixed.set(instant);
         }
 
         @Override
         public Instant instant() {
-            return Instant.now().plus(offset.get());
+            Instant set = fixed.get();
+            return set == null ? Instant.now() : set;
         }
 
         @Override

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,6 +14,8 @@ class Krb5ConfTest {
     @TempDir
     Path dir;
 
+    /** Whatever an earlier test class (an in-process gateway with krb5_conf) chose is forgotten before and after. */
+    @BeforeEach
     @AfterEach
     void forget() {
         Krb5Conf.forget();

@@ -1,0 +1,38 @@
+package dev.sluice.upstream.auth;
+
+import java.nio.file.Path;
+import java.util.Map;
+import javax.security.auth.login.AppConfigurationEntry;
+import javax.security.auth.login.AppConfigurationEntry.LoginModuleControlFlag;
+import javax.security.auth.login.Configuration;
+
+/**
+ * The JAAS configuration of one keytab login, in code: no jaas.conf file, no {@code java.security.auth.login.config}
+ * property, nothing shared with other logins in the JVM. Only the initiator side: a TGT from the keytab, no ticket
+ * cache, never a prompt, krb5.conf as the JVM read it.
+ */
+final class KeytabLoginConfiguration extends Configuration {
+    static final String NAME = "sluice-kerberos";
+    private static final String MODULE = "com.sun.security.auth.module.Krb5LoginModule";
+
+    private final AppConfigurationEntry[] entries;
+
+    KeytabLoginConfiguration(String principal, Path keytab) {
+        Map<String, String> options = Map.of(
+                "useKeyTab", "true",
+                "keyTab", keytab.toString(),
+                "principal", principal,
+                "storeKey", "true",
+                "doNotPrompt", "true",
+                "isInitiator", "true",
+                "refreshKrb5Config", "false",
+                "useTicketCache", "false");
+        this.entries = new AppConfigurationEntry[] {
+                new AppConfigurationEntry(MODULE, LoginModuleControlFlag.REQUIRED, options)};
+    }
+
+    @Override
+    public AppConfigurationEntry[] getAppConfigurationEntry(String name) {
+        return NAME.equals(name) ? entries.clone() : null;
+    }
+}

@@ -8,14 +8,34 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Writes a keytab file (MIT format 0x0502) holding one random AES key for a principal: enough for the offline
+ * Writes a keytab file (MIT format 0x0502) holding one random AES key for each principal: enough for the offline
  * checks of {@code sluice check} (the file parses, it holds the principal). Nothing can log in with it.
  */
 public final class Keytabs {
     private Keytabs() {
     }
 
-    public static Path write(Path file, String principal) throws IOException {
+    public static Path write(Path file, String principal, String... more) throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        DataOutputStream a = new DataOutputStream(all);
+        a.writeShort(0x0502);
+        for (String p : prepend(principal, more)) {
+            byte[] entry = entry(p);
+            a.writeInt(entry.length);
+            a.write(entry);
+        }
+        Files.write(file, all.toByteArray());
+        return file;
+    }
+
+    private static String[] prepend(String first, String[] more) {
+        String[] all = new String[more.length + 1];
+        all[0] = first;
+        System.arraycopy(more, 0, all, 1, more.length);
+        return all;
+    }
+
+    private static byte[] entry(String principal) throws IOException {
         int at = principal.lastIndexOf('@');
         String[] components = principal.substring(0, at).split("/");
         String realm = principal.substring(at + 1);
@@ -33,13 +53,7 @@ public final class Keytabs {
         e.writeShort(32);
         e.write(new java.security.SecureRandom().generateSeed(32));
         e.writeInt(1);
-        ByteArrayOutputStream all = new ByteArrayOutputStream();
-        DataOutputStream a = new DataOutputStream(all);
-        a.writeShort(0x0502);
-        a.writeInt(entry.size());
-        a.write(entry.toByteArray());
-        Files.write(file, all.toByteArray());
-        return file;
+        return entry.toByteArray();
     }
 
     private static void counted(DataOutputStream out, String s) throws IOException {

@@ -1,5 +1,6 @@
 package dev.sluice.upstream.auth;
 
+import dev.sluice.config.Keytabs;
 import java.nio.file.Path;
 import java.time.Instant;
 import javax.security.auth.Subject;

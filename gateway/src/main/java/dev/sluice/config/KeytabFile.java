@@ -1,4 +1,4 @@
-package dev.sluice.upstream.auth;
+package dev.sluice.config;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;

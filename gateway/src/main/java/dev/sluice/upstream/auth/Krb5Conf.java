@@ -3,9 +3,8 @@ package dev.sluice.upstream.auth;
 import java.nio.file.Path;
 
 /**
- * The JVM-wide krb5.conf ({@code java.security.krb5.conf}), set once. The JDK reads that file once per JVM (a keytab
- * login here does not ask it to read it again), so a second, different file could not take effect: saying so is
- * better than half-applying it.
+ * The JVM-wide krb5.conf ({@code java.security.krb5.conf}), set once. Every client of the gateway shares the JDK's
+ * one reading of it (each keytab login reads it again), so a second, different file would half-apply: refused.
  */
 public final class Krb5Conf {
     static final String PROPERTY = "java.security.krb5.conf";

@@ -151,7 +151,7 @@ final class ClientConnection implements PeekListener {
                         }
 
                         @Override
-                        public void authenticated(AuthScheme scheme) {
+                        public void scheme(AuthScheme scheme) {
                             tunnel.auth(scheme.label());
                         }
                     });

@@ -118,6 +118,7 @@ class ProxyAuthTest {
             assertThat(field(line, "outcome")).isEqualTo("proxy_auth_failed");
             assertThat(field(line, "error")).isEqualTo("127.0.0.1:" + first.port() + ": proxy rejected the ntlm "
                     + "credentials of CORP\\\\svc-sluice (407 to our authenticate message)");
+            assertThat(field(line, "auth")).as("the scheme it failed with").isEqualTo("ntlm");
             assertThat(line).doesNotContain("not-it");
             assertThat(second.requests).as("the same credentials are not tried at the next proxy").isEmpty();
             assertThat(gw.gateway.routing().upstreams().get("corp").proxies())
@@ -149,6 +150,20 @@ class ProxyAuthTest {
             assertThat(field(gw.awaitLine(0), "auth")).isEqualTo("basic");
             assertThat(tunnel()).isTrue();
             assertThat(squid.requests).as("the second tunnel sends Basic at once").hasSize(3);
+        }
+    }
+
+    @Test
+    void healthProbesAuthenticateLikeTunnels() throws Exception {
+        try (FakeProxy squid = new FakeProxy().authenticate(
+                ProxyAuthenticator.ntlm("CORP", "svc-sluice", NTLM_PASSWORD, false))) {
+            gw = RunningGateway.start(config(NTLM, squid).replace("health: { fall: 1 }",
+                    "health: { target: proxy.golang.org:443, interval: 200ms, fall: 1 }"), dir);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> legsWith(squid, "NTLM TlRMTVNTUAAD") >= 2);
+            assertThat(gw.gateway.routing().upstreams().get("corp").proxies().get(0).isUp()).isTrue();
+            assertThat(squid.requests).allSatisfy(h -> assertThat(h).startsWith("CONNECT proxy.golang.org:443 "));
+            assertThat(legsWith(squid, null)).as("the first probe asked; later ones send NTLM at once").isEqualTo(1);
         }
     }
 

@@ -12,6 +12,12 @@ import dev.sluice.config.AuthScheme;
 public record AttemptFailure(DialException.Kind kind, String why, int rank, boolean proxyFault, boolean retry,
                              AuthScheme scheme) {
 
+    /** The same failure, with the scheme that was in use when it came (when it has none of its own). */
+    AttemptFailure during(AuthScheme inUse) {
+        return scheme != null || inUse == null ? this
+                : new AttemptFailure(kind, why, rank, proxyFault, retry, inUse);
+    }
+
     /** No TCP connection: refused, unreachable, timed out, not resolved. */
     static AttemptFailure unreachable(String why) {
         return new AttemptFailure(DialException.Kind.CONNECT, why, 1, true, true, null);

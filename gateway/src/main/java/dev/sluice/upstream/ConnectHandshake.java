@@ -301,7 +301,7 @@ final class ConnectHandshake extends ChannelDuplexHandler {
             return;
         }
         settle();
-        listener.failed(f);
+        listener.failed(f.during(auth.scheme()));
         ctx.close();
     }
 

@@ -7,7 +7,10 @@ public interface DialObserver {
     /** {@code error} is null for the attempt that worked. */
     void attempt(String via, String error, long millis);
 
-    /** The tunnel that worked authenticated with {@code scheme} (told before its attempt; not at all without). */
-    default void authenticated(AuthScheme scheme) {
+    /**
+     * The proxy-authentication scheme of the tunnel: the one its CONNECT used, or, when it failed, the one in use
+     * at the most telling attempt. Not told when none was.
+     */
+    default void scheme(AuthScheme scheme) {
     }
 }

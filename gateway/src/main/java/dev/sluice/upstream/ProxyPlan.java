@@ -98,7 +98,7 @@ final class ProxyPlan implements ProxyAttempt.Done {
             listener.connected(upstream, proxy, millis, attempt.scheme());
             if (result.trySuccess(tunnel)) {
                 if (attempt.scheme() != null) {
-                    observer.authenticated(attempt.scheme());
+                    observer.scheme(attempt.scheme());
                 }
                 observer.attempt(proxy.label(), null, millis);
                 abandonAll(); // the other racers
@@ -120,7 +120,7 @@ final class ProxyPlan implements ProxyAttempt.Done {
             bestProxy = proxy;
         }
         if (!failure.retry()) {
-            result.tryFailure(exception(failure, proxy, ""));
+            fail(failure, proxy, "");
             abandonAll();
         } else if (racing > 0) {
             if (--racing == 0) {
@@ -132,8 +132,18 @@ final class ProxyPlan implements ProxyAttempt.Done {
     }
 
     private void fail(String suffix) {
-        result.tryFailure(best == null ? new DialException(DialException.Kind.CONNECT, "upstream has no proxies")
-                : exception(best, bestProxy, suffix));
+        if (best == null) {
+            result.tryFailure(new DialException(DialException.Kind.CONNECT, "upstream has no proxies"));
+        } else {
+            fail(best, bestProxy, suffix);
+        }
+    }
+
+    private void fail(AttemptFailure f, Proxy proxy, String suffix) {
+        if (f.scheme() != null) {
+            observer.scheme(f.scheme());
+        }
+        result.tryFailure(exception(f, proxy, suffix));
     }
 
     private static DialException exception(AttemptFailure f, Proxy proxy, String suffix) {

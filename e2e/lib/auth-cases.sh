@@ -69,9 +69,22 @@ auth_go_case() {
 
 case_auth_basic_go() { auth_go_case basic basic "$AUTH_BASIC_USER" "$AUTH_BASIC_PROXY" "$(auth_basic_yaml)"; }
 case_auth_negotiate_go() {
+  local a
   auth_go_case negotiate negotiate "$AUTH_GW_PRINCIPAL" "$AUTH_NEGOTIATE_PROXY" "$(auth_negotiate_yaml)"
+  a=$(cat "$CASE_DIR/note")
   grep -q "kerberos: logged in as $AUTH_GW_PRINCIPAL" "$T/sluice/stderr" ||
     fail "Sluice did not log its Kerberos login: $(grep -i kerberos "$T/sluice/stderr" | tail -n 2 | tr '\n' ' ')"
+  # README "In a Windows domain", step 5, as an operator runs it on the gateway (here: the gw namespace)
+  in_ns "$NS_GW" env KRB5_CONFIG="$AUTH_KRB5_CONF" KRB5CCNAME="FILE:$CASE_DIR/ccache" \
+    sh -c "kinit -kt '$AUTH_GW_KEYTAB' '$AUTH_GW_PRINCIPAL' && klist && kvno '$AUTH_HTTP_PRINCIPAL'" \
+    >"$CASE_DIR/kinit.out" 2>&1 || fail "kinit/klist/kvno as the README shows: $(tail -n 1 "$CASE_DIR/kinit.out")"
+  grep -q "kvno = " "$CASE_DIR/kinit.out" || fail "kvno printed no key version: $(cat "$CASE_DIR/kinit.out")"
+  sluice check --config "$SLUICE_CONF" >"$CASE_DIR/check.out" 2>&1 || fail "sluice check: $(cat "$CASE_DIR/check.out")"
+  sluice explain --config "$SLUICE_CONF" --sni proxy.golang.org --client "$DEV_IP" >"$CASE_DIR/explain.out" 2>&1 ||
+    fail "sluice explain: $(cat "$CASE_DIR/explain.out")"
+  grep -q "negotiate as $AUTH_GW_PRINCIPAL (SPN HTTP@$AUTH_PROXY_NAME, spnego)" "$CASE_DIR/explain.out" ||
+    fail "explain does not show the SPN: $(cat "$CASE_DIR/explain.out")"
+  note "$a; kinit/klist/kvno, check and explain as the README shows"
 }
 case_auth_ntlm_go() {
   auth_go_case ntlm ntlm "$AUTH_NTLM_DOMAIN\\\\$AUTH_NTLM_USER" "$AUTH_NTLM_PROXY" "$(auth_ntlm_yaml)"

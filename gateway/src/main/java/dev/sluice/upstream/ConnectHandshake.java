@@ -119,7 +119,7 @@ final class ConnectHandshake extends ChannelDuplexHandler {
         arm("no answer to CONNECT within " + timeoutMillis + " ms", false);
         ctx.writeAndFlush(bytes).addListener(f -> {
             if (!f.isSuccess()) {
-                fail(AttemptFailure.broken("cannot send CONNECT: " + Errors.describe(f.cause())));
+                fail(AttemptFailure.broken("cannot send CONNECT: " + IoErrors.describe(f.cause())));
             }
         });
     }
@@ -227,8 +227,8 @@ final class ConnectHandshake extends ChannelDuplexHandler {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent tls && !tls.isSuccess() && state != State.DONE) {
-            String why = Errors.tlsFailure(tls.cause());
-            fail(AttemptFailure.tls(why != null ? why : "TLS with the proxy failed: " + Errors.describe(tls.cause())));
+            String why = IoErrors.tlsFailure(tls.cause());
+            fail(AttemptFailure.tls(why != null ? why : "TLS with the proxy failed: " + IoErrors.describe(tls.cause())));
             return;
         }
         if (evt instanceof ChannelInputShutdownEvent && state != State.DONE) {
@@ -273,13 +273,13 @@ final class ConnectHandshake extends ChannelDuplexHandler {
         if (state == State.DONE) {
             return; // failed already (once established, this handler is gone)
         }
-        String tls = Errors.tlsFailure(cause);
+        String tls = IoErrors.tlsFailure(cause);
         if (tls != null) {
             fail(AttemptFailure.tls(tls));
         } else if (cause instanceof IOException) {
-            closed(Errors.describe(cause)); // a reset: after a 407 it is a close like any other
+            closed(IoErrors.describe(cause)); // a reset: after a 407 it is a close like any other
         } else {
-            fail(AttemptFailure.broken("proxy: " + Errors.describe(cause)));
+            fail(AttemptFailure.broken("proxy: " + IoErrors.describe(cause)));
         }
     }
 

@@ -26,8 +26,8 @@ final class DirectDial {
                 return;
             }
             if (!rf.isSuccess()) {
-                String why = "cannot resolve " + host + ": " + Errors.describe(rf.cause());
-                observer.attempt(host + ":" + port, why, Errors.millisSince(start));
+                String why = "cannot resolve " + host + ": " + IoErrors.describe(rf.cause());
+                observer.attempt(host + ":" + port, why, IoErrors.millisSince(start));
                 result.tryFailure(new DialException(DialException.Kind.CONNECT, why));
                 return;
             }
@@ -36,7 +36,7 @@ final class DirectDial {
             String local = refusal.apply(address);
             if (local != null) {
                 String refused = "refused: " + via + " " + local;
-                observer.attempt(via, refused, Errors.millisSince(start));
+                observer.attempt(via, refused, IoErrors.millisSince(start));
                 result.tryFailure(new DialException(DialException.Kind.REFUSED, refused));
                 return;
             }
@@ -49,14 +49,14 @@ final class DirectDial {
             });
             cf.addListener(f -> Sockets.onLoop(loop, () -> {
                 if (f.isSuccess()) {
-                    observer.attempt(via, null, Errors.millisSince(start));
+                    observer.attempt(via, null, IoErrors.millisSince(start));
                     if (!result.trySuccess(cf.channel())) {
                         cf.channel().close();
                     }
                 } else {
-                    String ownLimit = Errors.localFailure(f.cause());
-                    String why = ownLimit != null ? ownLimit : Errors.describe(f.cause());
-                    observer.attempt(via, why, Errors.millisSince(start));
+                    String ownLimit = IoErrors.localFailure(f.cause());
+                    String why = ownLimit != null ? ownLimit : IoErrors.describe(f.cause());
+                    observer.attempt(via, why, IoErrors.millisSince(start));
                     result.tryFailure(new DialException(ownLimit != null ? DialException.Kind.LOCAL
                             : DialException.Kind.CONNECT, why));
                 }

@@ -64,7 +64,7 @@ final class ProxyAttempt implements ConnectHandshake.Listener {
             }
             if (!rf.isSuccess()) {
                 finish(null, AttemptFailure.unreachable("cannot resolve proxy " + proxy.url().host() + ": "
-                        + Errors.describe(rf.cause())));
+                        + IoErrors.describe(rf.cause())));
                 return;
             }
             address = (InetSocketAddress) rf.getNow();
@@ -89,9 +89,9 @@ final class ProxyAttempt implements ConnectHandshake.Listener {
         channel = cf.channel();
         cf.addListener(f -> Sockets.onLoop(loop, () -> {
             if (!f.isSuccess()) {
-                String local = Errors.localFailure(f.cause());
+                String local = IoErrors.localFailure(f.cause());
                 finish(null, local != null ? AttemptFailure.local(local)
-                        : AttemptFailure.unreachable(Errors.describe(f.cause())));
+                        : AttemptFailure.unreachable(IoErrors.describe(f.cause())));
             }
         }));
     }
@@ -131,6 +131,6 @@ final class ProxyAttempt implements ConnectHandshake.Listener {
             return;
         }
         finished = true;
-        done.done(this, tunnel, failure, Errors.millisSince(start));
+        done.done(this, tunnel, failure, IoErrors.millisSince(start));
     }
 }

@@ -96,7 +96,7 @@ class ConfigLoaderFuzzTest {
         }
         assertThatThrownBy(() -> ConfigLoader.parse(FILE, text, dir)).isInstanceOfSatisfying(ConfigException.class,
                 e -> assertThat(e.errors()).extracting(Object::toString).containsExactly(
-                        FILE + ":6:41: password_file: not a file name: Nul character not allowed",
+                        FILE + ":6:41: upstream 'corp' auth password_file: not a file name: Nul character not allowed",
                         FILE + ":7:14: upstream 'corp' ca_file: not a file name: Nul character not allowed",
                         FILE + ":8:13: access_log: not a file name: Nul character not allowed"));
     }

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
  *
  * <p>It holds what the seeds name: {@code /etc/sluice/proxy.pass} (the path in the issue's example),
  * {@code /conf/proxy.pass}, an empty and a two-line password file, the test PKI's CA, client certificate and key,
- * a file that is not PEM, and the directories {@code /conf/logs} and {@code /var/log/sluice}.
+ * a file that is not PEM, a keytab for {@code sluice-gw@CORP.EXAMPLE} and a krb5.conf, and the directories
+ * {@code /conf/logs} and {@code /var/log/sluice}.
  */
 final class ConfigSandbox {
     /** The content of every valid password file in the sandbox: never to be shown by the loader. */
@@ -44,6 +45,8 @@ final class ConfigSandbox {
             for (String name : new String[] {"ca.pem", "client.pem", "client.key"}) {
                 write(fs, "/conf/" + name, resource("/tls/" + name));
             }
+            dev.sluice.testing.Keytabs.write(fs.getPath("/conf/sluice.keytab"), "sluice-gw@CORP.EXAMPLE");
+            write(fs, "/conf/krb5.conf", "[libdefaults]\n default_realm = CORP.EXAMPLE\n");
             Files.createDirectories(fs.getPath("/conf/logs"));
             Files.createDirectories(fs.getPath("/var/log/sluice"));
         }

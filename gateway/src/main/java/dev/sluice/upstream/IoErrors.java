@@ -2,9 +2,13 @@ package dev.sluice.upstream;
 
 import io.netty.channel.ConnectTimeoutException;
 
-/** Short, log-friendly reasons for dial failures. */
-final class Errors {
-    private Errors() {
+/**
+ * Short words for what the operating system or TLS said when a connection failed: "Connection refused", "connect
+ * timeout", a TLS failure and its root cause, the gateway out of file descriptors. A proxy's answer is never read
+ * from an exception: the handshake has it as a typed {@link ProxyResponse}.
+ */
+final class IoErrors {
+    private IoErrors() {
     }
 
     static long millisSince(long startNanos) {

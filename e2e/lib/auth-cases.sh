@@ -134,9 +134,9 @@ case_auth_wrong_password() {
   expect_log "for the refused credentials" "$skip" sni=proxy.golang.org outcome=proxy_auth_failed auth=ntlm \
     "error~proxy rejected the ntlm credentials of $AUTH_NTLM_DOMAIN.+$AUTH_NTLM_USER"
   err=$(alog show "$ACCESS_LOG" "$skip" outcome=proxy_auth_failed | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["error"])')
-  wait_for 5 "Sluice's WARN about the refused credentials" grep -q "refused authentication" "$T/sluice/stderr" ||
+  wait_for 5 "Sluice's WARN about the refused credentials" grep -q "authentication to proxy .* failed" "$T/sluice/stderr" ||
     fail "no WARN line for the refused credentials"
-  warn=$(grep "refused authentication" "$T/sluice/stderr" | tail -n 1)
+  warn=$(grep "authentication to proxy .* failed" "$T/sluice/stderr" | tail -n 1)
   grep -q "not-the-password" "$T/sluice/stderr" "$ACCESS_LOG" && fail "the password shows in a log"
   after=$(metric "sluice_upstream_auth_failures_total{proxy=\"$AUTH_PROXY_NAME:$AUTH_NTLM_PORT\",scheme=\"ntlm\",upstream=\"corp\"}")
   ((after > before)) || fail "sluice_upstream_auth_failures_total{scheme=\"ntlm\"} did not count it ($before -> $after)"

@@ -154,6 +154,11 @@ final class ClientConnection implements PeekListener {
                         public void scheme(AuthScheme scheme) {
                             tunnel.auth(scheme.label());
                         }
+
+                        @Override
+                        public void note(String note) {
+                            tunnel.note(note);
+                        }
                     });
         } else if (dst != null) {
             // where the client was going, never elsewhere by a name it chose (checked above)

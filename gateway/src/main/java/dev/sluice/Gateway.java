@@ -218,7 +218,7 @@ public final class Gateway implements AutoCloseable {
     }
     /** Swaps in a new configuration for new connections. Listeners stay as they are. */
     public void reload(GatewayConfig config) {
-        reload(Routing.of(config));
+        reload(Routing.of(config, kerberos));
     }
 
     /**

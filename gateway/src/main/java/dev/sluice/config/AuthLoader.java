@@ -28,6 +28,8 @@ final class AuthLoader {
     private static final Pattern PRINCIPAL = Pattern.compile("[^@\\s/]+(/[^@\\s/]+)*@[^@\\s]+");
     private static final Pattern SPN = Pattern.compile("[A-Za-z0-9_.-]+(@[A-Za-z0-9_.-]+|/[A-Za-z0-9_.-]+(@[^@\\s]+)?)");
     private static final Pattern WORKSTATION = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
+    /** A password file holds one password: anything bigger is the wrong file (or /dev/zero). */
+    private static final int MAX_SECRET = 4096;
 
     private final YamlReader yaml;
     private final FileRefs files;
@@ -84,6 +86,11 @@ final class AuthLoader {
 
     private List<AuthScheme> schemes(Node node, String what, Map<AuthScheme, Node> configured) {
         List<AuthScheme> order = new ArrayList<>();
+        if (node instanceof org.yaml.snakeyaml.nodes.SequenceNode seq && seq.getValue().isEmpty()) {
+            yaml.error(node, what + " schemes: empty; list the schemes to use, or leave the key out for all of "
+                    + "them (negotiate, ntlm, basic)");
+            return List.of();
+        }
         for (Node item : yaml.list(node, what + " schemes")) {
             AuthScheme s = yaml.value(item, what + " schemes", AuthScheme::parse);
             if (s == null) {
@@ -127,13 +134,18 @@ final class AuthLoader {
         Node userNode = f.require("username", what);
         Node fileNode = f.require("password_file", what);
         String username = userNode == null ? null : yaml.scalar(userNode, what + " username");
-        if (username != null && (username.isBlank() || username.indexOf('\\') >= 0 || username.indexOf('@') >= 0)) {
+        if (username != null && username.length() > 256) {
+            yaml.error(userNode, what + " username: longer than 256 characters");
+            username = null;
+        } else if (username != null && (username.isBlank() || username.indexOf('\\') >= 0
+                || username.indexOf('@') >= 0)) {
             yaml.error(userNode, what + " username: the account name alone (e.g. svc-sluice); put the domain in "
                     + "domain:");
             username = null;
         }
         String domain = f.has("domain") ? yaml.scalar(f.get("domain"), what + " domain") : "";
-        if (domain != null && (domain.indexOf('\\') >= 0 || domain.isBlank() && f.has("domain"))) {
+        if (domain != null && (domain.indexOf('\\') >= 0 || domain.length() > 256
+                || domain.isBlank() && f.has("domain"))) {
             yaml.error(f.get("domain"), what + " domain: the NetBIOS or DNS domain name alone (e.g. CORP)");
             domain = null;
         }
@@ -239,8 +251,18 @@ final class AuthLoader {
 
     /** The password in {@code path}: its one line without the line end; an error text in {@code problem} instead. */
     static String readSecret(Path path, StringBuilder problem) {
-        try {
-            String text = Files.readString(path, StandardCharsets.UTF_8);
+        if (!Files.isRegularFile(path) && Files.exists(path)) {
+            problem.append(path).append(" is not a regular file");
+            return null;
+        }
+        try (var in = Files.newInputStream(path)) {
+            byte[] bytes = in.readNBytes(MAX_SECRET + 1);
+            if (bytes.length > MAX_SECRET) {
+                problem.append(path).append(" is over ").append(MAX_SECRET).append(" bytes: not a password file");
+                return null;
+            }
+            String text = StandardCharsets.UTF_8.newDecoder()
+                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
             String password = text.replaceAll("[\r\n]+$", "");
             if (password.isEmpty()) {
                 problem.append(path).append(" is empty");

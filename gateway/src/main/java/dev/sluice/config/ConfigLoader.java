@@ -307,6 +307,10 @@ public final class ConfigLoader {
             yaml.error(node, what + ": cannot read " + path + (Files.exists(path) ? "" : ": no such file"));
             return null;
         }
+        if (!Files.isRegularFile(path)) {
+            yaml.error(node, what + ": " + path + " is not a regular file"); // a FIFO would block check and reload
+            return null;
+        }
         return path;
     }
 
@@ -375,8 +379,9 @@ public final class ConfigLoader {
     private List<UpstreamConfig.ClientCredentials> credentialsByClient(Node node, String what,
                                                                        List<ProxyUrl> proxies) {
         List<UpstreamConfig.ClientCredentials> out = new ArrayList<>();
+        int index = 0;
         for (Node item : yaml.list(node, what + " credentials_by_client")) {
-            String entry = what + " credentials_by_client #" + (out.size() + 1);
+            String entry = what + " credentials_by_client #" + ++index;
             YamlReader.Fields f = yaml.fields(item, entry, CLIENT_AUTH);
             Node clientsNode = f.require("clients", entry);
             List<Cidr> clients = clientsNode == null ? List.of() : yaml.values(clientsNode, entry + " clients", Cidr::parse);

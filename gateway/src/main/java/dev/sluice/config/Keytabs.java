@@ -26,7 +26,8 @@ public final class Keytabs {
     /**
      * {@code null} when fine, else the problem in words: "no such file", "cannot read: permission denied",
      * "not a keytab", "holds no key for sluice-gw@CORP.EXAMPLE (it has: a@X, b@X)". Never touches the network or
-     * the KDC, and reads no krb5.conf: the principal names its realm.
+     * the KDC. The principal names its realm; the JDK's own keytab reader (which says which of the keys it would
+     * use) reads the JVM's krb5.conf for the permitted encryption types.
      */
     public static String problem(Path keytab, String principal) {
         byte[] bytes;

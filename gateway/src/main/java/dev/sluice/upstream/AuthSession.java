@@ -93,16 +93,17 @@ final class AuthSession {
      */
     Step after407(List<Challenge> offered, boolean open) {
         if (credentials == null) {
-            return new Fail(DialException.Kind.AUTH, "proxy requires authentication (offers "
-                    + Challenge.names(offered) + ") and no auth is configured for it", null);
+            return fail(DialException.Kind.AUTH, "proxy requires authentication (offers " + Challenge.names(offered)
+                    + ") and no auth is configured for it", null);
         }
-        Challenge ours = current == null ? null : find(offered, current);
-        if (current != null && ours == null) {
-            current = null; // the proxy does not (or no longer) offer what we sent: choose again
-        } else if (current == AuthScheme.NTLM && !finalSent) {
-            return ntlmChallenge(ours, open);
+        if (current == AuthScheme.NTLM && !finalSent) {
+            Challenge ours = find(offered, AuthScheme.NTLM);
+            if (ours != null) {
+                return ntlmChallenge(ours, open);
+            }
+            current = null; // NTLM is no longer offered before anything was judged: choose again
         } else if (current != null) {
-            return refused(offered);
+            return refused(offered, open);
         }
         return choose(offered, !open);
     }
@@ -113,63 +114,74 @@ final class AuthSession {
      */
     Step restart() {
         if (current == null || current == AuthScheme.NTLM && finalSent) {
-            return new Fail(DialException.Kind.PROXY, "proxy closed the connection after its "
+            return fail(DialException.Kind.PROXY, "proxy closed the connection after its "
                     + (current == null ? "407" : "NTLM challenge; NTLM needs the connection kept open"), current);
         }
         return next(current, true);
     }
 
-    /** Making our token failed (a Kerberos error): fall back to NTLM when possible, else give up. */
+    /**
+     * Our token could not be made (a Kerberos error, or not within the connect timeout): fall back to NTLM when it
+     * is configured and (as far as known) offered, else give up with the reason.
+     */
     Step tokenFailed(AuthException e, List<Challenge> offered) {
-        credentials.forget(proxy, current);
-        failed.add(current);
         AuthScheme was = current;
+        credentials.forget(proxy, was);
+        failed.add(was);
         current = null;
         if (was == AuthScheme.NEGOTIATE && credentials.has(AuthScheme.NTLM) && !failed.contains(AuthScheme.NTLM)
                 && (offered == null || find(offered, AuthScheme.NTLM) != null)) {
             return next(AuthScheme.NTLM, false);
         }
-        return new Fail(DialException.Kind.AUTH, e.getMessage(), was);
+        return fail(DialException.Kind.AUTH, e.getMessage(), was);
     }
 
     private Step ntlmChallenge(Challenge c, boolean open) {
         if (c.token() == null) {
-            return new Fail(DialException.Kind.PROXY, "proxy answered our NTLM negotiate message with a bare NTLM "
+            return fail(DialException.Kind.PROXY, "proxy answered our NTLM negotiate message with a bare NTLM "
                     + "challenge (no challenge message)", AuthScheme.NTLM);
         }
         if (!open) {
-            return new Fail(DialException.Kind.PROXY, "proxy closed the connection after its NTLM challenge; NTLM "
+            return fail(DialException.Kind.PROXY, "proxy closed the connection after its NTLM challenge; NTLM "
                     + "needs the connection kept open (auth_param ntlm keep_alive on, in Squid)", AuthScheme.NTLM);
         }
         byte[] challenge;
         try {
             challenge = Base64.getDecoder().decode(c.token());
         } catch (IllegalArgumentException e) {
-            return new Fail(DialException.Kind.PROXY, "bad NTLM challenge: not base64", AuthScheme.NTLM);
+            return fail(DialException.Kind.PROXY, "bad NTLM challenge: not base64", AuthScheme.NTLM);
         }
         if (legs >= MAX_LEGS) {
-            return tooManyLegs();
+            return tooManyLegs(AuthScheme.NTLM);
         }
         try {
             String header = "NTLM " + Base64.getEncoder().encodeToString(ntlm.authenticate(challenge));
             finalSent = true;
             return new Send(CompletableFuture.completedFuture(header), false);
         } catch (AuthException e) {
-            return new Fail(DialException.Kind.PROXY, "bad NTLM challenge: " + e.getMessage(), AuthScheme.NTLM);
+            return fail(DialException.Kind.PROXY, "bad NTLM challenge: " + e.getMessage(), AuthScheme.NTLM);
         }
     }
 
-    /** A 407 to our final message: these credentials do not work here. Negotiate may fall back to NTLM. */
-    private Step refused(List<Challenge> offered) {
+    /**
+     * A 407 to our final message: these credentials do not work here (also when the proxy now offers other
+     * schemes: it is never asked twice for one it refused). Negotiate may fall back to NTLM on a new connection
+     * while one is left; another scheme the proxy offers instead may be tried.
+     */
+    private Step refused(List<Challenge> offered, boolean open) {
         AuthScheme was = current;
         credentials.forget(proxy, was);
         failed.add(was);
         current = null;
-        if (was == AuthScheme.NEGOTIATE && credentials.has(AuthScheme.NTLM) && find(offered, AuthScheme.NTLM) != null
-                && !failed.contains(AuthScheme.NTLM)) {
+        boolean stillOffered = find(offered, was) != null;
+        if (was == AuthScheme.NEGOTIATE && stillOffered && !reconnected && credentials.has(AuthScheme.NTLM)
+                && find(offered, AuthScheme.NTLM) != null && !failed.contains(AuthScheme.NTLM)) {
             return next(AuthScheme.NTLM, true); // a fresh connection: no half-done Negotiate state at the proxy
         }
-        return new Fail(DialException.Kind.AUTH, "proxy rejected the " + was.label() + " credentials of "
+        if (!stillOffered) {
+            return choose(offered, !open); // another scheme it offers now, or why none fits
+        }
+        return fail(DialException.Kind.AUTH, "proxy rejected the " + was.label() + " credentials of "
                 + credentials.who(was) + (was == AuthScheme.NEGOTIATE ? " (SPN " + credentials.spn(proxy) + ")" : "")
                 + (was == AuthScheme.NTLM ? " (407 to our authenticate message)" : " (407 to them)"), was);
     }
@@ -178,26 +190,33 @@ final class AuthSession {
     private Step choose(List<Challenge> offered, boolean newConnection) {
         for (AuthScheme s : credentials.schemes()) {
             if (!failed.contains(s) && find(offered, s) != null) {
-                credentials.remember(proxy, s);
+                credentials.remember(proxy, s); // it asked for it: later tunnels send it at once
                 return next(s, newConnection);
             }
         }
-        return new Fail(DialException.Kind.AUTH, "proxy offers " + Challenge.names(offered) + "; configured: "
+        return fail(DialException.Kind.AUTH, "proxy offers " + Challenge.names(offered) + "; configured: "
                 + String.join(", ", credentials.schemes().stream().map(AuthScheme::label).toList())
-                + (failed.isEmpty() ? "" : " (failed here: " + String.join(", ",
+                + (failed.isEmpty() ? "" : " (tried here: " + String.join(", ",
                         failed.stream().map(AuthScheme::label).toList()) + ")"), null);
     }
 
     private Step next(AuthScheme s, boolean newConnection) {
         if (legs >= MAX_LEGS) {
-            return tooManyLegs();
+            return tooManyLegs(s);
         }
         return new Send(start(s), newConnection);
     }
 
-    private Step tooManyLegs() {
-        return new Fail(DialException.Kind.AUTH, "proxy still asks for authentication after " + MAX_LEGS + " legs",
-                current);
+    private Step tooManyLegs(AuthScheme s) {
+        return fail(DialException.Kind.AUTH, "proxy still asks for authentication after " + MAX_LEGS + " legs", s);
+    }
+
+    /** The end of this attempt: the scheme that failed is not sent at once to this proxy again. */
+    private Step fail(DialException.Kind kind, String why, AuthScheme scheme) {
+        if (scheme != null && credentials != null) {
+            credentials.forget(proxy, scheme);
+        }
+        return new Fail(kind, why, scheme);
     }
 
     /** Begins {@code s}: its first message. */
@@ -216,8 +235,15 @@ final class AuthSession {
             }
             default -> {
                 finalSent = true;
-                return credentials.negotiateToken(proxy)
-                        .thenApply(token -> "Negotiate " + Base64.getEncoder().encodeToString(token));
+                CompletableFuture<byte[]> token = credentials.negotiateToken(proxy);
+                CompletableFuture<String> header = token.thenApply(t -> "Negotiate "
+                        + Base64.getEncoder().encodeToString(t));
+                header.whenComplete((v, e) -> {
+                    if (header.isCancelled()) {
+                        token.cancel(false); // nobody waits for it: the Kerberos executor skips it
+                    }
+                });
+                return header;
             }
         }
     }

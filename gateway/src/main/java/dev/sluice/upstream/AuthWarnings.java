@@ -8,7 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A WARN when a proxy does not take the gateway's credentials, at most once a minute per upstream (with how many
+ * A WARN when authenticating to a proxy fails (it refused the gateway's credentials, or our Kerberos side could
+ * not make a token), at most once a minute per upstream (with how many
  * tunnels failed so since the last line): the reason names the account or principal, the scheme and the SPN,
  * never a secret. Each such tunnel is also in the access log as {@code proxy_auth_failed}.
  */
@@ -31,7 +32,7 @@ public final class AuthWarnings implements AttemptListener {
         long at = due.get();
         if (now - at >= 0 && due.compareAndSet(at, now + INTERVAL_NANOS)) {
             long n = count.getAndSet(0);
-            LOG.warn("upstream {}: proxy {} refused authentication: {}{}", upstream.name(), proxy.url(),
+            LOG.warn("upstream {}: authentication to proxy {} failed: {}{}", upstream.name(), proxy.url(),
                     failure.why(), n > 1 ? " (" + n + " tunnels failed so since the last such line)" : "");
         }
     }

@@ -102,13 +102,15 @@ final class BodyDrain {
     private static long chunkSize(String line) throws BadAnswer {
         int semi = line.indexOf(';');
         String hex = (semi >= 0 ? line.substring(0, semi) : line).trim();
-        if (hex.isEmpty() || hex.length() > 8) {
-            throw new BadAnswer("bad chunked 407 body: chunk size \"" + hex + "\"");
-        }
         try {
+            if (hex.isEmpty() || hex.length() > 8) {
+                throw new NumberFormatException();
+            }
             return Long.parseLong(hex, 16);
         } catch (NumberFormatException e) {
-            throw new BadAnswer("bad chunked 407 body: chunk size \"" + hex + "\"");
+            byte[] b = hex.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            throw new BadAnswer("bad chunked 407 body: chunk size \"" + dev.sluice.config.Printable.of(b, 0, b.length, 32)
+                    + "\"");
         }
     }
 }

@@ -92,14 +92,16 @@ record Challenge(AuthScheme scheme, String name, String token) {
         return i == s.length();
     }
 
-    /** The schemes offered, in the proxy's order, for messages: "Negotiate, NTLM, Basic". */
+    /** The schemes offered, in the proxy's order, for messages: "Negotiate, NTLM, Basic" (at most 5, each cut). */
     static String names(List<Challenge> offered) {
-        StringBuilder sb = new StringBuilder();
+        java.util.Set<String> names = new java.util.LinkedHashSet<>();
         for (Challenge c : offered) {
-            if (sb.indexOf(c.name()) < 0) {
-                sb.append(sb.length() == 0 ? "" : ", ").append(c.name());
-            }
+            names.add(c.name().length() > 32 ? c.name().substring(0, 32) + "..." : c.name());
         }
-        return sb.length() == 0 ? "no scheme" : sb.toString();
+        if (names.isEmpty()) {
+            return "no scheme";
+        }
+        List<String> shown = names.stream().limit(5).toList();
+        return String.join(", ", shown) + (names.size() > 5 ? " and " + (names.size() - 5) + " more" : "");
     }
 }

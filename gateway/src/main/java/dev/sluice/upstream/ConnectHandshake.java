@@ -29,8 +29,11 @@ final class ConnectHandshake extends ChannelDuplexHandler {
 
     /** Told once, on the event loop, how this connection's exchange ended. */
     interface Listener {
-        /** The proxy answered 2xx: the channel is a tunnel (with a {@link TunnelHold} in place of this). */
-        void established(Channel channel);
+        /**
+         * The proxy answered 2xx: the channel is a tunnel (with a {@link TunnelHold} in place of this); {@code note}
+         * says something odd about the answer, or is null.
+         */
+        void established(Channel channel, String note);
 
         void failed(AttemptFailure failure);
 
@@ -54,6 +57,7 @@ final class ConnectHandshake extends ChannelDuplexHandler {
     private BodyDrain drain;
     private List<Challenge> offered; // of the last 407
     private boolean after407; // the leg in flight answers a 407
+    private CompletableFuture<String> pendingHeader; // the header awaited in state TOKEN
 
     ConnectHandshake(ConnectRequest request, AuthSession auth, long timeoutMillis, CompletableFuture<String> first,
                      Listener listener) {
@@ -88,6 +92,7 @@ final class ConnectHandshake extends ChannelDuplexHandler {
     /** Sends the next leg once its Proxy-Authorization value is there (a Kerberos token may take a moment). */
     private void awaitHeader(CompletableFuture<String> header) {
         state = State.TOKEN;
+        pendingHeader = header;
         if (header.isDone()) {
             headerReady(header);
             return;
@@ -98,9 +103,10 @@ final class ConnectHandshake extends ChannelDuplexHandler {
     }
 
     private void headerReady(CompletableFuture<String> header) {
-        if (state != State.TOKEN) {
-            return; // settled meanwhile (timeout, close)
+        if (state != State.TOKEN || header != pendingHeader) {
+            return; // settled meanwhile (timeout, close), or given up for another
         }
+        pendingHeader = null;
         cancelTimer();
         String value;
         try {
@@ -160,7 +166,9 @@ final class ConnectHandshake extends ChannelDuplexHandler {
 
     private void answered(ProxyResponse r) throws BadAnswer {
         if (r.isSuccess()) {
-            established();
+            established(r.chunked() || r.contentLength() > 0 ? "proxy's " + r.status() + " claimed a body ("
+                    + (r.chunked() ? "chunked" : r.contentLength() + " bytes") + "); as RFC 9110 says for CONNECT, what "
+                    + "follows its head went to the client as tunnel bytes" : null);
         } else if (r.status() == 407) {
             offered = Challenge.parse(r.authenticate());
             if (r.keepAlive() && r.bodyDelimited()) {
@@ -200,7 +208,7 @@ final class ConnectHandshake extends ChannelDuplexHandler {
         if (send.newConnection() || !open) {
             reconnect(send.header());
         } else {
-            after407 = true;
+            after407 = offered != null;
             awaitHeader(send.header());
         }
     }
@@ -215,13 +223,13 @@ final class ConnectHandshake extends ChannelDuplexHandler {
         ctx.close();
     }
 
-    private void established() {
+    private void established(String note) {
         settle();
         auth.established();
         ByteBuf rest = buffer;
         buffer = null;
         ctx.pipeline().replace(this, TunnelHold.NAME, new TunnelHold(rest));
-        listener.established(ctx.channel());
+        listener.established(ctx.channel(), note);
     }
 
     @Override
@@ -285,8 +293,18 @@ final class ConnectHandshake extends ChannelDuplexHandler {
 
     private void arm(String why, boolean token) {
         cancelTimer();
-        timer = ctx.executor().schedule(() -> fail(token ? AttemptFailure.auth(why, auth.scheme())
-                : AttemptFailure.broken(why)), timeoutMillis, TimeUnit.MILLISECONDS);
+        timer = ctx.executor().schedule(() -> {
+            timer = null;
+            if (token && state == State.TOKEN) {
+                // a token that does not come is a Kerberos failure like any other: NTLM may take over
+                CompletableFuture<String> late = pendingHeader;
+                pendingHeader = null;
+                late.cancel(false);
+                act(auth.tokenFailed(new AuthException("kerberos: " + why), offered), true);
+            } else {
+                fail(AttemptFailure.broken(why));
+            }
+        }, timeoutMillis, TimeUnit.MILLISECONDS);
     }
 
     private void cancelTimer() {
@@ -308,6 +326,10 @@ final class ConnectHandshake extends ChannelDuplexHandler {
     private void settle() {
         state = State.DONE;
         cancelTimer();
+        if (pendingHeader != null) {
+            pendingHeader.cancel(false); // a token still being made: nobody needs it now
+            pendingHeader = null;
+        }
     }
 
     @Override

@@ -13,4 +13,8 @@ public interface DialObserver {
      */
     default void scheme(AuthScheme scheme) {
     }
+
+    /** Something the access log should say about the tunnel's set-up (a proxy's 200 that claimed a body). */
+    default void note(String note) {
+    }
 }

@@ -24,6 +24,9 @@ final class IoErrors {
         if (m == null) {
             return t.getClass().getSimpleName();
         }
+        if (m.length() > MAX_MESSAGE) {
+            m = m.substring(0, MAX_MESSAGE) + "...";
+        }
         int addr = m.indexOf(": /");
         if (addr > 0) {
             m = m.substring(0, addr);
@@ -52,9 +55,13 @@ final class IoErrors {
         return null;
     }
 
+    /** At most {@value #MAX_MESSAGE} characters of it: Netty puts a hex dump of a whole read in some messages. */
     private static String message(Throwable t) {
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return m.length() > MAX_MESSAGE ? m.substring(0, MAX_MESSAGE) + "..." : m;
     }
+
+    private static final int MAX_MESSAGE = 200;
 
     /**
      * The gateway's own limit, when {@code t} says it could not even make a socket (EMFILE, ENFILE): "too many

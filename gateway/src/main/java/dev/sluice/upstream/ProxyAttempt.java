@@ -21,6 +21,8 @@ final class ProxyAttempt implements ConnectHandshake.Listener {
         void done(ProxyAttempt attempt, Channel tunnel, AttemptFailure failure, long millis);
     }
 
+    private String note;
+
     static final String TLS = "proxy-tls";
 
     private final Sockets sockets;
@@ -63,8 +65,9 @@ final class ProxyAttempt implements ConnectHandshake.Listener {
                 return;
             }
             if (!rf.isSuccess()) {
-                finish(null, AttemptFailure.unreachable("cannot resolve proxy " + proxy.url().host() + ": "
-                        + IoErrors.describe(rf.cause())));
+                String local = IoErrors.localFailure(rf.cause());
+                finish(null, local != null ? AttemptFailure.local(local) : AttemptFailure.unreachable(
+                        "cannot resolve proxy " + proxy.url().host() + ": " + IoErrors.describe(rf.cause())));
                 return;
             }
             address = (InetSocketAddress) rf.getNow();
@@ -97,8 +100,14 @@ final class ProxyAttempt implements ConnectHandshake.Listener {
     }
 
     @Override
-    public void established(Channel tunnel) {
+    public void established(Channel tunnel, String note) {
+        this.note = note;
         finish(tunnel, null);
+    }
+
+    /** Something odd about the proxy's 200 (a body), or null. */
+    String note() {
+        return note;
     }
 
     @Override

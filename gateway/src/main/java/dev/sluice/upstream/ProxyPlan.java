@@ -100,6 +100,9 @@ final class ProxyPlan implements ProxyAttempt.Done {
                 if (attempt.scheme() != null) {
                     observer.scheme(attempt.scheme());
                 }
+                if (attempt.note() != null) {
+                    observer.note(attempt.note());
+                }
                 observer.attempt(proxy.label(), null, millis);
                 abandonAll(); // the other racers
             } else {

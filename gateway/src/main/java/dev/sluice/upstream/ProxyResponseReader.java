@@ -11,17 +11,20 @@ import java.util.Locale;
  * Reads the head of a proxy's answer to CONNECT from a buffer that grows as bytes arrive, consuming complete lines
  * only, so whatever follows the head (tunnel bytes after a 200, a body after a 407) stays in the buffer. Interim
  * {@code 1xx} heads are skipped. Bounded: {@value #MAX_HEAD} bytes of status line and headers, plus
- * {@value #MAX_AUTH} bytes of {@code Proxy-Authenticate} lines (Kerberos tokens run large); a line that would pass
- * a bound fails at once, before its end arrives. One reader per answer; {@link #reset} for the next.
+ * {@value #MAX_AUTH} bytes of {@code Proxy-Authenticate} lines (a Kerberos token of 64 KiB, in base64); a line that
+ * would pass a bound fails at once, before its end arrives. Each byte is scanned for the line end once, however
+ * the line is dripped. One reader per answer; {@link #reset} for the next.
  */
 final class ProxyResponseReader {
     static final int MAX_HEAD = 16 * 1024;
-    static final int MAX_AUTH = 64 * 1024;
+    /** Room for a Kerberos token of 64 KiB (users in many groups), in base64. */
+    static final int MAX_AUTH = 96 * 1024;
     private static final int MAX_INTERIM = 8;
     private static final byte[] AUTH_PREFIX = "proxy-authenticate:".getBytes(StandardCharsets.US_ASCII);
 
     private int headBytes;
     private int authBytes;
+    private int scanned; // bytes after the reader index known to hold no line end
     private int interim;
     private int status = -1;
     private String reason;
@@ -38,6 +41,7 @@ final class ProxyResponseReader {
 
     /** Ready for the next answer on the same connection. */
     void reset() {
+        scanned = 0;
         headBytes = 0;
         authBytes = 0;
         interim = 0;
@@ -63,11 +67,13 @@ final class ProxyResponseReader {
     ProxyResponse read(ByteBuf in) throws BadAnswer {
         while (true) {
             int start = in.readerIndex();
-            int lf = in.indexOf(start, in.writerIndex(), (byte) '\n');
+            int lf = in.indexOf(start + scanned, in.writerIndex(), (byte) '\n');
             if (lf < 0) {
+                scanned = in.readableBytes();
                 checkBound(in, start, in.readableBytes(), false);
                 return null;
             }
+            scanned = 0;
             int length = lf - start;
             boolean auth = checkBound(in, start, length + 1, true);
             int textLength = length > 0 && in.getByte(lf - 1) == '\r' ? length - 1 : length;

@@ -43,6 +43,7 @@ class AuthConfigTest {
         Keytabs.write(dir.resolve("other.keytab"), "someone-else@CORP.EXAMPLE");
         Files.writeString(dir.resolve("krb5.conf"), "[libdefaults]\n default_realm = CORP.EXAMPLE\n");
         Files.writeString(dir.resolve("other-krb5.conf"), "[libdefaults]\n");
+        assertThat(new ProcessBuilder("mkfifo", dir.resolve("fifo.pass").toString()).start().waitFor()).isZero();
     }
 
     GatewayConfig parse(String upstream) throws ConfigException {
@@ -140,6 +141,15 @@ class AuthConfigTest {
                         auth: { basic: { username: svc, password_file: basic.pass }, ntlm: { username: a, password_file: ntlm.pass }, schemes: [ntlm] }
                         """, "t.yaml:6:13: upstream 'corp' auth: basic is configured but not in schemes: add it to "
                         + "the list or remove its block"),
+                Arguments.of("an empty schemes list", """
+                        proxies: [http://p.example:1]
+                        auth: { basic: { username: svc, password_file: basic.pass }, schemes: [] }
+                        """, "t.yaml:6:75: upstream 'corp' auth schemes: empty; list the schemes to use, or leave the key "
+                        + "out for all of them (negotiate, ntlm, basic)"),
+                Arguments.of("a password file that is a FIFO (it would block check)", """
+                        proxies: [http://p.example:1]
+                        auth: { basic: { username: svc, password_file: fifo.pass } }
+                        """, "t.yaml:6:52: upstream 'corp' auth basic password_file: DIR/fifo.pass is not a regular file"),
                 Arguments.of("an unknown scheme", """
                         proxies: [http://p.example:1]
                         auth: { basic: { username: svc, password_file: basic.pass }, schemes: [digest] }

@@ -51,6 +51,8 @@ class BodyDrainTest {
     void refusesBrokenOrHugeBodies() {
         assertThatThrownBy(() -> skip(r(-1, true), "zz\r\n", 100)).isInstanceOf(BadAnswer.class)
                 .hasMessageContaining("chunk size");
+        assertThatThrownBy(() -> skip(r(-1, true), "z\u001b[2J\rx\n", 100)).isInstanceOf(BadAnswer.class)
+                .hasMessage("bad chunked 407 body: chunk size \"z\\x1b[2J\\x0dx\"");
         assertThatThrownBy(() -> skip(r(-1, true), "3\r\nabcX\r\n", 100)).isInstanceOf(BadAnswer.class)
                 .hasMessageContaining("no line end after a chunk");
         assertThatThrownBy(() -> skip(r(-1, true), "200000\r\n", 100)).isInstanceOf(BadAnswer.class)

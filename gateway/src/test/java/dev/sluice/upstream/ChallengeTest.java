@@ -35,6 +35,13 @@ class ChallengeTest {
                 Arguments.of("empty", List.of("", " , "), List.of()));
     }
 
+    @org.junit.jupiter.api.Test
+    void namesForMessagesAreFewShortAndExact() {
+        assertThat(Challenge.names(Challenge.parse(List.of("NTLMX", "NTLM", "NTLM")))).isEqualTo("NTLMX, NTLM");
+        assertThat(Challenge.names(Challenge.parse(List.of("A".repeat(1000), "B, C, D, E, F, G"))))
+                .isEqualTo("A".repeat(32) + "..., B, C, D, E and 2 more");
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("fields")
     void parses(String name, List<String> values, List<Challenge> expected) {

@@ -48,13 +48,15 @@ class ConnectHandshakeTest {
     /** What the handshake told its listener. */
     static final class Recorder implements ConnectHandshake.Listener {
         Channel established;
+        String note;
         AttemptFailure failure;
         CompletableFuture<String> reconnect;
         int calls;
 
         @Override
-        public void established(Channel channel) {
+        public void established(Channel channel, String note) {
             established = channel;
+            this.note = note;
             calls++;
         }
 
@@ -185,6 +187,8 @@ class ConnectHandshakeTest {
         written(ch);
         answer(ch, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabcde");
         assertThat(heldBytes(ch)).as("RFC 9110: tunnel bytes").isEqualTo("abcde");
+        assertThat(recorder.note).isEqualTo("proxy's 200 claimed a body (5 bytes); as RFC 9110 says for CONNECT, "
+                + "what follows its head went to the client as tunnel bytes");
     }
 
     @Test
@@ -311,9 +315,8 @@ class ConnectHandshakeTest {
     }
 
     @Test
-    void neverMoreThanFourLegs() {
-        AuthSession session = new AuthSession(credentials(AuthScheme.NEGOTIATE, AuthScheme.NTLM, AuthScheme.BASIC),
-                proxy);
+    void aSchemeTheProxyRefusedIsNeverSentAgainWhateverItOffersNext() {
+        AuthSession session = new AuthSession(credentials(AuthScheme.NEGOTIATE, AuthScheme.BASIC), proxy);
         EmbeddedChannel ch = start(session);
         written(ch);
         answer(ch, "HTTP/1.1 407 P\r\nProxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n");
@@ -321,13 +324,54 @@ class ConnectHandshakeTest {
         answer(ch, "HTTP/1.1 407 P\r\nProxy-Authenticate: Negotiate\r\nContent-Length: 0\r\n\r\n");
         tokens.asked.get(0).complete(new byte[] {1, 2, 3});
         ch.runPendingTasks();
-        assertThat(authorization(written(ch))).isEqualTo("Negotiate AQID");
+        assertThat(authorization(written(ch))).as("another scheme it offers instead").isEqualTo("Negotiate AQID");
         answer(ch, "HTTP/1.1 407 P\r\nProxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n");
-        assertThat(authorization(written(ch))).as("fourth leg").startsWith("Basic ");
-        answer(ch, "HTTP/1.1 407 P\r\nProxy-Authenticate: Negotiate\r\nContent-Length: 0\r\n\r\n");
+        assertThat(written(ch)).as("Basic was refused already: no second try").isNull();
         assertThat(recorder.failure.kind()).isEqualTo(DialException.Kind.AUTH);
-        assertThat(recorder.failure.why()).isEqualTo("proxy still asks for authentication after 4 legs");
-        assertThat(session.legs()).isEqualTo(4);
+        assertThat(recorder.failure.why())
+                .isEqualTo("proxy offers Basic; configured: negotiate, basic (tried here: negotiate, basic)");
+        assertThat(session.legs()).isEqualTo(3);
+    }
+
+    @Test
+    void neverMoreThanFourLegs() {
+        AuthSession session = new AuthSession(credentials(AuthScheme.NTLM), proxy);
+        for (int i = 0; i < AuthSession.MAX_LEGS; i++) {
+            session.sent();
+        }
+        AuthSession.Step step = session.after407(Challenge.parse(List.of("NTLM")), true);
+        assertThat(step).isEqualTo(new AuthSession.Fail(DialException.Kind.AUTH,
+                "proxy still asks for authentication after 4 legs", AuthScheme.NTLM));
+    }
+
+    @Test
+    void aNegotiateRefusedWhenTheReconnectIsSpentIsAnAuthFailure() {
+        AuthSession session = new AuthSession(credentials(AuthScheme.NEGOTIATE, AuthScheme.NTLM), proxy);
+        assertThat(session.mayReconnect()).isTrue(); // a closing 407 used it
+        EmbeddedChannel ch = start(session);
+        written(ch);
+        String offer = "HTTP/1.1 407 P\r\nProxy-Authenticate: Negotiate\r\nProxy-Authenticate: NTLM\r\n"
+                + "Content-Length: 0\r\n\r\n";
+        answer(ch, offer);
+        tokens.asked.get(0).complete(new byte[] {1});
+        ch.runPendingTasks();
+        written(ch);
+        answer(ch, offer);
+        assertThat(recorder.reconnect).isNull();
+        assertThat(recorder.failure.kind()).isEqualTo(DialException.Kind.AUTH);
+        assertThat(recorder.failure.why()).startsWith("proxy rejected the negotiate credentials of sluice-gw@CORP.TEST");
+    }
+
+    @Test
+    void aRememberedSchemeThatBreaksIsForgotten() {
+        ProxyCredentials creds = credentials(AuthScheme.NTLM);
+        creds.remember(proxy, AuthScheme.NTLM);
+        AuthSession session = new AuthSession(creds, proxy);
+        EmbeddedChannel ch = start(session);
+        assertThat(authorization(written(ch))).as("sent at once").startsWith("NTLM ");
+        answer(ch, "HTTP/1.1 407 P\r\nProxy-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n");
+        assertThat(recorder.failure.kind()).isEqualTo(DialException.Kind.PROXY);
+        assertThat(new AuthSession(creds, proxy).first().join()).as("the next tunnel asks first").isNull();
     }
 
     @Test
@@ -337,7 +381,8 @@ class ConnectHandshakeTest {
         answer(ch, "HTTP/1.1 407 P\r\nProxy-Authenticate: Digest realm=\"x\", nonce=\"y\"\r\n"
                 + "Proxy-Authenticate: Bearer\r\nContent-Length: 0\r\n\r\n");
         assertThat(recorder.failure.kind()).isEqualTo(DialException.Kind.AUTH);
-        assertThat(recorder.failure.why()).isEqualTo("proxy offers Digest, Bearer; configured: basic");
+        assertThat(recorder.failure.why()).isEqualTo("proxy offers Digest, Bearer; configured: basic (tried here: "
+                + "basic)");
 
         Recorder none = new Recorder();
         EmbeddedChannel ch2 = new EmbeddedChannel(new ConnectHandshake(new ConnectRequest("proxy.golang.org", 443,
@@ -459,8 +504,26 @@ class ConnectHandshakeTest {
         ch2.advanceTimeBy(TIMEOUT, TimeUnit.MILLISECONDS);
         ch2.runScheduledPendingTasks();
         assertThat(slowKdc.failure.why()).isEqualTo(
-                "no Negotiate token within 500 ms (is the KDC slow or unreachable?)");
+                "kerberos: no Negotiate token within 500 ms (is the KDC slow or unreachable?)");
+        assertThat(slowKdc.failure.kind()).isEqualTo(DialException.Kind.AUTH);
         assertThat(slowKdc.failure.proxyFault()).isFalse();
+        assertThat(tokens.asked.get(0).isCancelled()).as("the token nobody waits for is not made").isTrue();
+    }
+
+    @Test
+    void aTokenThatDoesNotComeFallsBackToNtlmOnTheSameConnection() {
+        ProxyCredentials creds = credentials(AuthScheme.NEGOTIATE, AuthScheme.NTLM);
+        creds.remember(proxy, AuthScheme.NEGOTIATE);
+        AuthSession s = new AuthSession(creds, proxy);
+        EmbeddedChannel ch = start(s);
+        assertThat(written(ch)).isNull();
+        ch.advanceTimeBy(TIMEOUT, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertThat(authorization(written(ch))).startsWith("NTLM TlRMTVNTUAAB");
+        assertThat(recorder.calls).isZero();
+        tokens.asked.get(0).complete(new byte[] {1}); // too late: ignored
+        ch.runPendingTasks();
+        assertThat(written(ch)).isNull();
     }
 
     @Test

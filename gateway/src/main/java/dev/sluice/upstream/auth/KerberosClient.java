@@ -123,6 +123,9 @@ public final class KerberosClient implements AutoCloseable {
     private void submit(CompletableFuture<byte[]> token, String spn, GssMechanism mechanism) {
         try {
             executor.execute(() -> {
+                if (token.isDone()) {
+                    return; // cancelled: the handshake that asked gave up (timeout, client gone)
+                }
                 try {
                     token.complete(make(spn, mechanism));
                 } catch (AuthException e) {

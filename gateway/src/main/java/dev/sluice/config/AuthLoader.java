@@ -1,10 +1,6 @@
 package dev.sluice.config;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -32,11 +28,11 @@ final class AuthLoader {
     private static final int MAX_SECRET = 4096;
 
     private final YamlReader yaml;
-    private final FileRefs files;
+    private final ConfigFiles files;
     private Path krb5Conf;
     private Node krb5ConfNode;
 
-    AuthLoader(YamlReader yaml, FileRefs files) {
+    AuthLoader(YamlReader yaml, ConfigFiles files) {
         this.yaml = yaml;
         this.files = files;
     }
@@ -233,65 +229,6 @@ final class AuthLoader {
         if (f.has("password")) {
             yaml.error(f.key("password"), what + ": inline passwords are not accepted; "
                     + "put the password in a file readable only by the gateway and name it in password_file");
-        }
-    }
-
-    /** Files named in the configuration: resolved against its directory, read, permissions checked. */
-    interface FileRefs {
-        Path path(Node node);
-
-        Path readable(Node node, String what);
-
-        /** The one-line secret in the file {@code node} names; null (with an error) when it cannot be one. */
-        Secret secret(Node node, String what);
-
-        /** A warning when others than the owner may read the file. */
-        void warnIfShared(Node node, String what, Path file);
-    }
-
-    /** The password in {@code path}: its one line without the line end; an error text in {@code problem} instead. */
-    static String readSecret(Path path, StringBuilder problem) {
-        if (!Files.isRegularFile(path) && Files.exists(path)) {
-            problem.append(path).append(" is not a regular file");
-            return null;
-        }
-        try (var in = Files.newInputStream(path)) {
-            byte[] bytes = in.readNBytes(MAX_SECRET + 1);
-            if (bytes.length > MAX_SECRET) {
-                problem.append(path).append(" is over ").append(MAX_SECRET).append(" bytes: not a password file");
-                return null;
-            }
-            String text = StandardCharsets.UTF_8.newDecoder()
-                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-            String password = text.replaceAll("[\r\n]+$", "");
-            if (password.isEmpty()) {
-                problem.append(path).append(" is empty");
-                return null;
-            }
-            if (password.indexOf('\n') >= 0 || password.indexOf('\r') >= 0) {
-                problem.append(path).append(" must hold the password on a single line");
-                return null;
-            }
-            return password;
-        } catch (IOException e) {
-            problem.append("cannot read ").append(path).append(": ").append(ConfigLoader.describe(e));
-            return null;
-        }
-    }
-
-    /** "group- and world-readable (0644)" when others than the owner may read {@code path}; null otherwise. */
-    static String shared(Path path) {
-        try {
-            Set<PosixFilePermission> p = Files.getPosixFilePermissions(path);
-            boolean group = p.contains(PosixFilePermission.GROUP_READ);
-            boolean world = p.contains(PosixFilePermission.OTHERS_READ);
-            if (!group && !world) {
-                return null;
-            }
-            return (group && world ? "group- and world-readable" : group ? "group-readable" : "world-readable")
-                    + " (" + java.nio.file.attribute.PosixFilePermissions.toString(p) + ")";
-        } catch (IOException | UnsupportedOperationException e) {
-            return null; // not a POSIX file system (a zip file system in the fuzz tests): nothing to say
         }
     }
 }

@@ -5,7 +5,6 @@ import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,13 +44,15 @@ public final class ConfigLoader {
     private final String file;
     private final Path baseDir;
     private final YamlReader yaml;
+    private final ConfigFiles files;
     private final AuthLoader auth;
 
     private ConfigLoader(String file, Path baseDir) {
         this.file = file;
         this.baseDir = baseDir;
         this.yaml = new YamlReader(file);
-        this.auth = new AuthLoader(yaml, new ConfigFiles());
+        this.files = new ConfigFiles(yaml, baseDir);
+        this.auth = new AuthLoader(yaml, files);
     }
 
     private static Set<String> clientAuthKeys() {
@@ -222,9 +223,9 @@ public final class ConfigLoader {
     }
 
     private TlsConfig tls(YamlReader.Fields f, String what, List<ProxyUrl> proxies) {
-        Path ca = f.has("ca_file") ? certificates(f.get("ca_file"), what + " ca_file") : null;
-        Path cert = f.has("client_cert") ? certificates(f.get("client_cert"), what + " client_cert") : null;
-        Path key = f.has("client_key") ? readable(f.get("client_key"), what + " client_key") : null;
+        Path ca = f.has("ca_file") ? files.certificates(f.get("ca_file"), what + " ca_file") : null;
+        Path cert = f.has("client_cert") ? files.certificates(f.get("client_cert"), what + " client_cert") : null;
+        Path key = f.has("client_key") ? files.readable(f.get("client_key"), what + " client_key") : null;
         if (f.has("client_cert") != f.has("client_key")) {
             Node n = f.has("client_cert") ? f.key("client_cert") : f.key("client_key");
             yaml.error(n, what + ": client_cert and client_key go together (mutual TLS)");
@@ -236,92 +237,6 @@ public final class ConfigLoader {
             }
         }
         return new TlsConfig(ca, cert, key);
-    }
-
-    /** A readable PEM file of X.509 certificates, checked now so that {@code check} catches a wrong file. */
-    private Path certificates(Node node, String what) {
-        Path path = readable(node, what);
-        if (path == null) {
-            return null;
-        }
-        try (var in = Files.newInputStream(path)) {
-            if (java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
-                yaml.error(node, what + ": no certificate in " + path);
-            }
-        } catch (IOException | java.security.cert.CertificateException e) {
-            yaml.error(node, what + ": " + path + " is not a PEM certificate file: " + e.getMessage());
-        }
-        return path;
-    }
-
-    /** The files an {@code auth} block names, relative to the configuration's directory. */
-    private final class ConfigFiles implements AuthLoader.FileRefs {
-        @Override
-        public Path path(Node node) {
-            String name = node instanceof org.yaml.snakeyaml.nodes.ScalarNode s ? s.getValue() : "";
-            return baseDir == null ? Path.of(name) : baseDir.resolve(name);
-        }
-
-        @Override
-        public Path readable(Node node, String what) {
-            return ConfigLoader.this.readable(node, what);
-        }
-
-        @Override
-        public Secret secret(Node node, String what) {
-            String name = yaml.scalar(node, what);
-            Path path = name == null ? null : resolve(node, what, name);
-            if (path == null) {
-                return null;
-            }
-            StringBuilder problem = new StringBuilder();
-            String password = AuthLoader.readSecret(path, problem);
-            if (password == null) {
-                yaml.error(node, what + ": " + problem);
-                return null;
-            }
-            warnIfShared(node, what, path);
-            return new Secret(password);
-        }
-
-        @Override
-        public void warnIfShared(Node node, String what, Path file) {
-            String shared = AuthLoader.shared(file);
-            if (shared != null) {
-                yaml.warning(node, what + ": " + file + " is " + shared + "; make it readable by the gateway's "
-                        + "user only (chmod 600, or 640 with the gateway's group)");
-            }
-        }
-    }
-
-    private Path readable(Node node, String what) {
-        String name = yaml.scalar(node, what);
-        if (name == null) {
-            return null;
-        }
-        Path path = resolve(node, what, name);
-        if (path == null) {
-            return null;
-        }
-        if (!Files.isReadable(path) || Files.isDirectory(path)) {
-            yaml.error(node, what + ": cannot read " + path + (Files.exists(path) ? "" : ": no such file"));
-            return null;
-        }
-        if (!Files.isRegularFile(path)) {
-            yaml.error(node, what + ": " + path + " is not a regular file"); // a FIFO would block check and reload
-            return null;
-        }
-        return path;
-    }
-
-    /** {@code name} relative to the configuration's directory; null, with an error, when it cannot be a path. */
-    private Path resolve(Node node, String what, String name) {
-        try {
-            return baseDir == null ? Path.of(name) : baseDir.resolve(name);
-        } catch (InvalidPathException e) { // a NUL character ("\0" in YAML), for one
-            yaml.error(node, what + ": not a file name: " + e.getReason());
-            return null;
-        }
     }
 
     private static Boolean bool(String s) {
@@ -499,7 +414,7 @@ public final class ConfigLoader {
             yaml.error(node, "access_log: empty; use stdout, stderr, off or a file path");
             return "stdout";
         }
-        Path path = resolve(node, "access_log", s);
+        Path path = files.resolve(node, "access_log", s);
         if (path == null) {
             return "stdout";
         }

@@ -126,6 +126,9 @@ final class AuthSession {
      */
     Step tokenFailed(AuthException e, List<Challenge> offered) {
         AuthScheme was = current;
+        if (was == null) {
+            return fail(DialException.Kind.AUTH, e.getMessage(), null); // only a Kerberos token can fail
+        }
         credentials.forget(proxy, was);
         failed.add(was);
         current = null;

@@ -63,8 +63,8 @@ auth_go_case() {
     "$T/auth-lab/squid-$squid/access.log" || fail "the $squid Squid logged no CONNECT proxy.golang.org:443"
   user=$(squid_user "$squid")
   [[ $user == "$want" ]] || fail "the $squid Squid logged user '$user', expected '$want'"
-  attempts=$(alog attempts "$ACCESS_LOG" "$skip" sni=proxy.golang.org outcome=ok | head -n 1)
-  note "go mod download Sum $sum; auth $scheme; Squid logged $user; first attempt: ${attempts}"
+  attempts=$(alog attempts "$ACCESS_LOG" "$skip" sni=proxy.golang.org outcome=ok | head -n 1 | sed 's/ null$/ ok/')
+  note "go mod download Sum $sum; auth $scheme; Squid logged $user; attempt: ${attempts}"
 }
 
 case_auth_basic_go() { auth_go_case basic basic "$AUTH_BASIC_USER" "$AUTH_BASIC_PROXY" "$(auth_basic_yaml)"; }

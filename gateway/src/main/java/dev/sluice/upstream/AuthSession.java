@@ -259,13 +259,4 @@ final class AuthSession {
         }
         return null;
     }
-
-    /** For the log: "negotiate as gw@CORP (SPN HTTP@proxy)", or "none". */
-    String describe() {
-        if (current == null) {
-            return "none";
-        }
-        return current.label() + " as " + credentials.who(current)
-                + (current == AuthScheme.NEGOTIATE ? " (SPN " + credentials.spn(proxy) + ")" : "");
-    }
 }

@@ -1,6 +1,5 @@
 package dev.sluice.upstream;
 
-import dev.sluice.config.AuthScheme;
 import dev.sluice.upstream.auth.AuthException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -339,10 +338,5 @@ final class ConnectHandshake extends ChannelDuplexHandler {
             buffer.release();
             buffer = null;
         }
-    }
-
-    /** The scheme used so far, for the access log. */
-    AuthScheme scheme() {
-        return auth.scheme();
     }
 }

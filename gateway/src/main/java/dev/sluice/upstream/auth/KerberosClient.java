@@ -188,6 +188,9 @@ public final class KerberosClient implements AutoCloseable {
                             + KerberosErrors.reason(e, realm()), e);
             lastFailure = failure;
             failures++;
+            if (closed) {
+                return; // closed while this login ran (a reload dropped the client): say nothing, try no more
+            }
             Duration wait = backoff.after(failures);
             Instant now = clock.instant();
             Login held = current.get();

@@ -7,7 +7,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One corporate proxy of an upstream and what the gateway has learned about it: in or out of service (after
  * {@code fall} failures in a row it is taken out, after {@code rise} successes it returns) and an EWMA of its
- * CONNECT round-trip time. Fed by real traffic (passive) and by the health checker (active). Shared by all
+ * CONNECT round-trip time. Fed by real traffic (passive, through {@link ProxyHealth}) and by the health checker
+ * (active). Shared by all
  * event loops; the methods are short and synchronized (no I/O inside).
  */
 public final class Proxy {
@@ -53,7 +54,10 @@ public final class Proxy {
         }
     }
 
-    /** A connect or CONNECT through it failed (not a 403: that is the proxy's policy, not a fault). */
+    /**
+     * The proxy itself failed: unreachable, TLS, silence or garbage ({@link ProxyHealth} decides; what it answers
+     * about a destination or about our credentials is not its fault).
+     */
     public synchronized void failed(String why) {
         successes = 0;
         failures++;

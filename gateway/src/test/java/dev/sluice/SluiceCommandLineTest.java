@@ -92,8 +92,8 @@ class SluiceCommandLineTest {
         assertThat(check.code()).isZero();
         assertThat(check.out()).isEqualTo(yaml + ": OK: 1 listener, 1 client range, 1 upstream (2 proxies), 1 rule\n");
         assertThat(check.err()).isEqualTo(yaml + ":8:66: warning: upstream 'corp' auth ntlm password_file: "
-                + dir.resolve("ntlm.pass") + " is group- and world-readable (rw-r--r--); make it readable by the "
-                + "gateway's user only (chmod 600, or 640 with the gateway's group)\n");
+                + dir.resolve("ntlm.pass") + " is world-readable (rw-r--r--); make it readable by the "
+                + "gateway's user only (chmod 600), or by it and its group (chmod 640, the file's group the gateway's)\n");
         Result explain = sluice("explain", "--config", yaml.toString(), "--sni", "proxy.golang.org", "--client",
                 "10.1.2.3");
         assertThat(explain.code()).isZero();

@@ -103,7 +103,7 @@ final class ConfigFiles {
         String shared = shared(file);
         if (shared != null) {
             yaml.warning(node, what + ": " + file + " is " + shared + "; make it readable by the gateway's "
-                    + "user only (chmod 600, or 640 with the gateway's group)");
+                    + "user only (chmod 600), or by it and its group (chmod 640, the file's group the gateway's)");
         }
     }
 
@@ -137,19 +137,35 @@ final class ConfigFiles {
         }
     }
 
-    /** "group- and world-readable (0644)" when others than the owner may read {@code path}; null otherwise. */
+    /**
+     * "group- and world-readable (rw-r--r--)" when others may read {@code path}: anyone (world), or a group that is
+     * not the gateway's own (the group of this process; as root, which may be checking a file for the service, a
+     * group-readable file is taken as meant for the service's group). Null when only the owner, or the owner and
+     * the gateway's group, may read it.
+     */
     private static String shared(Path path) {
         try {
             Set<PosixFilePermission> p = Files.getPosixFilePermissions(path);
-            boolean group = p.contains(PosixFilePermission.GROUP_READ);
             boolean world = p.contains(PosixFilePermission.OTHERS_READ);
+            boolean group = p.contains(PosixFilePermission.GROUP_READ) && !ourGroup(path);
             if (!group && !world) {
                 return null;
             }
-            return (group && world ? "group- and world-readable" : group ? "group-readable" : "world-readable")
+            return (group && world ? "group- and world-readable" : group ? "readable by its group" : "world-readable")
                     + " (" + PosixFilePermissions.toString(p) + ")";
         } catch (IOException | UnsupportedOperationException e) {
             return null; // not a POSIX file system (a zip file system in the fuzz tests): nothing to say
+        }
+    }
+
+    /** The file's group is this process's (as /proc/self shows it), or this process is root. */
+    private static boolean ourGroup(Path path) {
+        try {
+            Path self = Path.of("/proc/self");
+            return (Integer) Files.getAttribute(self, "unix:uid") == 0
+                    || Files.getAttribute(path, "unix:gid").equals(Files.getAttribute(self, "unix:gid"));
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false; // cannot tell: a group-readable file is worth the warning
         }
     }
 }

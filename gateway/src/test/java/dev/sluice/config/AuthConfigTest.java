@@ -107,22 +107,25 @@ class AuthConfigTest {
     }
 
     @Test
-    void secretFilesOthersMayReadAreWarnings() throws Exception {
+    void secretFilesOthersMayReadAreWarningsTheGatewaysGroupIsNot() throws Exception {
         Files.setPosixFilePermissions(dir.resolve("ntlm.pass"), PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(dir.resolve("basic.pass"), PosixFilePermissions.fromString("rw----r--"));
+        // the file's group is this process's (or the test runs as root): 0640 is how a service's secret is kept
         Files.setPosixFilePermissions(dir.resolve("sluice.keytab"), PosixFilePermissions.fromString("rw-r-----"));
         GatewayConfig c = parse("""
                 proxies: [http://proxy.corp.example:8080]
                 auth:
                   ntlm: { username: svc-sluice, domain: CORP, password_file: ntlm.pass }
                   negotiate: { principal: sluice-gw@CORP.EXAMPLE, keytab: sluice.keytab }
+                  basic: { username: svc, password_file: basic.pass }
                 """);
+        String fix = "; make it readable by the gateway's user only (chmod 600), or by it and its group (chmod 640, "
+                + "the file's group the gateway's)";
         assertThat(c.warnings()).extracting(Object::toString).containsExactly(
-                "t.yaml:8:63: warning: upstream 'corp' auth negotiate keytab: " + dir.resolve("sluice.keytab")
-                        + " is group-readable (rw-r-----); make it readable by the gateway's user only (chmod 600, "
-                        + "or 640 with the gateway's group)",
                 "t.yaml:7:66: warning: upstream 'corp' auth ntlm password_file: " + dir.resolve("ntlm.pass")
-                        + " is group- and world-readable (rw-r--r--); make it readable by the gateway's user only "
-                        + "(chmod 600, or 640 with the gateway's group)");
+                        + " is world-readable (rw-r--r--)" + fix,
+                "t.yaml:9:46: warning: upstream 'corp' auth basic password_file: " + dir.resolve("basic.pass")
+                        + " is world-readable (rw----r--)" + fix);
     }
 
     static Stream<Arguments> mistakes() {

@@ -86,15 +86,13 @@ final class Explain {
     private static String offered(AuthConfig auth, Proxy proxy) {
         StringBuilder sb = new StringBuilder();
         for (AuthScheme s : auth.schemes()) {
-            sb.append(sb.length() == 0 ? "" : ", then ").append(switch (s) {
-                case NEGOTIATE -> "negotiate as " + auth.negotiate().principal() + " (SPN "
-                        + auth.negotiate().spnFor(proxy.url().host()) + ", "
-                        + auth.negotiate().mechanism().name().toLowerCase(java.util.Locale.ROOT) + ")";
-                case NTLM -> "ntlm as " + auth.ntlm().account();
-                case BASIC -> "basic as " + auth.basic().username();
-            });
+            sb.append(sb.length() == 0 ? "" : ", then ").append(s.label()).append(" as ").append(auth.who(s));
+            if (s == AuthScheme.NEGOTIATE) {
+                sb.append(" (SPN ").append(auth.negotiate().spnFor(proxy.url().host())).append(", ")
+                        .append(auth.negotiate().mechanism().name().toLowerCase(java.util.Locale.ROOT)).append(')');
+            }
         }
-        if (auth.schemes().size() == 1 && auth.schemes().get(0) == AuthScheme.BASIC) {
+        if (auth.basicOnly()) {
             sb.append(" (sent with the first CONNECT)");
         } else {
             sb.append(" (as the proxy asks; what worked is sent at once to later tunnels)");

@@ -66,21 +66,12 @@ public record Routing(GatewayConfig config, Policy policy, Map<String, Upstream>
     /** The krb5.conf the configuration names (every negotiate block names the same one, or none), or null. */
     public Path krb5Conf() {
         for (UpstreamConfig uc : config.upstreams().values()) {
-            for (var a : allAuth(uc)) {
+            for (var a : uc.allAuth()) {
                 if (a.negotiate() != null && a.negotiate().krb5Conf() != null) {
                     return a.negotiate().krb5Conf();
                 }
             }
         }
         return null;
-    }
-
-    private static List<dev.sluice.config.AuthConfig> allAuth(UpstreamConfig uc) {
-        List<dev.sluice.config.AuthConfig> all = new ArrayList<>();
-        if (uc.auth() != null) {
-            all.add(uc.auth());
-        }
-        uc.credentialsByClient().forEach(cc -> all.add(cc.auth()));
-        return all;
     }
 }

@@ -18,12 +18,22 @@ public record AuthConfig(BasicAuth basic, NtlmAuth ntlm, NegotiateAuth negotiate
     public String describe() {
         StringBuilder sb = new StringBuilder();
         for (AuthScheme s : schemes) {
-            sb.append(sb.length() == 0 ? "" : ", ").append(s.label()).append(" as ").append(switch (s) {
-                case NEGOTIATE -> negotiate.principal();
-                case NTLM -> ntlm.account();
-                case BASIC -> basic.username();
-            });
+            sb.append(sb.length() == 0 ? "" : ", ").append(s.label()).append(" as ").append(who(s));
         }
         return sb.toString();
+    }
+
+    /** Who the gateway is for {@code s}: the principal, the NTLM account (domain and user) or the user name; never a secret. */
+    public String who(AuthScheme s) {
+        return switch (s) {
+            case NEGOTIATE -> negotiate.principal();
+            case NTLM -> ntlm.account();
+            case BASIC -> basic.username();
+        };
+    }
+
+    /** Basic is the only scheme: it goes with the first CONNECT, as browsers and curl send a proxy user. */
+    public boolean basicOnly() {
+        return schemes.size() == 1 && schemes.get(0) == AuthScheme.BASIC;
     }
 }

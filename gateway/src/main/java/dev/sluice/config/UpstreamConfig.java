@@ -11,6 +11,16 @@ public record UpstreamConfig(String name, List<ProxyUrl> proxies, AuthConfig aut
                              List<ClientCredentials> credentialsByClient, TlsConfig tls, boolean forwardedFor,
                              UpstreamPolicy policy, Position position) {
 
+    /** Every set of credentials: {@code auth} (when there is one), then each {@code credentials_by_client} entry's. */
+    public List<AuthConfig> allAuth() {
+        List<AuthConfig> all = new java.util.ArrayList<>();
+        if (auth != null) {
+            all.add(auth);
+        }
+        credentialsByClient.forEach(cc -> all.add(cc.auth()));
+        return all;
+    }
+
     /** Credentials for the clients in {@code clients}. */
     public record ClientCredentials(List<Cidr> clients, AuthConfig auth) {
     }

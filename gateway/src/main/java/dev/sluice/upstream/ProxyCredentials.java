@@ -100,8 +100,8 @@ public final class ProxyCredentials {
     /** The scheme to send at once to {@code proxy}, before it asks: what it wanted last time; Basic when alone. */
     AuthScheme preemptive(Proxy proxy) {
         AuthScheme s = PREEMPTIVE ? wanted.get(proxy) : null;
-        if (s == null && config.schemes().equals(List.of(AuthScheme.BASIC))) {
-            return AuthScheme.BASIC; // as browsers and curl do with a proxy user: one leg
+        if (s == null && config.basicOnly()) {
+            return AuthScheme.BASIC; // one leg
         }
         return s;
     }
@@ -118,11 +118,7 @@ public final class ProxyCredentials {
 
     /** Who the gateway is for {@code s}, for log lines: a user name or principal, never a secret. */
     String who(AuthScheme s) {
-        return switch (s) {
-            case NEGOTIATE -> config.negotiate().principal();
-            case NTLM -> config.ntlm().account();
-            case BASIC -> config.basic().username();
-        };
+        return config.who(s);
     }
 
     @Override

@@ -8,11 +8,9 @@ import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.ProxyAuthenticator;
 import dev.sluice.testing.RunningGateway;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,13 +71,7 @@ class ProxyAuthTest {
 
     /** A TLS tunnel to the origin that moves 3000 bytes up and checks them; false when it could not be made. */
     boolean tunnel() {
-        try (SSLSocket tls = Clients.tls(Clients.tcp(gw.port()), "proxy.golang.org")) {
-            tls.getOutputStream().write("UP 3000\n".getBytes(StandardCharsets.US_ASCII));
-            String sent = Clients.send(tls.getOutputStream(), 3000, 7);
-            return Clients.readLine(tls.getInputStream()).equals(sent);
-        } catch (Exception e) {
-            return false;
-        }
+        return Clients.upAndChecked(gw.port(), "proxy.golang.org", 3000, 7);
     }
 
     static long legsWith(FakeProxy p, String scheme) {

@@ -7,7 +7,6 @@ import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -18,7 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,13 +61,7 @@ class UpstreamFailoverTest {
     }
 
     boolean tunnel() {
-        try (SSLSocket tls = Clients.tls(Clients.tcp(gw.port()), "proxy.golang.org")) {
-            tls.getOutputStream().write("UP 2000\n".getBytes(StandardCharsets.US_ASCII));
-            String sent = Clients.send(tls.getOutputStream(), 2000, 5);
-            return Clients.readLine(tls.getInputStream()).equals(sent);
-        } catch (Exception e) {
-            return false;
-        }
+        return Clients.upAndChecked(gw.port(), "proxy.golang.org", 2000, 5);
     }
 
     @Test

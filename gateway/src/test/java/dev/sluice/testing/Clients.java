@@ -30,6 +30,21 @@ public final class Clients {
         return s;
     }
 
+    /**
+     * One TLS tunnel through the gateway on {@code port} to the origin named {@code sni}: {@code n} bytes up (the
+     * origin's "UP n"), true when the origin's SHA-256 of them matches what was sent; false when the tunnel could
+     * not be made or broke.
+     */
+    public static boolean upAndChecked(int port, String sni, long n, long seed) {
+        try (SSLSocket tls = tls(tcp(port), sni)) {
+            tls.getOutputStream().write(("UP " + n + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String sent = send(tls.getOutputStream(), n, seed);
+            return readLine(tls.getInputStream()).equals(sent);
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     public static Socket tcp(int port) throws IOException {
         Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
         s.setTcpNoDelay(true);

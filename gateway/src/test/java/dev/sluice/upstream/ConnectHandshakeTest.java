@@ -102,10 +102,15 @@ class ConnectHandshakeTest {
     }
 
     EmbeddedChannel start(AuthSession session) {
+        return start(session, recorder);
+    }
+
+    /** The handshake for {@code session} in a channel of its own, telling {@code r}; time frozen. */
+    static EmbeddedChannel start(AuthSession session, Recorder r) {
         EmbeddedChannel ch = new EmbeddedChannel();
         ch.freezeTime();
         ch.pipeline().addLast(ConnectHandshake.NAME, new ConnectHandshake(new ConnectRequest("proxy.golang.org", 443,
-                null), session, TIMEOUT, session.first(), recorder));
+                null), session, TIMEOUT, session.first(), r));
         return ch;
     }
 
@@ -260,9 +265,7 @@ class ConnectHandshakeTest {
                 "HTTP/1.1 407 P\r\nProxy-Authenticate: NTLM\r\n\r\nbody to the close")) {
             Recorder r = new Recorder();
             AuthSession session = new AuthSession(credentials(AuthScheme.NTLM), proxy);
-            EmbeddedChannel ch = new EmbeddedChannel();
-            ch.pipeline().addLast(new ConnectHandshake(new ConnectRequest("proxy.golang.org", 443, null), session,
-                    TIMEOUT, session.first(), r));
+            EmbeddedChannel ch = start(session, r);
             written(ch);
             answer(ch, closing);
             assertThat(r.reconnect).as(closing).isNotNull();
@@ -385,8 +388,7 @@ class ConnectHandshakeTest {
                 + "basic)");
 
         Recorder none = new Recorder();
-        EmbeddedChannel ch2 = new EmbeddedChannel(new ConnectHandshake(new ConnectRequest("proxy.golang.org", 443,
-                null), new AuthSession(null, proxy), TIMEOUT, CompletableFuture.completedFuture(null), none));
+        EmbeddedChannel ch2 = start(new AuthSession(null, proxy), none);
         written(ch2);
         answer(ch2, "HTTP/1.1 407 P\r\nProxy-Authenticate: Negotiate\r\nProxy-Authenticate: NTLM\r\n\r\n");
         assertThat(none.failure.why())
@@ -415,8 +417,7 @@ class ConnectHandshakeTest {
                 {"NTLM", "proxy answered our NTLM negotiate message with a bare NTLM challenge"}}) {
             Recorder r = new Recorder();
             AuthSession session = new AuthSession(credentials(AuthScheme.NTLM), proxy);
-            EmbeddedChannel ch = new EmbeddedChannel(new ConnectHandshake(new ConnectRequest("proxy.golang.org", 443,
-                    null), session, TIMEOUT, session.first(), r));
+            EmbeddedChannel ch = start(session, r);
             written(ch);
             answer(ch, NTLM_OFFER);
             written(ch);
@@ -471,8 +472,7 @@ class ConnectHandshakeTest {
 
         Recorder alone = new Recorder();
         AuthSession only = new AuthSession(credentials(AuthScheme.NEGOTIATE), proxy);
-        EmbeddedChannel ch2 = new EmbeddedChannel(new ConnectHandshake(new ConnectRequest("proxy.golang.org", 443,
-                null), only, TIMEOUT, only.first(), alone));
+        EmbeddedChannel ch2 = start(only, alone);
         written(ch2);
         answer(ch2, "HTTP/1.1 407 P\r\nProxy-Authenticate: Negotiate\r\nContent-Length: 0\r\n\r\n");
         tokens.asked.get(1).completeExceptionally(new AuthException(
@@ -497,10 +497,7 @@ class ConnectHandshakeTest {
         ProxyCredentials creds = credentials(AuthScheme.NEGOTIATE);
         creds.remember(proxy, AuthScheme.NEGOTIATE);
         AuthSession s = new AuthSession(creds, proxy);
-        EmbeddedChannel ch2 = new EmbeddedChannel();
-        ch2.freezeTime();
-        ch2.pipeline().addLast(new ConnectHandshake(new ConnectRequest("proxy.golang.org", 443, null), s, TIMEOUT,
-                s.first(), slowKdc));
+        EmbeddedChannel ch2 = start(s, slowKdc);
         ch2.advanceTimeBy(TIMEOUT, TimeUnit.MILLISECONDS);
         ch2.runScheduledPendingTasks();
         assertThat(slowKdc.failure.why()).isEqualTo(
@@ -536,8 +533,7 @@ class ConnectHandshakeTest {
 
         Recorder r = new Recorder();
         AuthSession s = new AuthSession(credentials(AuthScheme.NTLM), proxy);
-        EmbeddedChannel ch2 = new EmbeddedChannel(new ConnectHandshake(new ConnectRequest("proxy.golang.org", 443,
-                null), s, TIMEOUT, s.first(), r));
+        EmbeddedChannel ch2 = start(s, r);
         written(ch2);
         answer(ch2, NTLM_OFFER + "junk");
         assertThat(r.failure.why()).isEqualTo("proxy sent 4 bytes after its 407");
@@ -553,8 +549,7 @@ class ConnectHandshakeTest {
             {"\u0000\u0001garbage\r\n\r\n", DialException.Kind.PROXY, true, true}};
         for (Object[] row : rows) {
             Recorder r = new Recorder();
-            EmbeddedChannel ch = new EmbeddedChannel(new ConnectHandshake(new ConnectRequest("proxy.golang.org", 443,
-                    null), new AuthSession(null, proxy), TIMEOUT, CompletableFuture.completedFuture(null), r));
+            EmbeddedChannel ch = start(new AuthSession(null, proxy), r);
             written(ch);
             answer(ch, (String) row[0]);
             assertThat(r.failure.kind()).as((String) row[0]).isEqualTo(row[1]);

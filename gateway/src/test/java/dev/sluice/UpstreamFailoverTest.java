@@ -43,11 +43,7 @@ class UpstreamFailoverTest {
     }
 
     String config(String extra, FakeProxy... proxies) {
-        StringBuilder urls = new StringBuilder();
-        for (FakeProxy p : proxies) {
-            urls.append(urls.length() == 0 ? "" : ", ").append("http://127.0.0.1:").append(p.port());
-            p.route("proxy.golang.org:443", origin.port());
-        }
+        String urls = FakeProxy.routedUrls("proxy.golang.org:443", origin.port(), proxies);
         return """
                 listeners: [{ name: https, listen: 127.0.0.1:0 }]
                 clients: [127.0.0.0/8]

@@ -116,6 +116,16 @@ public final class FakeProxy extends TestServer {
         return new FakeProxy(s);
     }
 
+    /** Routes {@code hostPort} to {@code localPort} on each proxy; their URLs, comma-separated, for proxies: [...]. */
+    public static String routedUrls(String hostPort, int localPort, FakeProxy... proxies) {
+        StringBuilder urls = new StringBuilder();
+        for (FakeProxy p : proxies) {
+            urls.append(urls.length() == 0 ? "" : ", ").append("http://127.0.0.1:").append(p.port());
+            p.route(hostPort, localPort);
+        }
+        return urls.toString();
+    }
+
     public FakeProxy route(String hostPort, int localPort) {
         routes.put(hostPort, localPort);
         return this;

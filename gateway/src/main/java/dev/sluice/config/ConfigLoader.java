@@ -98,7 +98,7 @@ public final class ConfigLoader {
         List<RuleConfig> rules = rules(top.get("rules"), upstreams);
         Timeouts timeouts = timeouts(top.get("timeouts"));
         String accessLog = accessLog(top.get("access_log"));
-        Operations operations = new OperationsLoader(yaml).read(top);
+        Operations operations = new OperationsLoader(yaml).read(top, listeners);
         if (!yaml.errors().isEmpty()) {
             throw new ConfigException(yaml.errors());
         }
@@ -146,7 +146,7 @@ public final class ConfigLoader {
             yaml.error(node, "listeners: at least one listener is needed");
         }
         Map<String, Node> names = new HashMap<>();
-        Map<String, Node> addresses = new HashMap<>();
+        Map<HostPort, Node> addresses = new LinkedHashMap<>();
         for (Node item : items) {
             int index = out.size() + 1;
             YamlReader.Fields f = yaml.fields(item, "listener #" + index, LISTENER);
@@ -163,17 +163,14 @@ public final class ConfigLoader {
                 yaml.error(f.has("name") ? f.get("name") : item, "listener name '" + name + "' is used twice (first at line "
                         + yaml.position(names.get(name)).line() + ")");
             }
-            if (listen != null && listen.port() != 0) {
-                for (Map.Entry<String, Node> other : addresses.entrySet()) {
-                    HostPort o = HostPort.parse(other.getKey());
-                    boolean wildcard = IpLiteral.parse(o.host()).isAnyLocalAddress()
-                            || IpLiteral.parse(listen.host()).isAnyLocalAddress();
-                    if (o.port() == listen.port() && (wildcard || o.host().equals(listen.host()))) {
-                        yaml.error(listenNode, "listen: " + listen + " overlaps " + o + " (line "
-                                + yaml.position(other.getValue()).line() + ")");
+            if (listen != null) {
+                for (Map.Entry<HostPort, Node> other : addresses.entrySet()) {
+                    if (BindClash.clash(listen, other.getKey())) {
+                        yaml.error(listenNode, "listen: " + listen + " overlaps " + other.getKey() + " (line "
+                                + yaml.position(other.getValue()).line() + "): both cannot be bound");
                     }
                 }
-                addresses.put(listen.toString(), listenNode);
+                addresses.put(listen, listenNode);
             }
             out.add(new ListenerConfig(name, listen, transparent, peek, defaultPort == null ? 443 : defaultPort,
                     yaml.position(item)));

@@ -26,16 +26,18 @@ final class OperationsLoader {
         this.yaml = yaml;
     }
 
-    Operations read(YamlReader.Fields top) {
+    /** {@code listeners}: those already read, whose addresses the admin listener must not take. */
+    Operations read(YamlReader.Fields top, List<ListenerConfig> listeners) {
         Limits limits = limits(top.get("limits"));
-        return new Operations(admin(top.get("admin")), limits, drain(top.get("shutdown")), logging(top.get("logging")));
+        return new Operations(admin(top.get("admin"), listeners), limits, drain(top.get("shutdown")), logging(top.get("logging")));
     }
 
-    private AdminConfig admin(Node node) {
+    private AdminConfig admin(Node node, List<ListenerConfig> listeners) {
         if (node == null || isOff(node)) {
             return null;
         }
         if (node instanceof ScalarNode s && isOn(s)) {
+            notAListener(node, AdminConfig.DEFAULT_LISTEN, listeners);
             return new AdminConfig(AdminConfig.DEFAULT_LISTEN, AdminConfig.LOCAL);
         }
         YamlReader.Fields f = yaml.fields(node, "admin", ADMIN);
@@ -53,7 +55,18 @@ final class OperationsLoader {
             yaml.error(f.get("listen"), "admin.listen: " + listen + " can be reached from other hosts; name who may "
                     + "ask in admin.clients (e.g. your Prometheus server's address)");
         }
+        notAListener(f.has("listen") ? f.get("listen") : node, listen, listeners);
         return new AdminConfig(listen, List.copyOf(clients));
+    }
+
+    /** {@code run} would fail to bind the admin listener on an address a listener already holds. */
+    private void notAListener(Node at, HostPort listen, List<ListenerConfig> listeners) {
+        for (ListenerConfig l : listeners) {
+            if (l.listen() != null && BindClash.clash(listen, l.listen())) {
+                yaml.error(at, "admin.listen: " + listen + " is taken by listener '" + l.name() + "' ("
+                        + l.listen() + ", line " + l.position().line() + "): use another port");
+            }
+        }
     }
 
     private static HostPort address(String text) {

@@ -189,7 +189,7 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.parse("t.yaml", yaml, dir))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).extracting(Object::toString)
                         .containsExactly(
-                                "t.yaml:1:67: listen: 127.0.0.1:8443 overlaps 0.0.0.0:8443 (line 1)",
+                                "t.yaml:1:67: listen: 127.0.0.1:8443 overlaps 0.0.0.0:8443 (line 1): both cannot be bound",
                                 "t.yaml:3:32: proxy URL: bad proxy URL 'http://proxy:3128:99': 'proxy:3128:99' is neither a host name nor an IP address",
                                 "t.yaml:3:56: proxy URL: bad proxy URL 'http://pro xy.corp:3128': 'pro xy.corp' is neither a host name nor an IP address"));
     }

@@ -11,6 +11,7 @@ import dev.sluice.upstream.KerberosClients;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -23,8 +24,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** The command line: {@code run} (the default with --config), {@code check}, {@code explain}, {@code version}. */
+/**
+ * The command line: {@code run} (the default with --config), {@code check}, {@code explain}, {@code version}; each
+ * takes {@code -h}/{@code --help} and {@code -V}/{@code --version}, and the configuration as {@code --config FILE}
+ * or as its last argument (default {@value ConfigArgument#DEFAULT}).
+ */
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Sluice.VersionProvider.class,
+        footer = "%n\"sluice COMMAND --help\" shows a command's options; each reads " + ConfigArgument.DEFAULT
+                + " unless given --config FILE or FILE.",
         description = "Transparent HTTPS egress gateway: reads the SNI, applies the rules, CONNECTs by name "
                 + "through the corporate proxy.",
         subcommands = {Sluice.Run.class, Sluice.Check.class, Sluice.Explain.class, Sluice.VersionCommand.class,
@@ -37,7 +44,8 @@ public final class Sluice implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"-c", "--config"}, description = "configuration file; with no command, runs the gateway")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "configuration file; with no command, runs "
+            + "the gateway (as \"sluice run FILE\")")
     Path config;
 
     public static void main(String[] args) {
@@ -55,29 +63,35 @@ public final class Sluice implements Callable<Integer> {
             return FAILED;
         }
         Run run = new Run();
-        run.config = config;
+        run.config = new ConfigArgument();
+        run.config.option = config;
         run.spec = spec;
         return run.call();
     }
 
     /** The configuration read and compiled once (TLS material included), or null with every error printed. */
-    static Routing load(Path file, PrintWriter err) {
-        return load(file, err, new KerberosClients());
+    static Routing load(ConfigArgument config, PrintWriter err) {
+        return load(config, err, new KerberosClients());
     }
 
-    static Routing load(Path file, PrintWriter err, KerberosClients kerberos) {
+    static Routing load(ConfigArgument config, PrintWriter err, KerberosClients kerberos) {
+        Path file = config.path();
         try {
             return Routing.load(file, kerberos);
         } catch (ConfigException e) {
             for (ConfigError error : e.errors()) {
                 err.println(error);
             }
+            if (config.isDefault() && !Files.exists(file)) {
+                err.println("(the default configuration file; name another with --config FILE or as the last "
+                        + "argument)");
+            }
             err.flush();
             return null;
         }
     }
 
-    @Command(name = "run", description = "Run the gateway in the foreground until stopped (SIGTERM or SIGINT: "
+    @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, description = "Run the gateway in the foreground until stopped (SIGTERM or SIGINT: "
             + "stop accepting, let open tunnels finish for up to shutdown.drain, then close the rest); SIGHUP "
             + "re-reads the configuration and reopens the access-log file.")
     static final class Run implements Callable<Integer> {
@@ -86,11 +100,12 @@ public final class Sluice implements Callable<Integer> {
         @Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = {"-c", "--config"}, required = true, description = "configuration file")
-        Path config;
+        @CommandLine.Mixin
+        ConfigArgument config;
 
         @Override
         public Integer call() throws Exception {
+            Path file = config.path();
             KerberosClients kerberos = new KerberosClients();
             Routing compiled = load(config, spec.commandLine().getErr(), kerberos);
             if (compiled == null) {
@@ -115,7 +130,7 @@ public final class Sluice implements Callable<Integer> {
             Gateway gateway;
             try {
                 gateway = Gateway.create(compiled, kerberos); // applies the configured log levels
-                LOG.info("{} starting with {}", Version.describe(), config);
+                LOG.info("{} starting with {}", Version.describe(), file);
                 cfg.warnings().forEach(w -> LOG.warn("{}", w));
                 running.set(gateway);
                 gateway.start();
@@ -128,7 +143,7 @@ public final class Sluice implements Callable<Integer> {
                 LOG.error("cannot start: {}", why);
                 return FAILED;
             }
-            Reloader reloader = new Reloader(config, gateway, systemd);
+            Reloader reloader = new Reloader(file, gateway, systemd);
             Signal.handle(new Signal("HUP"), sig -> reloader.reload()); // before READY: a reload may follow it
             systemd.ready("serving: " + cfg.summary());
             systemd.watch(gateway.eventLoops());
@@ -137,14 +152,14 @@ public final class Sluice implements Callable<Integer> {
         }
     }
 
-    @Command(name = "check", description = "Validate a configuration: exit 0 and a summary, or exit 1 and every "
+    @Command(name = "check", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, description = "Validate a configuration: exit 0 and a summary, or exit 1 and every "
             + "error as FILE:LINE:COL: message.")
     static final class Check implements Callable<Integer> {
         @Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = {"-c", "--config"}, required = true, description = "configuration file")
-        Path config;
+        @CommandLine.Mixin
+        ConfigArgument config;
 
         @Override
         public Integer call() {
@@ -161,13 +176,13 @@ public final class Sluice implements Callable<Integer> {
         }
     }
 
-    @Command(name = "explain", description = "Show which rule a connection would match and where it would go.")
+    @Command(name = "explain", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, description = "Show which rule a connection would match and where it would go.")
     static final class Explain implements Callable<Integer> {
         @Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = {"-c", "--config"}, required = true, description = "configuration file")
-        Path config;
+        @CommandLine.Mixin
+        ConfigArgument config;
 
         @Option(names = "--sni", description = "server name in the ClientHello (leave out for none)")
         String sni;
@@ -223,7 +238,8 @@ public final class Sluice implements Callable<Integer> {
         }
     }
 
-    @Command(name = "version", description = "Print the version.")
+    @Command(name = "version", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+            description = "Print the version, Netty's, Java's and the I/O transport.")
     static final class VersionCommand implements Callable<Integer> {
         @Spec
         CommandLine.Model.CommandSpec spec;

@@ -14,8 +14,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The commands as an operator types them: output, errors and exit codes. */
 class SluiceCommandLineTest {
@@ -46,7 +48,7 @@ class SluiceCommandLineTest {
     void checkAcceptsTheShippedConfiguration() {
         Result r = sluice("check", "--config", SHIPPED.toString());
         assertThat(r.code()).isZero();
-        assertThat(r.out()).isEqualTo(SHIPPED + ": OK: 1 listener, 4 client ranges, 1 upstream (2 proxies), 3 rules\n");
+        assertThat(r.out()).isEqualTo(SHIPPED + ": OK: 1 listener, 3 client ranges, 1 upstream (2 proxies), 4 rules\n");
     }
 
     @Test
@@ -104,6 +106,68 @@ class SluiceCommandLineTest {
         assertThat(check.out() + check.err() + explain.out()).doesNotContain("s3cret");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"run", "check", "explain", "version"})
+    void everyCommandAnswersHelpAndVersion(String command) {
+        for (String help : List.of("--help", "-h")) {
+            Result r = sluice(command, help);
+            assertThat(r.code()).as(command + " " + help).isZero();
+            assertThat(r.out()).startsWith("Usage: sluice " + command + " [-hV]");
+            assertThat(r.err()).isEmpty();
+        }
+        Result v = sluice(command, "--version");
+        assertThat(v.code()).isZero();
+        assertThat(v.out()).startsWith("sluice ");
+        assertThat(sluice("help", command).out()).startsWith("Usage: sluice " + command);
+    }
+
+    @Test
+    void theConfigurationMayBeTheLastArgumentAndDefaultsToEtcSluice() {
+        assertThat(sluice("check", SHIPPED.toString()).out()).startsWith(SHIPPED + ": OK");
+        assertThat(sluice("check", "--config", SHIPPED.toString(), SHIPPED.toString()).code()).isZero();
+        Result two = sluice("check", "--config", SHIPPED.toString(), "other.yaml");
+        assertThat(two.code()).isEqualTo(2);
+        assertThat(two.err()).startsWith("two configuration files given (--config " + SHIPPED + " and other.yaml): give one\n");
+        // the default is only named here, never read: the machine's /etc is not the test's
+        for (String command : List.of("run", "check", "explain")) {
+            CommandLine cl = Sluice.commandLine();
+            CommandLine.ParseResult parsed = cl.parseArgs(command);
+            ConfigArgument config = (ConfigArgument) parsed.subcommand().commandSpec().mixins().get("config").userObject();
+            assertThat(config.path()).isEqualTo(Path.of("/etc/sluice/gateway.yaml"));
+            assertThat(config.isDefault()).isTrue();
+        }
+        assertThat(sluice("--help").out()).contains("\"sluice COMMAND --help\" shows a command's options; each reads\n"
+                + "/etc/sluice/gateway.yaml unless given --config FILE or FILE.");
+    }
+
+    @Test
+    void checkRefusesAnAdminListenerOnAListenersAddressAndOneAddressSpelledTwice() throws Exception {
+        Path cfg = dir.resolve("clash.yaml");
+        Files.writeString(cfg, """
+                listeners:
+                  - { name: https, listen: 0.0.0.0:8443 }
+                  - { name: again, listen: "[::ffff:127.0.0.1]:9443" }
+                  - { name: twice, listen: 127.0.0.1:9443 }
+                clients: [10.0.0.0/8]
+                rules: [{ name: default, action: reject }]
+                admin: { listen: 127.0.0.1:8443 }
+                """);
+        Result r = sluice("check", cfg.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo(cfg + ":4:28: listen: 127.0.0.1:9443 overlaps [::ffff:127.0.0.1]:9443 (line 3): "
+                + "both cannot be bound\n"
+                + cfg + ":7:18: admin.listen: 127.0.0.1:8443 is taken by listener 'https' (0.0.0.0:8443, line 2): use "
+                + "another port\n");
+        Files.writeString(cfg, """
+                listeners: [{ name: https, listen: 127.0.0.1:9091 }]
+                clients: [10.0.0.0/8]
+                rules: [{ name: default, action: reject }]
+                admin: on
+                """);
+        assertThat(sluice("check", cfg.toString()).err()).isEqualTo(cfg + ":4:8: admin.listen: 127.0.0.1:9091 is taken "
+                + "by listener 'https' (127.0.0.1:9091, line 1): use another port\n");
+    }
+
     @Test
     void checkOfAMissingFile() {
         Result r = sluice("check", "--config", dir.resolve("nope.yaml").toString());
@@ -117,7 +181,7 @@ class SluiceCommandLineTest {
         assertThat(r.code()).isZero();
         assertThat(r.out()).isEqualTo("""
                 sum.golang.org client 10.1.2.3 listener https dst unknown port 443
-                  rule go (#1, ../conf/gateway.yaml:21:5) matches sni sum.golang.org
+                  rule go (#1, ../conf/gateway.yaml:22:5) matches sni sum.golang.org
                   splice via upstream corp: CONNECT sum.golang.org:443 via http://proxy1.corp.example:3128, then http://proxy2.corp.example:3128
                   auth to http://proxy1.corp.example:3128: none configured (a 407 fails as proxy_auth_failed)
                   auth to http://proxy2.corp.example:3128: none configured (a 407 fails as proxy_auth_failed)
@@ -127,13 +191,13 @@ class SluiceCommandLineTest {
 
     @Test
     void explainNoMatchAndDeniedClient() {
-        assertThat(sluice("explain", "--config", SHIPPED.toString(), "--sni", "example.org").out())
-                .contains("rule default (#3, ../conf/gateway.yaml:23:5) (no sni condition)")
+        assertThat(sluice("explain", "--config", SHIPPED.toString(), "--sni", "example.org", "--client", "10.1.2.3").out())
+                .contains("rule default (#4, ../conf/gateway.yaml:28:5) (no sni condition)")
                 .contains("reject: connection reset (outcome rejected)");
         assertThat(sluice("explain", "--config", SHIPPED.toString(), "--sni", "github.com", "--client", "8.8.8.8").out())
                 .contains("client 8.8.8.8 is not in clients: connection reset at once (outcome denied_client)");
-        assertThat(sluice("explain", "--config", SHIPPED.toString(), "--dst", "192.0.2.1:8443").out())
-                .startsWith("(no sni) client 127.0.0.1 listener https dst 192.0.2.1:8443 port 8443");
+        assertThat(sluice("explain", "--config", SHIPPED.toString(), "--dst", "192.0.2.1:8443", "--client", "10.1.2.3").out())
+                .startsWith("(no sni) client 10.1.2.3 listener https dst 192.0.2.1:8443 port 8443");
     }
 
     @Test
@@ -181,7 +245,7 @@ class SluiceCommandLineTest {
                 org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
                         .until(() -> lines.stream().anyMatch(l -> l.contains("reload refused")));
                 org.awaitility.Awaitility.await().until(() -> lines.stream().anyMatch(l -> l.endsWith(
-                        cfg + ":23:30: rule 'default' action: expected splice, direct or reject, got 'rejekt'")));
+                        cfg + ":28:30: rule 'default' action: expected splice, direct or reject, got 'rejekt'")));
 
                 signal(p, "TERM");
                 assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -219,7 +283,7 @@ class SluiceCommandLineTest {
             reader.join(2000);
             assertThat(p.exitValue()).isEqualTo(130); // 128 + SIGINT, as shells expect
             assertThat(lines).anyMatch(l -> l.matches(".*Gateway: listener https bound to 127\\.0\\.0\\.1:\\d+ "
-                    + "\\(transparent off, peek tls, default port 443, (epoll transport, "
+                    + "\\(transparent redirect, peek tls, default port 443, (epoll transport, "
                     + Runtime.getRuntime().availableProcessors() + " sockets? with SO_REUSEPORT|nio transport, 1 socket)\\)"));
             assertThat(lines).anyMatch(l -> l.endsWith("Run: stopped"));
             assertThat(lines).noneMatch(l -> l.contains("Exception"));

@@ -95,11 +95,11 @@ class LauncherTest {
         return java;
     }
 
-    /** A directory holding only the tools the launcher needs (bash, env, readlink, dirname, grep): no java. */
+    /** A directory holding only the tools the launcher needs (bash, env, readlink): no java. */
     Path toolsWithoutJava() throws IOException {
         Path tools = dir.resolve("tools");
         Files.createDirectories(tools);
-        for (String t : List.of("bash", "env", "readlink", "dirname", "grep")) {
+        for (String t : List.of("bash", "env", "readlink")) {
             Path real = Path.of("/usr/bin", t);
             if (!Files.exists(real)) {
                 real = Path.of("/bin", t);

@@ -97,7 +97,8 @@ class SluiceIptablesTest {
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).isEqualTo("sluice-iptables: --proxy nowhere.corp.example: the name does not resolve to an "
-                + "IPv4 address (getent ahostsv4 found none); give the proxy's address or fix its name\n");
+                + "IPv4 address (getent ahostsv4 found none; it finds none either while this host has no IPv4 address but "
+                + "loopback); give the proxy's address or fix its name\n");
     }
 
     @Test

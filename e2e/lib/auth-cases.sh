@@ -237,9 +237,9 @@ case_auth_ticket_soak() {
 AUTH_BENCH_N=${SLUICE_E2E_AUTH_BENCH_N:-1000}
 AUTH_BENCH_WARMUP=300
 # bench_sluice NAME PORT [JVM OPTION...]: a Sluice of its own in gw (not transparent: dev connects to gw:PORT),
-# one upstream per scheme, chosen by the name in the hello; started with the systemd unit's JVM flags.
+# one upstream per scheme, chosen by the name in the hello; started with the shipped JVM flags (conf/jvm.options).
 bench_sluice() {
-  local name=$1 port=$2 conf=$CASE_DIR/$1.yaml flags
+  local name=$1 port=$2 conf=$CASE_DIR/$1.yaml
   shift 2
   cat >"$conf" <<YAML
 listeners: [{ name: bench, listen: 0.0.0.0:$port, default_port: 443 }]
@@ -265,9 +265,10 @@ rules:
   - { sni: [blocked.example.test], action: splice, upstream: ntlm }
 access_log: $CASE_DIR/$name-access.log
 YAML
-  # the unit's JVM flags: what a gateway runs with (bench/README.md explains their choice)
-  read -r -a flags <<<"$(sed -n 's/^ExecStart=[^ ]*java \(.*\) -jar .*/\1/p' "$ROOT/systemd/sluice.service")"
-  ip netns exec "$NS_GW" java "${flags[@]}" "$@" -jar "$JAR" run --config "$conf" \
+  # bin/sluice with the shipped conf/jvm.options: what a gateway runs with (bench/README.md explains their choice);
+  # this bench's own flags (ARGS) after them, through SLUICE_JAVA_OPTS
+  launcher "$@"
+  ip netns exec "$NS_GW" "${LAUNCHER[@]}" run --config "$conf" \
     >"$CASE_DIR/$name.out" 2>"$CASE_DIR/$name.err" {LOCK_FD}<&- &
   BENCH_PID=$!
   wait_for 30 "the $name Sluice to listen" grep -q "listener bench bound" "$CASE_DIR/$name.err" ||

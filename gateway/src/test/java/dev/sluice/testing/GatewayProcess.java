@@ -136,7 +136,7 @@ public final class GatewayProcess implements AutoCloseable {
         return t;
     }
 
-    /** The JVM flags of {@code systemd/sluice.service} (what a user runs), so memory figures mean something. */
+    /** The JVM flags of {@code conf/jvm.options} (what the service runs with; LauncherTest holds them equal). */
     public static final List<String> UNIT_JVM = List.of("-Xms16m", "-Xmx512m", "-Xmn8m", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError");
 

@@ -93,9 +93,8 @@ final class LineWriter implements AutoCloseable {
         for (int i = 0; i < lines.size(); i++) {
             byte[] line = lines.get(i).getBytes(StandardCharsets.UTF_8);
             if (batch.remaining() < line.length + 1) {
-                ByteBuffer bigger = ByteBuffer.allocate(Math.max(batch.capacity() * 2, batch.position() + line.length + 1));
-                batch.flip();
-                batch = bigger.put(batch);
+                int size = Math.max(batch.capacity() * 2, batch.position() + line.length + 1);
+                batch = ByteBuffer.allocate(size).put(batch.flip());
             }
             batch.put(line).put((byte) '\n');
             ends[i] = batch.position();

@@ -61,9 +61,11 @@ public final class GatewayProcess implements AutoCloseable {
      */
     public static GatewayProcess start(Path config, Map<String, String> env, List<String> jvmOptions, int maxFiles)
             throws IOException {
-        return maxFiles > 0
-                ? start(List.of("prlimit", "--nofile=" + maxFiles + ":" + maxFiles, "--"), config, env, jvmOptions, true)
-                : start(List.of(), config, env, jvmOptions, false);
+        if (maxFiles > 0) {
+            List<String> prlimit = List.of("prlimit", "--nofile=" + maxFiles + ":" + maxFiles, "--");
+            return start(prlimit, config, env, jvmOptions, true);
+        }
+        return start(List.of(), config, env, jvmOptions, false);
     }
 
     /**

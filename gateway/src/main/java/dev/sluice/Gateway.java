@@ -266,7 +266,7 @@ public final class Gateway implements AutoCloseable {
         metrics.reloaded(ok);
     }
 
-    /** Closes and reopens the access-log file (after logrotate moved it). */
+    /** Closes and reopens the access-log file (after logrotate moved it: SIGUSR1, and SIGHUP with a reload). */
     public void reopenLogs() {
         accessLog.reopen();
     }

@@ -102,7 +102,7 @@ public final class Gateway implements AutoCloseable {
         this.routing = new AtomicReference<>(compiled);
         this.accessLog = accessLog;
         this.limiter = new ConnectionLimiter(compiled.config().operations().limits());
-        this.metrics = new Metrics(view, accessLog::dropped);
+        this.metrics = new Metrics(view, accessLog);
         this.refusals = new Refusals(metrics);
         this.observer = Observers.of(activity, metrics, accessLog);
         metrics.expect(compiled.config().listeners().stream().map(ListenerConfig::name).toList(),
@@ -266,7 +266,7 @@ public final class Gateway implements AutoCloseable {
         metrics.reloaded(ok);
     }
 
-    /** Closes and reopens the access-log file (after logrotate moved it). */
+    /** Closes and reopens the access-log file (after logrotate moved it: SIGUSR1, and SIGHUP with a reload). */
     public void reopenLogs() {
         accessLog.reopen();
     }

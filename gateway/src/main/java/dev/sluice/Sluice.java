@@ -145,6 +145,7 @@ public final class Sluice implements Callable<Integer> {
             }
             Reloader reloader = new Reloader(file, gateway, systemd);
             Signal.handle(new Signal("HUP"), sig -> reloader.reload()); // before READY: a reload may follow it
+            Signal.handle(new Signal("USR1"), sig -> gateway.reopenLogs()); // logrotate: the file only, no reload
             systemd.ready("serving: " + cfg.summary());
             systemd.watch(gateway.eventLoops());
             stopped.await();

@@ -2,6 +2,7 @@ package dev.sluice;
 
 import static dev.sluice.testing.RunningGateway.field;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.testing.Clients;
@@ -9,6 +10,7 @@ import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.GatewayProcess;
 import dev.sluice.testing.NotifySocket;
 import dev.sluice.testing.Origin;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The gateway's own log as an operator reads it (stderr of a real process): journald priorities instead of
  * timestamps under systemd, {@code logging} levels at start and at each SIGHUP, and the access-log file reopened
- * by SIGHUP after logrotate moved it.
+ * by SIGHUP or SIGUSR1 (which reloads nothing) after logrotate moved it.
  */
 class LoggingTest {
     static final Pattern JOURNAL_LINE = Pattern.compile("^<[3467]> (INFO|WARN|ERROR|DEBUG) .*");
@@ -223,6 +225,76 @@ class LoggingTest {
                 p.close();
             }
         }
+    }
+
+    @Test
+    void sigusr1ReopensTheAccessLogFileAndLeavesTheConfigurationAloneWhereSighupReloadsIt() throws Exception {
+        Path log = dir.resolve("access.log");
+        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+             FakeProxy proxy = new FakeProxy().route(SNI + ":443", origin.port())) {
+            int port = GatewayProcess.freePort();
+            int admin = GatewayProcess.freePort();
+            String yaml = """
+                    listeners: [{ name: https, listen: 127.0.0.1:%d }]
+                    clients: [127.0.0.0/8]
+                    upstreams: { corp: { proxies: [http://127.0.0.1:%d] } }
+                    rules: [%s{ name: go, sni: [%s], action: splice, upstream: corp }]
+                    access_log: %s
+                    admin: { listen: 127.0.0.1:%d }
+                    """;
+            Path cfg = dir.resolve("gateway.yaml");
+            Files.writeString(cfg, yaml.formatted(port, proxy.port(), "", SNI, log, admin));
+            GatewayProcess p = GatewayProcess.start(cfg, Map.of());
+            try {
+                p.awaitErr(l -> l.contains("Gateway: listener https bound to 127.0.0.1:" + port), Duration.ofSeconds(20));
+                connection(port);
+                String line1 = awaitOnlyLine(log);
+
+                // an edit in progress that would refuse the name, when logrotate moves the file and signals
+                Files.writeString(cfg, yaml.formatted(port, proxy.port(),
+                        "{ name: block, sni: [" + SNI + "], action: reject }, ", SNI, log, admin));
+                Files.move(log, dir.resolve("access.log.1"));
+                p.signal("USR1");
+                p.awaitErr(l -> l.endsWith("AccessLog: access log " + log + " reopened"), Duration.ofSeconds(10));
+                assertThat(log).as("the new file, opened at once").exists();
+
+                int second = connection(port); // still spliced: the edit is not applied
+                String line2 = awaitOnlyLine(log);
+                assertThat(field(line2, "client")).isEqualTo("127.0.0.1:" + second);
+                assertThat(field(line2, "rule")).isEqualTo("go");
+                assertThat(field(line2, "outcome")).isEqualTo("ok");
+                assertThat(Files.readAllLines(dir.resolve("access.log.1"))).containsExactly(line1);
+                assertThat(reloads(admin, "ok") + reloads(admin, "error")).as("reloads counted").isZero();
+                assertThat(p.err).noneMatch(l -> l.contains("Reloader:"));
+
+                // SIGHUP still reloads: the edit now applies
+                p.signal("HUP");
+                p.awaitErr(l -> l.contains("Reloader: configuration reloaded: "), Duration.ofSeconds(10));
+                assertThat(reloads(admin, "ok")).isEqualTo(1);
+                assertThatThrownBy(() -> connection(port)).as("refused by the new rule").isInstanceOf(IOException.class);
+                await().atMost(Duration.ofSeconds(10)).until(() -> Files.readAllLines(log).size() == 2);
+                String line3 = Files.readAllLines(log).get(1);
+                assertThat(field(line3, "rule")).isEqualTo("block");
+                assertThat(field(line3, "outcome")).isEqualTo("rejected");
+
+                p.signal("TERM");
+                assertThat(p.awaitExit(Duration.ofSeconds(10))).isEqualTo(143);
+            } catch (Throwable t) {
+                System.out.println(p.log());
+                throw t;
+            } finally {
+                p.close();
+            }
+        }
+    }
+
+    /** sluice_config_reloads_total{result=...} from /metrics. */
+    private static long reloads(int admin, String result) throws Exception {
+        String body = GatewayProcess.get(admin, "/metrics").body();
+        java.util.regex.Matcher m = Pattern.compile("(?m)^sluice_config_reloads_total\\{result=\"" + result
+                + "\"} (\\S+)$").matcher(body);
+        assertThat(m.find()).as("sluice_config_reloads_total{result=%s} in:%n%s", result, body).isTrue();
+        return (long) Double.parseDouble(m.group(1));
     }
 
     /** One short TLS exchange through the gateway; returns the client's local port (the log line's "client"). */

@@ -1,13 +1,8 @@
 package dev.sluice.observe;
 
 import dev.sluice.relay.Tunnel;
-import java.io.BufferedWriter;
-import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +10,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One JSON line per connection when it ends. Event loops only format the line and queue it; one writer thread
  * does the I/O, so a slow disk never stalls a tunnel. The queue is bounded: if it is full, lines are dropped and
- * counted (and the count is logged), never buffered without limit.
+ * counted (and the count is logged), never buffered without limit. A write that fails (a full disk) drops whole
+ * lines, counted and logged apart from those, and the file never holds a cut line with another glued to it
+ * ({@link LineWriter}).
  */
 public final class AccessLog implements Tunnel.Observer, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
@@ -32,16 +28,17 @@ public final class AccessLog implements Tunnel.Observer, AutoCloseable {
     private static final String STOP = new String("stop");
 
     private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(QUEUE);
-    private final AtomicLong dropped = new AtomicLong();
-    private final String file; // null unless the target is a file (only a file can be reopened)
+    private final Path file; // null unless the target is a file (only a file can be reopened)
+    private final LineLosses losses;
     private volatile boolean reopen;
-    private Writer out; // the writer thread's after construction
+    private LineWriter out; // the writer thread's after construction
     private final Thread writer;
     private final List<Consumer<String>> taps = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private AccessLog(Writer out, String file) {
+    private AccessLog(LineWriter out, String target, Path file) {
         this.out = out;
         this.file = file;
+        this.losses = new LineLosses(target, QUEUE);
         this.writer = out == null ? null : new Thread(this::drain, "sluice-access-log");
         if (writer != null) {
             writer.setDaemon(true);
@@ -52,28 +49,25 @@ public final class AccessLog implements Tunnel.Observer, AutoCloseable {
     /** {@code target}: "stdout", "stderr", "off" or a file path (appended to). */
     public static AccessLog open(String target) throws IOException {
         return switch (target) {
-            case "off" -> new AccessLog(null, null);
-            case "stdout" -> new AccessLog(writer(System.out), null);
-            case "stderr" -> new AccessLog(writer(System.err), null);
-            default -> new AccessLog(writer(new FileOutputStream(target, true)), target);
+            case "off" -> new AccessLog(null, target, null);
+            case "stdout" -> new AccessLog(LineTargets.stream(System.out), target, null);
+            case "stderr" -> new AccessLog(LineTargets.stream(System.err), target, null);
+            default -> new AccessLog(LineTargets.file(Path.of(target)), target, Path.of(target));
         };
     }
 
-    private static Writer writer(OutputStream os) {
-        return new BufferedWriter(new OutputStreamWriter(os, StandardCharsets.UTF_8), 64 * 1024);
-    }
-
     /**
-     * Closes and opens the file again before the next line (after logrotate moved it away; SIGHUP asks for
-     * it). Nothing for stdout, stderr or off.
+     * Closes and opens the file again, within a few milliseconds (after logrotate moved it away; SIGUSR1 and
+     * SIGHUP ask for it). Nothing for stdout, stderr or off.
      */
     public void reopen() {
         if (file != null) {
             reopen = true;
+            LockSupport.unpark(writer);
         }
     }
 
-    /** Also hands every line to {@code tap} (tests, the status page). Called on the writer thread. */
+    /** Also hands every line to {@code tap}, whatever becomes of it (tests). Called on the writer thread. */
     public void tap(Consumer<String> tap) {
         taps.add(tap);
     }
@@ -86,7 +80,7 @@ public final class AccessLog implements Tunnel.Observer, AutoCloseable {
             return;
         }
         if (!queue.offer(line)) {
-            dropped.incrementAndGet();
+            losses.queueFull();
         }
     }
 
@@ -136,84 +130,88 @@ public final class AccessLog implements Tunnel.Observer, AutoCloseable {
     }
 
     private void drain() {
-        List<String> batch = new ArrayList<>(256);
-        long reportedDrops = 0;
-        boolean failing = false;
+        List<String> batch = new ArrayList<>(1024);
         while (true) {
-            try {
-                String first = queue.poll();
-                if (first == null) {
-                    // parked, not waiting on the queue: an event loop that queues a line wakes no thread
-                    // (one futex call less per tunnel); lines wait at most this long
-                    LockSupport.parkNanos(WRITE_EVERY_NANOS);
-                    if (Thread.interrupted()) {
-                        return;
-                    }
-                    continue;
-                }
-                batch.add(first);
-                queue.drainTo(batch, 1023);
-                boolean stop = write(batch);
-                batch.clear();
-                if (failing) {
-                    LOG.info("access log writable again");
-                    failing = false;
-                }
-                long d = dropped.get();
-                if (d != reportedDrops) {
-                    LOG.warn("access log could not keep up: {} lines dropped so far", d);
-                    reportedDrops = d;
-                }
-                if (stop) {
+            if (reopen) {
+                reopen = false;
+                reopenFile();
+            }
+            String first = queue.poll();
+            if (first == null) {
+                // parked, not waiting on the queue: an event loop that queues a line wakes no thread
+                // (one futex call less per tunnel); lines wait at most this long
+                LockSupport.parkNanos(WRITE_EVERY_NANOS);
+                if (Thread.interrupted()) {
                     return;
                 }
-            } catch (IOException e) {
-                // keep going: a full disk may be freed; the lines of this batch are lost and counted
-                dropped.addAndGet(batch.size());
-                boolean stop = batch.stream().anyMatch(l -> l == STOP);
-                batch.clear();
-                if (!failing) {
-                    LOG.error("access log write failed, lines are dropped until it works again: {}", e.toString());
-                    failing = true;
-                }
-                if (stop) {
-                    return;
-                }
+                continue;
+            }
+            batch.add(first);
+            queue.drainTo(batch, 1023);
+            boolean stop = batch.removeIf(l -> l == STOP);
+            write(batch);
+            batch.clear();
+            losses.reportQueueFull();
+            if (stop) {
+                letGo(out);
+                return;
             }
         }
     }
 
-    /** Writes a batch; true when it held the stop marker. */
-    private boolean write(List<String> batch) throws IOException {
-        if (reopen) {
-            reopen = false;
-            try {
-                Writer fresh = writer(new FileOutputStream(file, true));
-                out.close();
-                out = fresh;
-                LOG.info("access log {} reopened", file);
-            } catch (IOException e) {
-                LOG.error("cannot reopen access log {}, still writing to the file it had open: {}", file,
-                        e.getMessage());
-            }
-        }
-        for (String line : batch) {
-            if (line == STOP) {
-                out.flush();
-                return true;
-            }
-            out.write(line);
-            out.write('\n');
+    private void write(List<String> lines) {
+        for (String line : lines) {
             for (Consumer<String> tap : taps) {
                 tap.accept(line);
             }
         }
-        out.flush();
-        return false;
+        if (lines.isEmpty()) {
+            return;
+        }
+        LineWriter.Result r = out.write(lines);
+        if (r.error() == null) {
+            losses.writeWorked();
+        } else {
+            // keep going: a full disk may be freed
+            losses.writeFailed(r.lost(), r.error());
+        }
     }
 
-    public long dropped() {
-        return dropped.get();
+    private void reopenFile() {
+        LineWriter fresh;
+        try {
+            fresh = LineTargets.file(file);
+        } catch (IOException e) {
+            LOG.error("cannot reopen access log {}, still writing to the file it had open: {}", file, e.getMessage());
+            return;
+        }
+        letGo(out);
+        out = fresh;
+        LOG.info("access log {} reopened", file);
+    }
+
+    /** Finishes or takes back a cut line, reports an episode of failed writes, closes the target. */
+    private void letGo(LineWriter target) {
+        LineWriter.Result r = target.finish();
+        if (r.error() != null) {
+            losses.writeFailed(r.lost(), r.error());
+        }
+        losses.letGo();
+        try {
+            target.close();
+        } catch (IOException e) {
+            LOG.warn("closing access log {}: {}", file, e.getMessage());
+        }
+    }
+
+    /** Lines dropped because the queue was full (the writer could not keep up). */
+    public long droppedQueueFull() {
+        return losses.droppedQueueFull();
+    }
+
+    /** Lines lost because a write failed (a full disk). */
+    public long lostToWriteErrors() {
+        return losses.lostToWriteErrors();
     }
 
     /** Writes what is queued, then stops the writer. */

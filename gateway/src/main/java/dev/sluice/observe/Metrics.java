@@ -24,7 +24,6 @@ import io.prometheus.metrics.model.snapshots.Unit;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Collection;
-import java.util.function.LongSupplier;
 
 /**
  * The Prometheus metrics, in a registry of their own (no global state, so tests can run several gateways).
@@ -63,7 +62,7 @@ public final class Metrics implements Tunnel.Observer, AttemptListener {
     private final Counter refused;
     private final Counter acceptErrors;
 
-    public Metrics(GatewayView gateway, LongSupplier accessLogDropped) {
+    public Metrics(GatewayView gateway, AccessLog accessLog) {
         GatewayView.Build b = gateway.build();
         Info.builder().name("sluice_build_info").help("What runs: Sluice, Netty and Java versions, transport")
                 .labelNames("version", "netty", "java", "transport").register(registry)
@@ -138,8 +137,12 @@ public final class Metrics implements Tunnel.Observer, AttemptListener {
                 .help("Failed accepts (EMFILE: out of file descriptors...); the listener pauses 1 s after each")
                 .labelNames("listener").withoutExemplars().register(registry);
         CounterWithCallback.builder().name("sluice_access_log_dropped_total")
-                .help("Access-log lines dropped because the writer could not keep up or failed")
-                .callback(cb -> cb.call(accessLogDropped.getAsLong())).register(registry);
+                .help("Access-log lines dropped, by reason: queue_full (the writer could not keep up), "
+                        + "write_error (a write failed: disk full...)")
+                .labelNames("reason").callback(cb -> {
+                    cb.call(accessLog.droppedQueueFull(), "queue_full");
+                    cb.call(accessLog.lostToWriteErrors(), "write_error");
+                }).register(registry);
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider m) {
             GaugeWithCallback.builder().name("sluice_netty_direct_memory_used").unit(Unit.BYTES)
                     .help("Direct memory held by Netty's buffer allocator")

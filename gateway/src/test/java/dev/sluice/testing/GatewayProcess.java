@@ -61,13 +61,28 @@ public final class GatewayProcess implements AutoCloseable {
      */
     public static GatewayProcess start(Path config, Map<String, String> env, List<String> jvmOptions, int maxFiles)
             throws IOException {
-        List<String> command = new java.util.ArrayList<>();
         if (maxFiles > 0) {
-            command.addAll(List.of("prlimit", "--nofile=" + maxFiles + ":" + maxFiles, "--"));
+            List<String> prlimit = List.of("prlimit", "--nofile=" + maxFiles + ":" + maxFiles, "--");
+            return start(prlimit, config, env, jvmOptions, true);
         }
+        return start(List.of(), config, env, jvmOptions, false);
+    }
+
+    /**
+     * As {@link #start(Path, Map)}, run by {@code wrapper} (a command that ends by exec'ing its arguments, such as
+     * {@code unshare}, so the process's pid is the gateway's).
+     */
+    public static GatewayProcess startWrapped(List<String> wrapper, Path config, Map<String, String> env)
+            throws IOException {
+        return start(wrapper, config, env, List.of(), false);
+    }
+
+    private static GatewayProcess start(List<String> wrapper, Path config, Map<String, String> env,
+            List<String> jvmOptions, boolean jarred) throws IOException {
+        List<String> command = new java.util.ArrayList<>(wrapper);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
-        String classPath = maxFiles > 0 ? jarredClassPath() : System.getProperty("java.class.path");
+        String classPath = jarred ? jarredClassPath() : System.getProperty("java.class.path");
         command.addAll(List.of("-cp", classPath, "dev.sluice.Sluice", "run", "--config", config.toString()));
         ProcessBuilder pb = new ProcessBuilder(command);
         // whatever the build runs under must not leak in: these change how the gateway logs and notifies

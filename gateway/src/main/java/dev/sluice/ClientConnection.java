@@ -8,6 +8,7 @@ import dev.sluice.inbound.OriginalDestination;
 import dev.sluice.inbound.PeekFailure;
 import dev.sluice.inbound.PeekHandler;
 import dev.sluice.inbound.PeekListener;
+import dev.sluice.inbound.TlsAlert;
 import dev.sluice.policy.Decision;
 import dev.sluice.policy.Flow;
 import dev.sluice.policy.LocalTargets;
@@ -21,6 +22,7 @@ import dev.sluice.upstream.DialObserver;
 import dev.sluice.upstream.Dialer;
 import dev.sluice.upstream.Upstream;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
@@ -30,10 +32,19 @@ import java.net.InetSocketAddress;
 /**
  * Drives one accepted connection through the stages: client allow-list, peek, policy, dial, relay, and the one
  * access-log line at the end. Everything here runs on the connection's event loop.
+ *
+ * <p>What a refused client is told: a client outside {@code clients} and one whose first bytes are no usable
+ * ClientHello get a plain reset (nothing that would tell a stranger or a scanner more). A TLS client refused after
+ * its ClientHello, before any byte of a tunnel has moved, gets a fatal TLS alert in clear text and an orderly close:
+ * {@code access_denied} when a rule, the gateway's own-host guard or the proxy's policy (403) refuses the
+ * destination, {@code unrecognized_name} when there is no usable server name and so nowhere to send it,
+ * {@code internal_error} when no proxy could carry it (errors, silence, no connection, our credentials refused).
  */
 final class ClientConnection implements PeekListener {
     /** The largest ClientHello (TLS record headers included) the gateway waits for. */
     static final int MAX_HELLO_BYTES = 64 * 1024;
+    /** A refusal's alert must be written within this, or the connection is reset instead. */
+    static final long ALERT_WRITE_MILLIS = 1000;
 
     private final ListenerConfig listener;
     private final Routing routing;
@@ -44,6 +55,7 @@ final class ClientConnection implements PeekListener {
     private final InetSocketAddress dst;
     private Future<Channel> dial;
     private int peekedBytes;
+    private int helloRecordVersion;
     private Channel upstream;
 
     private ClientConnection(ListenerConfig listener, Routing routing, Dialer dialer, LocalTargets localTargets,
@@ -93,6 +105,7 @@ final class ClientConnection implements PeekListener {
         if (!routing.policy().allowsClient(from.getAddress())) {
             tunnel.fail(Outcome.DENIED_CLIENT, "client " + from.getAddress().getHostAddress()
                     + " is not in the configured client ranges");
+            // a reset and no word: answering in TLS would mean reading and parsing a stranger's bytes first
             Closing.reset(client);
             return;
         }
@@ -116,6 +129,7 @@ final class ClientConnection implements PeekListener {
     public void onHello(Channel ch, Hello hello, PeekHandler peek) {
         tunnel.hello(hello.sni(), hello.alpn());
         peekedBytes = peek.bytesRead();
+        helloRecordVersion = hello.recordVersion();
         InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
         int port = dst != null ? dst.getPort() : listener.defaultPort();
         // RFC 6066 forbids address literals in SNI: one ("127.0.0.1.", "127.1" too) routes as a hello without a name
@@ -124,16 +138,18 @@ final class ClientConnection implements PeekListener {
         Decision d = routing.policy().decide(flow);
         tunnel.route(d.rule() == null ? null : d.ruleName(), d.action().label(), d.upstream(), d.target());
         if (d.action() == Action.REJECT) {
-            refuse(peek, d.rule() == null ? "no rule matched" : "rule '" + d.ruleName() + "' rejects");
+            refuse(peek, d.rule() == null ? "no rule matched" : "rule '" + d.ruleName() + "' rejects",
+                    TlsAlert.ACCESS_DENIED);
             return;
         }
         if (d.host() == null) {
-            refuse(peek, "no server name and no original destination: nowhere to send it");
+            refuse(peek, "no server name and no original destination: nowhere to send it",
+                    TlsAlert.UNRECOGNIZED_NAME);
             return;
         }
         String local = localTarget(d, sni != null);
         if (local != null) {
-            refuse(peek, local);
+            refuse(peek, local, TlsAlert.ACCESS_DENIED);
             return;
         }
         long timeout = routing.config().timeouts().connect().toMillis();
@@ -188,10 +204,23 @@ final class ClientConnection implements PeekListener {
         return why == null ? null : "refused: " + Tunnel.hostPort(dst) + " " + why;
     }
 
-    private void refuse(PeekHandler peek, String why) {
+    private void refuse(PeekHandler peek, String why, TlsAlert alert) {
         tunnel.addHelloBytes(peek.bytesRead());
         tunnel.fail(Outcome.REJECTED, why);
-        Closing.reset(client);
+        tell(alert);
+    }
+
+    /**
+     * Ends a refused connection with {@code alert} and an orderly close, but only while the peek still holds the
+     * hello: once it has handed its bytes to a relay, the client's TLS session runs end to end and an alert from
+     * us would be garbage in it, so the connection is reset instead.
+     */
+    private void tell(TlsAlert alert) {
+        if (client.pipeline().get(PeekHandler.NAME) == null) {
+            Closing.reset(client);
+            return;
+        }
+        Closing.afterWriting(client, Unpooled.wrappedBuffer(alert.record(helloRecordVersion)), ALERT_WRITE_MILLIS);
     }
 
     private void dialed(PeekHandler peek) {
@@ -209,7 +238,10 @@ final class ClientConnection implements PeekListener {
                 case REFUSED -> Outcome.REJECTED;
                 case CONNECT, LOCAL -> Outcome.CONNECT_ERROR;
             }, e.getMessage());
-            Closing.reset(client);
+            // a policy said no (the proxy's 403, our own-host guard): access denied; otherwise no proxy could
+            // carry it, for reasons that are not the client's
+            tell(e.kind() == DialException.Kind.DENIED || e.kind() == DialException.Kind.REFUSED
+                    ? TlsAlert.ACCESS_DENIED : TlsAlert.INTERNAL_ERROR);
             return;
         }
         upstream = dial.getNow();

@@ -9,6 +9,7 @@ import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.GatewayProcess;
 import dev.sluice.testing.Hellos;
 import dev.sluice.testing.Origin;
+import dev.sluice.testing.Refused;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,11 +30,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -75,6 +78,9 @@ class HostileClientTest {
     static final int SLOWLORIS = 2000;
     static final int DRIPPERS = 20;
     static final int RESETTERS = 100;
+    static final int REFUSED_FLOOD = 2000;
+    /** What a client refused after its hello (a 3.1 record) with no usable server name reads. */
+    static final String UNRECOGNIZED_NAME = "fatal unrecognized_name (record 3.1), then EOF";
     static final InetAddress NORMAL_FROM = address("127.0.0.1");
     static final InetAddress ATTACKER = address("127.0.0.2");
     static final InetAddress LORIS = address("127.0.0.3");
@@ -382,7 +388,7 @@ class HostileClientTest {
         bytes[1] = 3;
         bytes[2] = 3;
         bytes[4] = 32;
-        refused("record of type 0x17 first", bytes, "bad_hello",
+        refused("record of type 0x17 first", bytes, "reset", "bad_hello",
                 "not TLS: first byte 0x17 ('\\x17') is not a TLS handshake record");
     }
 
@@ -393,7 +399,7 @@ class HostileClientTest {
         refused("plain HTTP to the TLS port",
                 ("GET / HTTP/1.1\r\nHost: " + NORMAL + "\r\nUser-Agent: <script>\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII),
-                "bad_hello", "not TLS: first byte 0x47 ('G') is not a TLS handshake record");
+                "reset", "bad_hello", "not TLS: first byte 0x47 ('G') is not a TLS handshake record");
     }
 
     /** What a hostile server name must come to. */
@@ -456,7 +462,9 @@ class HostileClientTest {
     @Order(7)
     void hostileServerName(SniCase c) throws Exception {
         if (!c.outcome().equals("ok")) {
-            Map<String, Object> l = refused(c.name(), c.hello(), c.outcome(), c.error());
+            // nothing usable to send on: a reset; a hello that is fine but names no server: told so
+            Map<String, Object> l = refused(c.name(), c.hello(),
+                    c.outcome().equals("rejected") ? UNRECOGNIZED_NAME : "reset", c.outcome(), c.error());
             assertThat(l).containsEntry("sni", c.sni()).containsEntry("target", c.target());
             return;
         }
@@ -539,6 +547,52 @@ class HostileClientTest {
                     .containsEntry("bytes_down", (long) answer.length() + 1);
             a.finish("ok, origin got the %d-byte hello then EOF, client got its %d-byte answer then EOF",
                     hello.length, answer.length() + 1);
+        }
+    }
+
+    /**
+     * 2 000 well-formed ClientHellos that the gateway refuses once it has read them (the server name an IPv4
+     * literal: nowhere to send it), from 8 threads as fast as they go: every client reads its fatal alert and the
+     * gateway's orderly close (no reset, no connection left waiting for the client), one line each, descriptors
+     * back to idle.
+     */
+    @Test
+    @Order(10)
+    void floodOfHellosRefusedWithAnAlert() throws Exception {
+        byte[] hello = Hellos.withServerName("127.0.0.1");
+        try (Attack a = new Attack(REFUSED_FLOOD + " x a hello refused with an alert, 8 threads", SMALL_RSS_KIB)) {
+            Map<String, Long> seen = new ConcurrentHashMap<>();
+            AtomicLong slowest = new AtomicLong();
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            long t0 = System.nanoTime();
+            try {
+                for (int i = 0; i < REFUSED_FLOOD; i++) {
+                    pool.execute(() -> {
+                        long c0 = System.nanoTime();
+                        String what;
+                        try (Socket s = connect(ATTACKER)) {
+                            s.getOutputStream().write(hello);
+                            s.getOutputStream().flush();
+                            what = Refused.told(s);
+                        } catch (IOException e) {
+                            what = "error: " + e.getMessage();
+                        }
+                        seen.merge(what, 1L, Long::sum);
+                        slowest.accumulateAndGet(System.nanoTime() - c0, Math::max);
+                    });
+                }
+            } finally {
+                pool.shutdown();
+            }
+            assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).as("the flood ended").isTrue();
+            double secs = (System.nanoTime() - t0) / 1e9;
+            assertThat(seen).as("what the clients saw").isEqualTo(Map.of(UNRECOGNIZED_NAME, (long) REFUSED_FLOOD));
+            List<Map<String, Object>> lines = a.awaitLines(ATTACKER, REFUSED_FLOOD, Duration.ofSeconds(30));
+            assertThat(lines).hasSize(REFUSED_FLOOD).allSatisfy(l -> assertThat(l).as(l.toString())
+                    .containsEntry("outcome", "rejected").containsEntry("bytes_down", 0L)
+                    .containsEntry("error", "no server name and no original destination: nowhere to send it"));
+            a.finish("%d clients got \"%s\" in %.2f s (%.0f/s), slowest %.1f ms; %d rejected lines", REFUSED_FLOOD,
+                    UNRECOGNIZED_NAME, secs, REFUSED_FLOOD / secs, slowest.get() / 1e6, lines.size());
         }
     }
 
@@ -686,11 +740,12 @@ class HostileClientTest {
     }
 
     /**
-     * One attacking connection that must be refused: sends {@code bytes}, must see a reset within 3 s, and leaves
-     * one line with {@code outcome} and {@code error}.
+     * One attacking connection that must be refused: sends {@code bytes}, must see {@code told} ("reset", or a
+     * fatal alert and EOF: {@link Refused#told}) within 3 s, and leaves one line with {@code outcome} and
+     * {@code error}.
      */
-    private static Map<String, Object> refused(String name, byte[] bytes, String outcome, String error)
-            throws Exception {
+    private static Map<String, Object> refused(String name, byte[] bytes, String told, String outcome,
+                                               String error) throws Exception {
         try (Attack a = new Attack(name, SMALL_RSS_KIB); Socket s = connect(ATTACKER)) {
             int before = proxy.requests.size();
             long t0 = System.nanoTime();
@@ -698,21 +753,22 @@ class HostileClientTest {
             try {
                 s.getOutputStream().write(bytes);
                 s.getOutputStream().flush();
-                how = resetOrEof(s);
+                how = Refused.told(s);
             } catch (SocketException e) {
                 how = "reset while sending";
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertThat(how).as("what the client saw").startsWith("reset");
-            assertThat(ms).as("ms until the client was reset").isLessThan(3000);
+            assertThat(how).as("what the client saw").startsWith(told);
+            assertThat(ms).as("ms until the client was refused").isLessThan(3000);
             Map<String, Object> l = a.awaitLine(ATTACKER, s.getLocalPort());
             assertThat(l).as(l.toString()).containsEntry("outcome", outcome).containsEntry("error", error)
                     .containsEntry("bytes_up", (long) bytes.length).containsEntry("bytes_down", 0L);
             assertThat(since(proxy.requests, before))
                     .as("CONNECTs to the proxy for this connection")
                     .allMatch(r -> r.startsWith("CONNECT " + NORMAL + ":443 "));
-            a.finish("%s (\"%s\"), sni %s, target %s, client reset after %d ms", outcome, error,
-                    l.get("sni") == null ? "null" : "\"" + l.get("sni") + "\"", l.get("target"), ms);
+            a.finish("%s (\"%s\"), sni %s, target %s, client %s after %d ms", outcome, error,
+                    l.get("sni") == null ? "null" : "\"" + l.get("sni") + "\"", l.get("target"),
+                    how.startsWith("reset") ? "reset" : "got " + how, ms);
             return l;
         }
     }

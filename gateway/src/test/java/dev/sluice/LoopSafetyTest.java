@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.GatewayProcess;
 import dev.sluice.testing.Hellos;
+import dev.sluice.testing.Refused;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import java.io.IOException;
@@ -55,8 +56,14 @@ class LoopSafetyTest {
         origin.close();
     }
 
-    /** Connects from {@code from} (an address of 127/8), sends {@code bytes}, waits until the gateway closes. */
-    static void attempt(String from, int port, byte[] bytes) throws IOException {
+    /** What a refused TLS client of these tests reads: the hellos of {@link Hellos} come in 3.1 records. */
+    static final String ACCESS_DENIED = "fatal access_denied (record 3.1), then EOF";
+
+    /**
+     * Connects from {@code from} (an address of 127/8), sends {@code bytes}, and checks what it reads until the
+     * gateway closes ({@link Refused#told}).
+     */
+    static void attempt(String from, int port, byte[] bytes, String told) throws IOException {
         try (Socket s = new Socket()) {
             s.bind(new InetSocketAddress(from, 0));
             try {
@@ -69,7 +76,7 @@ class LoopSafetyTest {
                 assertThat(e.getMessage()).contains("reset");
                 return;
             }
-            OutcomesTest.assertClosed(s, true);
+            assertThat(Refused.told(s)).isEqualTo(told);
         }
     }
 
@@ -108,7 +115,7 @@ class LoopSafetyTest {
             Hellos.withServerName("anything.else"), GatewayIntegrationTest.fixture("openssl-nosni.bin"),
             "CONNECT a.test.example:443 HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII)};
         for (byte[] t : tries) {
-            attempt("127.0.0.2", gw.port(), t);
+            attempt("127.0.0.2", gw.port(), t, "reset"); // a client outside the ranges is told nothing
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> gw.accessLog.size() == 2 + tries.length);
         assertThat(gw.accessLog.stream().filter(l -> field(l, "client").startsWith("127.0.0.2"))).hasSize(tries.length)
@@ -143,7 +150,7 @@ class LoopSafetyTest {
         String[] names = {"localhost", "LOCALHOST.", "api.localhost"};
         for (int listener = 0; listener < 2; listener++) {
             for (String name : names) {
-                attempt("127.0.0.1", gw.port(listener), Hellos.withServerName(name));
+                attempt("127.0.0.1", gw.port(listener), Hellos.withServerName(name), ACCESS_DENIED);
             }
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> gw.accessLog.size() == 1 + 2 * names.length);
@@ -178,9 +185,9 @@ class LoopSafetyTest {
                 """.formatted(self, admin, origin.port(), wild), dir);
         // control: the rule does take localhost to a local port that is not the gateway's
         tunnel(gw.port(2), "localhost");
-        attempt("127.0.0.1", gw.port(0), Hellos.withServerName("localhost"));
-        attempt("127.0.0.1", gw.port(1), Hellos.withServerName("localhost"));
-        attempt("127.0.0.1", wild, Hellos.withServerName("localhost")); // 127.0.0.1:wild reaches 0.0.0.0:wild
+        attempt("127.0.0.1", gw.port(0), Hellos.withServerName("localhost"), ACCESS_DENIED);
+        attempt("127.0.0.1", gw.port(1), Hellos.withServerName("localhost"), ACCESS_DENIED);
+        attempt("127.0.0.1", wild, Hellos.withServerName("localhost"), ACCESS_DENIED); // 127.0.0.1:wild reaches 0.0.0.0:wild
         String loop = gw.awaitLine(l -> "https".equals(field(l, "listener")));
         assertThat(field(loop, "outcome")).isEqualTo("rejected");
         assertThat(field(loop, "error")).isEqualTo("refused: 127.0.0.1:" + self

@@ -144,11 +144,11 @@ class ProxyTlsTest {
                                 "t.yaml:4:3: upstream 'corp': cannot set up TLS to its proxies")));
     }
 
-    /** The client is reset and the access log names the TLS failure and its reason. */
+    /** The client is told internal_error and the access log names the TLS failure and its reason. */
     private void assertRefused(String reason) throws Exception {
         try (var s = Clients.tcp(gw.port())) {
             s.getOutputStream().write(GatewayIntegrationTest.fixture("go.bin"));
-            GatewayIntegrationTest.assertResetPromptly(s);
+            GatewayIntegrationTest.assertToldPromptly(s, "internal_error");
         }
         String line = gw.awaitLine(0);
         assertThat(field(line, "outcome")).isEqualTo("connect_error");

@@ -39,6 +39,7 @@ public final class ClientHelloParser {
     private int expected = -1;
     private int consumed;
     private int records;
+    private int recordVersion;
     private State state = State.NEED_MORE;
     private String error;
     private Hello hello;
@@ -101,6 +102,9 @@ public final class ClientHelloParser {
                 fail(State.MALFORMED, "TLS record length " + length + " out of range 1-" + MAX_RECORD);
                 return;
             }
+            if (records == 0) {
+                recordVersion = ((header[1] & 0xff) << 8) | (header[2] & 0xff);
+            }
             records++;
             recordRemaining = length;
         }
@@ -125,7 +129,7 @@ public final class ClientHelloParser {
         }
         if (expected >= 0 && handshakeLength >= expected) {
             try {
-                hello = new Body(handshake, 4, expected).read();
+                hello = new Body(handshake, 4, expected, recordVersion).read();
                 state = State.DONE;
             } catch (IllegalArgumentException e) {
                 fail(State.MALFORMED, "malformed ClientHello: " + e.getMessage());
@@ -175,11 +179,13 @@ public final class ClientHelloParser {
         private final byte[] b;
         private int pos;
         private final int end;
+        private final int recordVersion;
 
-        Body(byte[] b, int from, int end) {
+        Body(byte[] b, int from, int end, int recordVersion) {
             this.b = b;
             this.pos = from;
             this.end = end;
+            this.recordVersion = recordVersion;
         }
 
         Hello read() {
@@ -205,7 +211,7 @@ public final class ClientHelloParser {
             }
             skip(compressions, "compression methods");
             if (pos == end) {
-                return new Hello(null, List.of());
+                return new Hello(null, List.of(), recordVersion);
             }
             int extensionsEnd = pos + 2 + peekU16();
             u16();
@@ -232,7 +238,7 @@ public final class ClientHelloParser {
                 }
                 pos = extEnd;
             }
-            return new Hello(sni, alpn);
+            return new Hello(sni, alpn, recordVersion);
         }
 
         private String serverName(int extEnd) {

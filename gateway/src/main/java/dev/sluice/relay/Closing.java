@@ -1,9 +1,13 @@
 package dev.sluice.relay;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /** The ways a leg is closed. */
 public final class Closing {
@@ -28,6 +32,37 @@ public final class Closing {
             ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         } else {
             ch.close();
+        }
+    }
+
+    /**
+     * Writes {@code last} and closes with an orderly end (FIN), so the peer reads it; resets instead when the write
+     * fails or is not done within {@code boundMillis} (a peer that does not read cannot hold the connection open).
+     * Takes ownership of {@code last}.
+     */
+    public static void afterWriting(Channel ch, ByteBuf last, long boundMillis) {
+        if (!ch.isActive()) {
+            last.release();
+            reset(ch);
+            return;
+        }
+        ChannelFuture written = ch.writeAndFlush(last);
+        if (written.isDone()) {
+            closeOrReset(written);
+            return;
+        }
+        ScheduledFuture<?> bound = ch.eventLoop().schedule(() -> reset(ch), boundMillis, TimeUnit.MILLISECONDS);
+        written.addListener(f -> {
+            bound.cancel(false);
+            closeOrReset(written);
+        });
+    }
+
+    private static void closeOrReset(ChannelFuture written) {
+        if (written.isSuccess()) {
+            written.channel().close();
+        } else {
+            reset(written.channel());
         }
     }
 }

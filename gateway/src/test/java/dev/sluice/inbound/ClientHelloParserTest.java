@@ -41,6 +41,15 @@ class ClientHelloParserTest {
         assertThat(p.hello().alpn()).isEqualTo(alpn);
     }
 
+    @Test
+    void keepsTheRecordVersionOfTheFirstRecordForARefusalsAlert() throws IOException {
+        assertThat(ClientHelloParser.parse(fixture("go.bin"), MAX).hello().recordVersion()).isEqualTo(0x0301);
+        assertThat(ClientHelloParser.parse(fixture("jdk.bin"), MAX).hello().recordVersion()).isEqualTo(0x0303);
+        byte[] later = fixture("curl.bin");
+        later[2] = 2; // TLS 1.1 in the first record's header: the hello body still says 1.2
+        assertThat(ClientHelloParser.parse(later, MAX).hello().recordVersion()).isEqualTo(0x0302);
+    }
+
     @ParameterizedTest(name = "{0} one byte at a time")
     @MethodSource("realClients")
     void readsHellosDeliveredOneByteAtATime(String file, String sni, List<String> alpn) throws IOException {

@@ -50,7 +50,7 @@ final class Explain {
         }
         sb.append('\n');
         if (d.action() == Action.REJECT) {
-            sb.append("  reject: connection reset (outcome rejected)\n");
+            sb.append("  reject: refused with a TLS access_denied alert (outcome rejected)\n");
         } else if (d.host() == null) {
             sb.append("  ").append(d.action().label())
                     .append(": no server name and no original destination: rejected\n");

@@ -93,7 +93,8 @@ public final class Sluice implements Callable<Integer> {
 
     @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, description = "Run the gateway in the foreground until stopped (SIGTERM or SIGINT: "
             + "stop accepting, let open tunnels finish for up to shutdown.drain, then close the rest); SIGHUP "
-            + "re-reads the configuration and reopens the access-log file.")
+            + "re-reads the configuration and reopens the access-log file; SIGUSR1 only reopens the access-log file "
+            + "(logrotate).")
     static final class Run implements Callable<Integer> {
         private static final Logger LOG = LoggerFactory.getLogger("dev.sluice.Run"); // "Run: ..." in the log
 

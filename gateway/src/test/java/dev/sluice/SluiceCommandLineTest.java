@@ -193,7 +193,7 @@ class SluiceCommandLineTest {
     void explainNoMatchAndDeniedClient() {
         assertThat(sluice("explain", "--config", SHIPPED.toString(), "--sni", "example.org", "--client", "10.1.2.3").out())
                 .contains("rule default (#4, ../conf/gateway.yaml:28:5) (no sni condition)")
-                .contains("reject: connection reset (outcome rejected)");
+                .contains("reject: refused with a TLS access_denied alert (outcome rejected)");
         assertThat(sluice("explain", "--config", SHIPPED.toString(), "--sni", "github.com", "--client", "8.8.8.8").out())
                 .contains("client 8.8.8.8 is not in clients: connection reset at once (outcome denied_client)");
         assertThat(sluice("explain", "--config", SHIPPED.toString(), "--dst", "192.0.2.1:8443", "--client", "10.1.2.3").out())

@@ -52,6 +52,9 @@ class DemoScriptTest {
                 + " dev.sluice.Sluice \"$@\""));
 
         assertThat(r.code()).as(r.out()).isZero();
+        // every line is the tutorial's: a heading or indented; a stray "grep: ..." or "demo/run: line 9: ..." is not
+        assertThat(r.out().lines().filter(l -> !l.isEmpty() && !l.startsWith(" ")))
+                .as(r.out()).allMatch(l -> l.matches("(\\d+\\. |Sluice demo: |The rules allow |Working directory |Demo passed: ).*"));
         List<String> lines = r.out().lines().map(String::strip).toList();
         // the allowed name: the origin's page, through the proxy, over the client's own TLS session
         assertThat(lines).as(r.out()).contains(

@@ -1,6 +1,7 @@
 package dev.sluice;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -48,13 +49,12 @@ class DemoScriptTest {
     @Test
     @Timeout(180)
     void theAllowedNameIsServedTheOtherRefusedAndBothAreInTheAccessLog() throws Exception {
-        Run r = demo(launcher("exec " + sh(java()) + " -cp " + sh(System.getProperty("java.class.path"))
-                + " dev.sluice.Sluice \"$@\""));
+        Run r = demo(thisBuildsGateway());
 
         assertThat(r.code()).as(r.out()).isZero();
         // every line is the tutorial's: a heading or indented; a stray "grep: ..." or "demo/run: line 9: ..." is not
-        assertThat(r.out().lines().filter(l -> !l.isEmpty() && !l.startsWith(" ")))
-                .as(r.out()).allMatch(l -> l.matches("(\\d+\\. |Sluice demo: |The rules allow |Working directory |Demo passed: ).*"));
+        assertThat(r.out().lines().filter(l -> !l.isEmpty() && !l.startsWith(" "))).as(r.out())
+                .allMatch(l -> l.matches("(\\d+\\. |Sluice demo: |The rules allow |Working directory |Demo passed: ).*"));
         List<String> lines = r.out().lines().map(String::strip).toList();
         // the allowed name: the origin's page, through the proxy, over the client's own TLS session
         assertThat(lines).as(r.out()).contains(
@@ -94,12 +94,11 @@ class DemoScriptTest {
     @Test
     @Timeout(180)
     void stoppedHalfWayItStopsWhatItStartedAndRemovesItsFiles() throws Exception {
-        Process p = start(launcher("exec " + sh(java()) + " -cp " + sh(System.getProperty("java.class.path"))
-                + " dev.sluice.Sluice \"$@\""));
+        Process p = start(thisBuildsGateway());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Thread reader = drain(p.getInputStream(), out);
         try {
-            org.awaitility.Awaitility.await().atMost(AT_MOST).pollInterval(Duration.ofMillis(50))
+            await().atMost(AT_MOST).pollInterval(Duration.ofMillis(50))
                     .until(() -> out.toString(StandardCharsets.UTF_8).contains("/readyz\n     ok\n"));
             // SIGTERM to the script, as `kill` sends it (Process.destroy would also close the pipe it writes to)
             assertThat(p.toHandle().destroy()).isTrue();
@@ -158,6 +157,12 @@ class DemoScriptTest {
         pb.environment().remove("NOTIFY_SOCKET");
         pb.environment().remove("WATCHDOG_USEC");
         return pb.start();
+    }
+
+    /** The gateway this build compiled, from the test class path (the jar does not exist yet at mvn test). */
+    private Path thisBuildsGateway() throws IOException {
+        return launcher("exec " + sh(java()) + " -cp " + sh(System.getProperty("java.class.path"))
+                + " dev.sluice.Sluice \"$@\"");
     }
 
     /** A sluice command for SLUICE_CMD: a shell script with this body. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +13,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,9 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code demo/run}, the README's five-minute demo, run as a newcomer runs it (a real bash, keytool, curl, the demo
- * servers and the gateway as processes), so the demo cannot go stale. The gateway is the one this build compiled
- * ({@code SLUICE_CMD}: a two-line launcher over the test class path; {@code mvn test} runs before the jar exists),
- * and every file the demo makes is under this test's own directory ({@code TMPDIR}).
+ * servers, and the gateway started by {@code bin/sluice}), so the demo cannot go stale. The gateway is the one this
+ * build compiled: {@code mvn test} runs before the jar exists, so {@code SLUICE_JAR} is a jar whose manifest names
+ * the test class path. Every file the demo makes is under this test's own directory ({@code TMPDIR}).
  */
 class DemoScriptTest {
     static final Path SCRIPT = Path.of("..", "demo", "run");
@@ -49,9 +55,10 @@ class DemoScriptTest {
     @Test
     @Timeout(180)
     void theAllowedNameIsServedTheOtherRefusedAndBothAreInTheAccessLog() throws Exception {
-        Run r = demo(thisBuildsGateway());
+        Run r = demo(Map.of("SLUICE_JAR", thisBuildsJar().toString()));
 
         assertThat(r.code()).as(r.out()).isZero();
+        assertThat(r.out()).contains("bin/sluice check --config sluice.yaml", "bin/sluice run --config sluice.yaml");
         // every line is the tutorial's: a heading or indented; a stray "grep: ..." or "demo/run: line 9: ..." is not
         assertThat(r.out().lines().filter(l -> !l.isEmpty() && !l.startsWith(" "))).as(r.out())
                 .allMatch(l -> l.matches("(\\d+\\. |Sluice demo: |The rules allow |Working directory |Demo passed: ).*"));
@@ -79,11 +86,11 @@ class DemoScriptTest {
     @Test
     @Timeout(180)
     void aGatewayThatDoesNotStartFailsTheDemoWithItsMessageAndLeavesNothingBehind() throws Exception {
-        Run r = demo(launcher("""
+        Run r = demo(Map.of("SLUICE_CMD", launcher("""
                 case "$1" in
                   check) echo "$3: OK (a gateway that will not run)" ;;
                   *) echo "listener demo: cannot bind: Address already in use" >&2; exit 1 ;;
-                esac"""));
+                esac""").toString()));
 
         assertThat(r.code()).as(r.out()).isEqualTo(1);
         assertThat(r.out()).contains("DEMO FAILED: Sluice exited (status 1) before it was ready",
@@ -94,7 +101,7 @@ class DemoScriptTest {
     @Test
     @Timeout(180)
     void stoppedHalfWayItStopsWhatItStartedAndRemovesItsFiles() throws Exception {
-        Process p = start(thisBuildsGateway());
+        Process p = start(Map.of("SLUICE_JAR", thisBuildsJar().toString()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Thread reader = drain(p.getInputStream(), out);
         try {
@@ -131,8 +138,8 @@ class DemoScriptTest {
         assertThat(described).as("processes still running in the demo's directory").isEmpty();
     }
 
-    private Run demo(Path sluice) throws Exception {
-        Process p = start(sluice);
+    private Run demo(Map<String, String> env) throws Exception {
+        Process p = start(env);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Thread reader = drain(p.getInputStream(), out);
         try {
@@ -147,9 +154,10 @@ class DemoScriptTest {
         }
     }
 
-    private Process start(Path sluice) throws IOException {
+    private Process start(Map<String, String> env) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(SCRIPT.toString()).redirectErrorStream(true);
-        pb.environment().put("SLUICE_CMD", sluice.toString());
+        pb.environment().keySet().removeIf(k -> k.startsWith("SLUICE_"));
+        pb.environment().putAll(env);
         pb.environment().put("TMPDIR", tmp.toString());
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         // what the build runs under must not change how the gateway logs or notifies
@@ -159,10 +167,22 @@ class DemoScriptTest {
         return pb.start();
     }
 
-    /** The gateway this build compiled, from the test class path (the jar does not exist yet at mvn test). */
-    private Path thisBuildsGateway() throws IOException {
-        return launcher("exec " + sh(java()) + " -cp " + sh(System.getProperty("java.class.path"))
-                + " dev.sluice.Sluice \"$@\"");
+    /**
+     * The gateway this build compiled, as a jar for {@code java -jar} (what bin/sluice runs): no classes, only a
+     * manifest whose Class-Path names the test class path (the real jar does not exist yet at mvn test).
+     */
+    private Path thisBuildsJar() throws IOException {
+        Manifest manifest = new Manifest();
+        Attributes main = manifest.getMainAttributes();
+        main.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        main.put(Attributes.Name.MAIN_CLASS, "dev.sluice.Sluice");
+        main.put(Attributes.Name.CLASS_PATH, Stream.of(System.getProperty("java.class.path").split(File.pathSeparator))
+                .map(e -> Path.of(e).toAbsolutePath().toUri().toString()).collect(Collectors.joining(" ")));
+        Path jar = dir.resolve("sluice.jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+            // the manifest is the whole jar
+        }
+        return jar;
     }
 
     /** A sluice command for SLUICE_CMD: a shell script with this body. */
@@ -196,15 +216,6 @@ class DemoScriptTest {
     private static void kill(Process p) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
-    }
-
-    private static String java() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    /** A word for sh, in single quotes. */
-    private static String sh(String s) {
-        return "'" + s.replace("'", "'\\''") + "'";
     }
 
     private static String originPort(List<String> lines) {

@@ -159,6 +159,12 @@ class DemoScriptTest {
         pb.environment().keySet().removeIf(k -> k.startsWith("SLUICE_"));
         pb.environment().putAll(env);
         pb.environment().put("TMPDIR", tmp.toString());
+        // a developer's proxy settings must not reach the demo's curl: these would send it to a closed port
+        pb.environment().put("https_proxy", "http://127.0.0.1:1");
+        pb.environment().put("HTTPS_PROXY", "http://127.0.0.1:1");
+        Path home = Files.createDirectories(dir.resolve("home"));
+        Files.writeString(home.resolve(".curlrc"), "proxy = \"http://127.0.0.1:1\"\n");
+        pb.environment().put("HOME", home.toString());
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         // what the build runs under must not change how the gateway logs or notifies
         pb.environment().remove("JOURNAL_STREAM");

@@ -43,7 +43,9 @@ class AccessLogDiskFullTest {
     void aFullDiskCostsWholeLinesOnlyAndTheWarningSaysHowManyAndWhy() throws Exception {
         Path mount = Files.createDirectory(dir.resolve("tmpfs"));
         String unavailable = whyNoTmpfs(mount);
-        assumeTrue(unavailable == null, () -> "needs a private tmpfs (root, unshare(1), mount): " + unavailable);
+        // CI runs as root: there it must not skip
+        assumeTrue(unavailable == null || System.getenv("CI") != null && "root".equals(System.getProperty("user.name")),
+                () -> "needs a private tmpfs (root, unshare(1), mount): " + unavailable);
 
         Path log = mount.resolve("access.log");
         try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);

@@ -80,7 +80,36 @@ class DemoScriptTest {
                 "\"proxy\":null", "\"outcome\":\"rejected\"");
         assertThat(lines.get(lines.size() - 1)).isEqualTo("Demo passed: proxy.golang.org was served through the proxy"
                 + " (outcome ok), example.com was refused (outcome rejected).");
+        assertThat(readmeExcerptMissingFrom(r.out())).as("README.md's demo output, line by line, in this run's\n"
+                + r.out()).isEmpty();
         assertCleanedUp();
+    }
+
+    /**
+     * The lines the README shows under {@code $ demo/run} ("..." stands for lines left out) that this run did not
+     * print, in that order; numbers (ports, times, sizes) may differ.
+     */
+    static List<String> readmeExcerptMissingFrom(String output) throws IOException {
+        List<String> shown = ReadmeCommandsTest.blocks().flatMap(List::stream)
+                .filter(step -> step.command().equals("demo/run")).findFirst().orElseThrow().expected().lines()
+                .filter(l -> !l.equals("...") && !l.isBlank()).toList();
+        assertThat(shown).hasSizeGreaterThan(10);
+        List<String> printed = output.lines().map(DemoScriptTest::anyNumber).toList();
+        List<String> missing = new java.util.ArrayList<>();
+        int at = 0;
+        for (String line : shown) {
+            int found = printed.subList(at, printed.size()).indexOf(anyNumber(line));
+            if (found < 0) {
+                missing.add(line);
+            } else {
+                at += found + 1;
+            }
+        }
+        return missing;
+    }
+
+    private static String anyNumber(String line) {
+        return line.replaceAll("\\d+", "N");
     }
 
     @Test

@@ -38,7 +38,8 @@ class LogrotateTest {
     @Test
     void theShippedLogrotateFileMovesTheLogAndTheGatewayWritesTheNextLineToTheNewOne() throws Exception {
         Path logrotate = Path.of("/usr/sbin/logrotate");
-        assumeTrue(Files.isExecutable(logrotate), "needs logrotate (/usr/sbin/logrotate)");
+        // CI (.ci/run installs it) must not skip
+        assumeTrue(Files.isExecutable(logrotate) || System.getenv("CI") != null, "needs logrotate (/usr/sbin/logrotate)");
         Path shipped = Path.of("../conf/logrotate/sluice");
         Path log = dir.resolve("access.log");
         try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);

@@ -53,14 +53,10 @@ class AccessLogDiskFullTest {
             int port = GatewayProcess.freePort();
             int admin = GatewayProcess.freePort();
             Path cfg = dir.resolve("gateway.yaml");
-            Files.writeString(cfg, """
-                    listeners: [{ name: https, listen: 127.0.0.1:%d }]
-                    clients: [127.0.0.0/8]
-                    upstreams: { corp: { proxies: [http://127.0.0.1:%d] } }
-                    rules: [{ name: go, sni: [%s], action: splice, upstream: corp }]
+            Files.writeString(cfg, GatewayProcess.oneRoute(port, proxy.port(), SNI) + """
                     access_log: %s
                     admin: { listen: 127.0.0.1:%d }
-                    """.formatted(port, proxy.port(), SNI, log, admin));
+                    """.formatted(log, admin));
             List<String> wrapper = List.of("unshare", "--mount", "--propagation", "private", "--", "sh", "-c", WRAP,
                     mount.toString());
             GatewayProcess p = GatewayProcess.startWrapped(wrapper, cfg, Map.of());

@@ -55,15 +55,11 @@ class GracefulShutdownTest {
         int port = GatewayProcess.freePort();
         int adminPort = GatewayProcess.freePort();
         Path cfg = dir.resolve("gateway.yaml");
-        Files.writeString(cfg, """
-                listeners: [{ name: https, listen: 127.0.0.1:%d }]
-                clients: [127.0.0.0/8]
-                upstreams: { corp: { proxies: [http://127.0.0.1:%d] } }
-                rules: [{ name: go, sni: [%s], action: splice, upstream: corp }]
+        Files.writeString(cfg, GatewayProcess.oneRoute(port, proxy.port(), SNI) + """
                 access_log: stdout
                 admin: { listen: 127.0.0.1:%d }
                 %s
-                """.formatted(port, proxy.port(), SNI, adminPort, shutdown));
+                """.formatted(adminPort, shutdown));
         GatewayProcess p = GatewayProcess.start(cfg, Map.of("NOTIFY_SOCKET", notify.path.toString()));
         try {
             await().atMost(Duration.ofSeconds(20)).until(() -> notify.states.stream().anyMatch(s -> s.startsWith("READY=1")));

@@ -46,13 +46,9 @@ class LogrotateTest {
              FakeProxy proxy = new FakeProxy().route(SNI + ":443", origin.port())) {
             int port = GatewayProcess.freePort();
             Path cfg = dir.resolve("gateway.yaml");
-            Files.writeString(cfg, """
-                    listeners: [{ name: https, listen: 127.0.0.1:%d }]
-                    clients: [127.0.0.0/8]
-                    upstreams: { corp: { proxies: [http://127.0.0.1:%d] } }
-                    rules: [{ name: go, sni: [%s], action: splice, upstream: corp }]
+            Files.writeString(cfg, GatewayProcess.oneRoute(port, proxy.port(), SNI) + """
                     access_log: %s
-                    """.formatted(port, proxy.port(), SNI, log));
+                    """.formatted(log));
             GatewayProcess p = GatewayProcess.start(cfg, Map.of());
             try {
                 p.awaitErr(l -> l.contains("Gateway: listener https bound to 127.0.0.1:" + port), Duration.ofSeconds(20));

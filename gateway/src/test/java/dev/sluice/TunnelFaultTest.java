@@ -743,15 +743,11 @@ class TunnelFaultTest {
         int adminPort = GatewayProcess.freePort();
         Path cfg = dir.resolve("gateway.yaml");
         // the idle timeout is longer than the stall: a client that reads nothing but is alive keeps its tunnel
-        Files.writeString(cfg, """
-                listeners: [{ name: https, listen: 127.0.0.1:%d }]
-                clients: [127.0.0.0/8]
-                upstreams: { corp: { proxies: [http://127.0.0.1:%d] } }
-                rules: [{ name: go, sni: [%s], action: splice, upstream: corp }]
+        Files.writeString(cfg, GatewayProcess.oneRoute(port, proxy.port(), SNI) + """
                 timeouts: { idle: %ds }
                 access_log: stdout
                 admin: { listen: 127.0.0.1:%d }
-                """.formatted(port, proxy.port(), SNI, seconds + 120, adminPort));
+                """.formatted(seconds + 120, adminPort));
         try (GatewayProcess p = GatewayProcess.start(cfg, Map.of(), GatewayProcess.UNIT_JVM)) {
             p.awaitErr(l -> l.contains("listener https bound"), Duration.ofSeconds(30));
             long rssBefore = p.rssKiB();

@@ -44,6 +44,20 @@ public final class GatewayProcess implements AutoCloseable {
         this.exited = process.onExit().thenApply(p -> System.nanoTime());
     }
 
+    /**
+     * The first lines of a configuration: listener {@code https} on 127.0.0.1:{@code port}, clients 127.0.0.0/8,
+     * upstream {@code corp} with the one proxy on {@code proxyPort}, and rule {@code go} splicing {@code sni} through
+     * it. The test adds the rest (access_log, admin, timeouts).
+     */
+    public static String oneRoute(int port, int proxyPort, String sni) {
+        return """
+                listeners: [{ name: https, listen: 127.0.0.1:%d }]
+                clients: [127.0.0.0/8]
+                upstreams: { corp: { proxies: [http://127.0.0.1:%d] } }
+                rules: [{ name: go, sni: [%s], action: splice, upstream: corp }]
+                """.formatted(port, proxyPort, sni);
+    }
+
     /** Starts the gateway on {@code config}; {@code env} entries with a null value are removed from the environment. */
     public static GatewayProcess start(Path config, Map<String, String> env) throws IOException {
         return start(config, env, List.of());

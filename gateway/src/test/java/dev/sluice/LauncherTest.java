@@ -235,6 +235,10 @@ class LauncherTest {
                 throw new AssertionError(e);
             }
         });
+        // a file first, then options: explain starts with the light flags and the file's -D lines
+        assertThat(run(SCRIPT, env, "explain", yaml, "--sni", "proxy.golang.org").argv()).containsExactly(
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Dwhich=a", "-jar", jar().toString(), "explain", yaml, "--sni",
+                "proxy.golang.org");
         env.put("SLUICE_JVM_OPTIONS", dir.resolve("explicit.options").toString());
         assertThat(run(SCRIPT, env, "run", "--config", yaml).argv()).startsWith("-Dwhich=explicit");
         // no file anywhere: the JVM's defaults

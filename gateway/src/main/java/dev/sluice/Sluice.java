@@ -186,16 +186,17 @@ public final class Sluice implements Callable<Integer> {
         @CommandLine.Mixin
         ConfigArgument config;
 
-        @Option(names = "--sni", description = "server name in the ClientHello (leave out for none)")
+        @Option(names = "--sni", paramLabel = "NAME", description = "server name in the ClientHello (leave out for none)")
         String sni;
 
-        @Option(names = "--client", defaultValue = "127.0.0.1", description = "client address (default: ${DEFAULT-VALUE})")
+        @Option(names = "--client", paramLabel = "IP", description = "client address (default: the first address of "
+                + "the first range in clients, a client the gateway serves)")
         String client;
 
-        @Option(names = "--dst", description = "original destination IP:PORT (transparent listeners)")
+        @Option(names = "--dst", paramLabel = "IP:PORT", description = "original destination IP:PORT (transparent listeners)")
         String dst;
 
-        @Option(names = "--listener", description = "listener name (default: the first)")
+        @Option(names = "--listener", paramLabel = "NAME", description = "listener name (default: the first)")
         String listener;
 
         @Override
@@ -206,6 +207,9 @@ public final class Sluice implements Callable<Integer> {
                 return INVALID;
             }
             GatewayConfig cfg = compiled.config();
+            if (client == null) {
+                client = cfg.clients().get(0).toString().replaceFirst("/.*", "");
+            }
             InetAddress clientAddress = IpLiteral.parse(client);
             if (clientAddress == null) {
                 err.println("--client: not an IP address: " + client);

@@ -190,6 +190,14 @@ class SluiceCommandLineTest {
     }
 
     @Test
+    void explainWithoutClientAsksForOneTheGatewayServes() {
+        // the shipped file serves 10/8, 172.16/12, 192.168/16: not 127.0.0.1, where explain is typed
+        assertThat(sluice("explain", SHIPPED.toString(), "--sni", "sum.golang.org").out())
+                .startsWith("sum.golang.org client 10.0.0.0 listener https dst unknown port 443\n"
+                        + "  rule go (#1, ../conf/gateway.yaml:22:5) matches sni sum.golang.org\n");
+    }
+
+    @Test
     void explainNoMatchAndDeniedClient() {
         assertThat(sluice("explain", "--config", SHIPPED.toString(), "--sni", "example.org", "--client", "10.1.2.3").out())
                 .contains("rule default (#4, ../conf/gateway.yaml:28:5) (no sni condition)")

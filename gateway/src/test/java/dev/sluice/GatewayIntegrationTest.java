@@ -487,6 +487,41 @@ class GatewayIntegrationTest {
         }
     }
 
+    /**
+     * A client that sent more after its hello (early data, or anything) still reads the alert: the gateway ends with
+     * a FIN and drops what comes until the client's own, where a close with bytes unread would reset at once; and a
+     * client that never closes is let go at the alert's bound.
+     */
+    @Test
+    void aRefusedClientThatSentMoreAfterItsHelloStillReadsTheAlert() throws Exception {
+        String yaml = """
+                listeners: [{ name: inside, listen: 127.0.0.1:0 }]
+                clients: [127.0.0.0/8]
+                rules: [{ name: nothing, action: reject }]
+                """;
+        gw = RunningGateway.start(yaml, dir);
+        try (Socket s = Clients.tcp(gw.port())) {
+            byte[] early = new byte[48 * 1024]; // application-data records, as TLS 1.3 early data would be
+            for (int i = 0; i + 5 <= early.length; i += 1024) {
+                early[i] = 23;
+                early[i + 1] = 3;
+                early[i + 2] = 3;
+                early[i + 3] = (byte) (1019 >> 8);
+                early[i + 4] = (byte) 1019;
+            }
+            s.getOutputStream().write(fixture("curl.bin"));
+            s.getOutputStream().write(early);
+            s.getOutputStream().flush();
+            assertToldPromptly(s, "access_denied");
+            // this client never closes its side: the gateway does not wait for it longer than the alert's bound
+            long start = System.nanoTime();
+            String line = gw.awaitLine(0);
+            assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(3000);
+            assertThat(field(line, "outcome")).isEqualTo("rejected");
+            assertThat(field(line, "error")).isEqualTo("rule 'nothing' rejects");
+        }
+    }
+
     static void assertNoPasswordIn(String text) {
         assertThat(text).doesNotContain(PASSWORD)
                 .doesNotContain(Base64.getEncoder().encodeToString(("gateway:" + PASSWORD).getBytes(StandardCharsets.UTF_8)));

@@ -5,7 +5,12 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -36,9 +41,11 @@ public final class Closing {
     }
 
     /**
-     * Writes {@code last} and closes with an orderly end (FIN), so the peer reads it; resets instead when the write
-     * fails or is not done within {@code boundMillis} (a peer that does not read cannot hold the connection open).
-     * Takes ownership of {@code last}.
+     * Writes {@code last} and ends with an orderly FIN, so the peer reads it; resets instead when the write fails or
+     * the peer has not closed its side within {@code boundMillis} (a peer that does not read or never closes cannot
+     * hold the connection open). Between the FIN and the peer's, whatever it still sends is read and dropped: closing
+     * a socket with unread bytes makes the kernel send a reset at once, and a reset may throw away the alert the peer
+     * has not read yet. Takes ownership of {@code last}.
      */
     public static void afterWriting(Channel ch, ByteBuf last, long boundMillis) {
         if (!ch.isActive()) {
@@ -46,23 +53,38 @@ public final class Closing {
             reset(ch);
             return;
         }
-        ChannelFuture written = ch.writeAndFlush(last);
-        if (written.isDone()) {
-            closeOrReset(written);
-            return;
-        }
         ScheduledFuture<?> bound = ch.eventLoop().schedule(() -> reset(ch), boundMillis, TimeUnit.MILLISECONDS);
-        written.addListener(f -> {
-            bound.cancel(false);
-            closeOrReset(written);
+        ch.closeFuture().addListener(f -> bound.cancel(false));
+        ch.writeAndFlush(last).addListener((ChannelFuture written) -> {
+            if (!written.isSuccess()) {
+                reset(ch);
+            } else if (ch instanceof DuplexChannel duplex && ch.isActive()) {
+                ch.pipeline().addFirst(new DrainUntilEnd());
+                ch.config().setAutoRead(true);
+                duplex.shutdownOutput();
+            } else {
+                ch.close();
+            }
         });
     }
 
-    private static void closeOrReset(ChannelFuture written) {
-        if (written.isSuccess()) {
-            written.channel().close();
-        } else {
-            reset(written.channel());
+    /** After our FIN: drops what the peer still sends, and closes once it has ended its side too. */
+    private static final class DrainUntilEnd extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent) {
+                ctx.close();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            reset(ctx.channel());
         }
     }
 }

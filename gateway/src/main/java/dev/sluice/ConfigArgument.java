@@ -23,15 +23,28 @@ final class ConfigArgument {
     Path positional;
 
     boolean isDefault() {
-        return option == null && positional == null;
+        return option == null && positional == null && outer() == null;
     }
 
-    /** The file to read; both spellings at once must name the same file. */
+    /**
+     * The file to read. Every spelling given must name the same file: {@code --config} or FILE after the command,
+     * and {@code sluice --config FILE COMMAND} (the option before the command, which is the top level's).
+     */
     Path path() {
-        if (option != null && positional != null && !option.equals(positional)) {
-            throw new CommandLine.ParameterException(mixee.commandLine(), "two configuration files given (--config "
-                    + option + " and " + positional + "): give one");
+        Path chosen = null;
+        for (Path given : new Path[] {outer(), option, positional}) {
+            if (given != null && chosen != null && !given.equals(chosen)) {
+                throw new CommandLine.ParameterException(mixee.commandLine(), "two configuration files given ("
+                        + chosen + " and " + given + "): give one");
+            }
+            chosen = given != null ? given : chosen;
         }
-        return option != null ? option : positional != null ? positional : Path.of(DEFAULT);
+        return chosen != null ? chosen : Path.of(DEFAULT);
+    }
+
+    /** {@code --config} given before the command, to {@code sluice} itself. */
+    private Path outer() {
+        CommandLine parent = mixee == null ? null : mixee.commandLine().getParent();
+        return parent != null && parent.getCommand() instanceof Sluice top ? top.config : null;
     }
 }

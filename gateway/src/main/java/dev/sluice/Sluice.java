@@ -106,6 +106,22 @@ public final class Sluice implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
+            // First of all: SIGHUP's and SIGUSR1's default is to end the JVM, and logrotate or a reload may signal
+            // a gateway that is still starting. Until it serves, they do nothing (the start reads the file anyway).
+            AtomicReference<Gateway> running = new AtomicReference<>();
+            AtomicReference<Reloader> reloads = new AtomicReference<>();
+            Signal.handle(new Signal("HUP"), sig -> {
+                Reloader r = reloads.get();
+                if (r != null) {
+                    r.reload();
+                }
+            });
+            Signal.handle(new Signal("USR1"), sig -> { // logrotate: the access-log file only, no reload
+                Gateway g = running.get();
+                if (g != null) {
+                    g.reopenLogs();
+                }
+            });
             Path file = config.path();
             KerberosClients kerberos = new KerberosClients();
             Routing compiled = load(config, spec.commandLine().getErr(), kerberos);
@@ -115,7 +131,6 @@ public final class Sluice implements Callable<Integer> {
             GatewayConfig cfg = compiled.config();
             // the hook goes in first: a signal may come as soon as the first listener is bound
             Systemd systemd = Systemd.fromEnvironment();
-            AtomicReference<Gateway> running = new AtomicReference<>();
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 LOG.info("stopping");
@@ -144,9 +159,7 @@ public final class Sluice implements Callable<Integer> {
                 LOG.error("cannot start: {}", why);
                 return FAILED;
             }
-            Reloader reloader = new Reloader(file, gateway, systemd);
-            Signal.handle(new Signal("HUP"), sig -> reloader.reload()); // before READY: a reload may follow it
-            Signal.handle(new Signal("USR1"), sig -> gateway.reopenLogs()); // logrotate: the file only, no reload
+            reloads.set(new Reloader(file, gateway, systemd)); // before READY: a reload may follow it
             systemd.ready("serving: " + cfg.summary());
             systemd.watch(gateway.eventLoops());
             stopped.await();

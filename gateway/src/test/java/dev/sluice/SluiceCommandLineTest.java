@@ -127,7 +127,14 @@ class SluiceCommandLineTest {
         assertThat(sluice("check", "--config", SHIPPED.toString(), SHIPPED.toString()).code()).isZero();
         Result two = sluice("check", "--config", SHIPPED.toString(), "other.yaml");
         assertThat(two.code()).isEqualTo(2);
-        assertThat(two.err()).startsWith("two configuration files given (--config " + SHIPPED + " and other.yaml): give one\n");
+        assertThat(two.err()).startsWith("two configuration files given (" + SHIPPED + " and other.yaml): give one\n");
+        // --config before the command is the same option, never a silent fall back to the default
+        assertThat(sluice("--config", SHIPPED.toString(), "check").out()).startsWith(SHIPPED + ": OK");
+        assertThat(sluice("-c", SHIPPED.toString(), "explain", "--sni", "sum.golang.org").out())
+                .contains("rule go (#1, ../conf/gateway.yaml:22:5)");
+        Result outerAndInner = sluice("--config", SHIPPED.toString(), "check", "other.yaml");
+        assertThat(outerAndInner.code()).isEqualTo(2);
+        assertThat(outerAndInner.err()).startsWith("two configuration files given (" + SHIPPED + " and other.yaml)");
         // the default is only named here, never read: the machine's /etc is not the test's
         for (String command : List.of("run", "check", "explain")) {
             CommandLine cl = Sluice.commandLine();

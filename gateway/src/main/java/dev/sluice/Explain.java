@@ -53,7 +53,8 @@ final class Explain {
             sb.append("  reject: refused with a TLS access_denied alert (outcome rejected)\n");
         } else if (d.host() == null) {
             sb.append("  ").append(d.action().label())
-                    .append(": no server name and no original destination: rejected\n");
+                    .append(": no server name and no original destination: refused with a TLS unrecognized_name alert "
+                    + "(outcome rejected)\n");
         } else if (d.action() == Action.DIRECT) {
             sb.append("  direct: the gateway connects to ").append(d.target()).append(" itself\n");
         } else {

@@ -22,7 +22,8 @@ import picocli.CommandLine;
 
 /**
  * The README's {@code console} blocks are run and their output compared, so what an operator copies cannot go
- * stale: each {@code $ command} line is run and must print exactly the lines that follow it. {@code $ cat FILE}
+ * stale: each {@code $ command} line is run and must print exactly the lines that follow it (with
+ * {@code ; echo "exit $?"} after it, then its exit status as the last line). {@code $ cat FILE}
  * followed by text writes that file (in a temporary directory) for the commands after it. {@code bin/sluice} runs
  * in this JVM from the top of the repository; {@code iptables/sluice-iptables} runs as a process (only with
  * {@code --dry-run}: it changes nothing); {@code demo/run} is the demo, run by {@link DemoScriptTest}; the build
@@ -35,6 +36,7 @@ class ReadmeCommandsTest {
 
     @TempDir
     Path dir;
+    private int lastStatus;
 
     record Step(String command, String expected, int line) {
         @Override
@@ -116,7 +118,9 @@ class ReadmeCommandsTest {
     @MethodSource("blocks")
     void eachConsoleBlockPrintsWhatItShows(List<Step> steps) throws Exception {
         for (Step step : steps) {
-            List<String> argv = List.of(step.command().split(" +"));
+            // "COMMAND; echo \"exit $?\"" shows the exit status as a last line
+            boolean status = step.command().endsWith("; echo \"exit $?\"");
+            List<String> argv = List.of(step.command().replace("; echo \"exit $?\"", "").split(" +"));
             String actual;
             switch (argv.get(0)) {
                 case "cat" -> {
@@ -137,6 +141,9 @@ class ReadmeCommandsTest {
                 }
                 default -> throw new AssertionError(step + ": no test runs this command");
             }
+            if (status) {
+                actual = actual + "exit " + lastStatus + "\n";
+            }
             assertThat(actual.stripTrailing()).as(step.toString()).isEqualTo(step.expected());
         }
     }
@@ -153,7 +160,7 @@ class ReadmeCommandsTest {
         CommandLine cl = Sluice.commandLine();
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
-        cl.execute(mapped.toArray(String[]::new));
+        lastStatus = cl.execute(mapped.toArray(String[]::new));
         return (out + err.toString()).replace(dir + "/", "").replace(REPO + "/", "");
     }
 
@@ -161,6 +168,7 @@ class ReadmeCommandsTest {
         Process p = new ProcessBuilder(argv).directory(REPO.toFile()).redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        lastStatus = p.exitValue();
         return output;
     }
 }

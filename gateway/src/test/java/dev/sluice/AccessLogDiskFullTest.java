@@ -12,7 +12,6 @@ import dev.sluice.testing.JsonObjects;
 import dev.sluice.testing.Origin;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -173,14 +171,7 @@ class AccessLogDiskFullTest {
     /** {@code n} short TLS transfers through the gateway, one after the other; each must arrive whole. */
     private static void drive(int port, int n, List<Integer> clients) throws Exception {
         for (int i = 0; i < n; i++) {
-            Socket tcp = Clients.tcp(port);
-            try (SSLSocket tls = Clients.tls(tcp, SNI)) {
-                tls.getOutputStream().write("DOWN 1000 5\n".getBytes(StandardCharsets.US_ASCII));
-                tls.getOutputStream().flush();
-                assertThat(Clients.receive(tls.getInputStream(), 1000))
-                        .isEqualTo(Clients.send(OutputStream.nullOutputStream(), 1000, 5));
-                clients.add(tcp.getLocalPort());
-            }
+            clients.add(Clients.downAndChecked(port, SNI));
         }
     }
 

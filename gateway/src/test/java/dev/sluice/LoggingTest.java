@@ -11,9 +11,6 @@ import dev.sluice.testing.GatewayProcess;
 import dev.sluice.testing.NotifySocket;
 import dev.sluice.testing.Origin;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +19,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -183,7 +179,7 @@ class LoggingTest {
             try {
                 await().atMost(Duration.ofSeconds(20)).until(() -> notify.states.size() == 1);
 
-                int first = connection(port);
+                int first = Clients.downAndChecked(port, SNI);
                 String line1 = awaitOnlyLine(log);
                 assertThat(field(line1, "client")).isEqualTo("127.0.0.1:" + first);
                 assertThat(field(line1, "outcome")).isEqualTo("ok");
@@ -193,7 +189,7 @@ class LoggingTest {
                 p.signal("HUP");
                 await().atMost(Duration.ofSeconds(10)).until(() -> notify.states.size() == 3);
                 p.awaitErr(l -> l.contains("Reloader: configuration reloaded: "), Duration.ofSeconds(5));
-                int second = connection(port);
+                int second = Clients.downAndChecked(port, SNI);
                 String line2 = awaitOnlyLine(log);
                 assertThat(field(line2, "client")).as("the new file has the next connection")
                         .isEqualTo("127.0.0.1:" + second);
@@ -206,7 +202,7 @@ class LoggingTest {
                 p.signal("HUP");
                 await().atMost(Duration.ofSeconds(10)).until(() -> notify.states.size() == 5);
                 p.awaitErr(l -> l.contains("Reloader: reload refused"), Duration.ofSeconds(5));
-                int third = connection(port); // the running configuration still splices
+                int third = Clients.downAndChecked(port, SNI); // the running configuration still splices
                 String line3 = awaitOnlyLine(log);
                 assertThat(field(line3, "client")).isEqualTo("127.0.0.1:" + third);
                 assertThat(field(line3, "outcome")).isEqualTo("ok");
@@ -247,7 +243,7 @@ class LoggingTest {
             GatewayProcess p = GatewayProcess.start(cfg, Map.of());
             try {
                 p.awaitErr(l -> l.contains("Gateway: listener https bound to 127.0.0.1:" + port), Duration.ofSeconds(20));
-                connection(port);
+                Clients.downAndChecked(port, SNI);
                 String line1 = awaitOnlyLine(log);
 
                 // an edit in progress that would refuse the name, when logrotate moves the file and signals
@@ -258,7 +254,7 @@ class LoggingTest {
                 p.awaitErr(l -> l.endsWith("AccessLog: access log " + log + " reopened"), Duration.ofSeconds(10));
                 assertThat(log).as("the new file, opened at once").exists();
 
-                int second = connection(port); // still spliced: the edit is not applied
+                int second = Clients.downAndChecked(port, SNI); // still spliced: the edit is not applied
                 String line2 = awaitOnlyLine(log);
                 assertThat(field(line2, "client")).isEqualTo("127.0.0.1:" + second);
                 assertThat(field(line2, "rule")).isEqualTo("go");
@@ -271,7 +267,8 @@ class LoggingTest {
                 p.signal("HUP");
                 p.awaitErr(l -> l.contains("Reloader: configuration reloaded: "), Duration.ofSeconds(10));
                 assertThat(reloads(admin, "ok")).isEqualTo(1);
-                assertThatThrownBy(() -> connection(port)).as("refused by the new rule").isInstanceOf(IOException.class);
+                assertThatThrownBy(() -> Clients.downAndChecked(port, SNI)).as("refused by the new rule")
+                        .isInstanceOf(IOException.class);
                 await().atMost(Duration.ofSeconds(10)).until(() -> Files.readAllLines(log).size() == 2);
                 String line3 = Files.readAllLines(log).get(1);
                 assertThat(field(line3, "rule")).isEqualTo("block");
@@ -295,18 +292,6 @@ class LoggingTest {
                 + "\"} (\\S+)$").matcher(body);
         assertThat(m.find()).as("sluice_config_reloads_total{result=%s} in:%n%s", result, body).isTrue();
         return (long) Double.parseDouble(m.group(1));
-    }
-
-    /** One short TLS exchange through the gateway; returns the client's local port (the log line's "client"). */
-    private static int connection(int port) throws Exception {
-        Socket tcp = Clients.tcp(port);
-        try (SSLSocket tls = Clients.tls(tcp, SNI)) {
-            tls.getOutputStream().write("DOWN 1000 5\n".getBytes(StandardCharsets.US_ASCII));
-            tls.getOutputStream().flush();
-            assertThat(Clients.receive(tls.getInputStream(), 1000))
-                    .isEqualTo(Clients.send(OutputStream.nullOutputStream(), 1000, 5));
-            return tcp.getLocalPort();
-        }
     }
 
     /** Waits for the file to hold one complete line, and returns it. */

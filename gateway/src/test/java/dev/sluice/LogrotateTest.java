@@ -10,16 +10,12 @@ import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.GatewayProcess;
 import dev.sluice.testing.Origin;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,7 +48,7 @@ class LogrotateTest {
             GatewayProcess p = GatewayProcess.start(cfg, Map.of());
             try {
                 p.awaitErr(l -> l.contains("Gateway: listener https bound to 127.0.0.1:" + port), Duration.ofSeconds(20));
-                connection(port);
+                Clients.downAndChecked(port, SNI);
                 await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(log)
                         && Files.readAllLines(log).size() == 1);
                 String line1 = Files.readAllLines(log).get(0);
@@ -84,7 +80,7 @@ class LogrotateTest {
                 assertThat(Files.readAllLines(calls)).as("systemctl called once, as the unit expects")
                         .containsExactly(SYSTEMCTL_CALL);
                 p.awaitErr(l -> l.endsWith("AccessLog: access log " + log + " reopened"), Duration.ofSeconds(10));
-                int second = connection(port);
+                int second = Clients.downAndChecked(port, SNI);
                 await().atMost(Duration.ofSeconds(10)).until(() -> Files.readAllLines(log).size() == 1);
                 assertThat(field(Files.readAllLines(log).get(0), "client")).isEqualTo("127.0.0.1:" + second);
                 assertThat(Files.readAllLines(dir.resolve("access.log.1"))).as("delaycompress: kept as it was")
@@ -104,16 +100,5 @@ class LogrotateTest {
         String name = new String(id.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertThat(id.waitFor()).isZero();
         return name;
-    }
-
-    private static int connection(int port) throws Exception {
-        Socket tcp = Clients.tcp(port);
-        try (SSLSocket tls = Clients.tls(tcp, SNI)) {
-            tls.getOutputStream().write("DOWN 1000 5\n".getBytes(StandardCharsets.US_ASCII));
-            tls.getOutputStream().flush();
-            assertThat(Clients.receive(tls.getInputStream(), 1000))
-                    .isEqualTo(Clients.send(OutputStream.nullOutputStream(), 1000, 5));
-            return tcp.getLocalPort();
-        }
     }
 }

@@ -45,6 +45,22 @@ public final class Clients {
         }
     }
 
+    /**
+     * One short TLS exchange through the gateway on {@code port} to the origin named {@code sni}: 1000 bytes down
+     * (the origin's "DOWN 1000 5"), which must arrive whole. Returns the client's local port, the access-log line's
+     * "client". A refusal is the TLS client's exception.
+     */
+    public static int downAndChecked(int port, String sni) throws Exception {
+        Socket tcp = tcp(port);
+        try (SSLSocket tls = tls(tcp, sni)) {
+            tls.getOutputStream().write("DOWN 1000 5\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            tls.getOutputStream().flush();
+            org.assertj.core.api.Assertions.assertThat(receive(tls.getInputStream(), 1000))
+                    .isEqualTo(send(OutputStream.nullOutputStream(), 1000, 5));
+            return tcp.getLocalPort();
+        }
+    }
+
     public static Socket tcp(int port) throws IOException {
         Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
         s.setTcpNoDelay(true);

@@ -3,8 +3,6 @@ package dev.sluice;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import picocli.CommandLine;
 
 /**
  * The README's {@code console} blocks are run and their output compared, so what an operator copies cannot go
@@ -155,13 +152,9 @@ class ReadmeCommandsTest {
             mapped.add(Files.exists(dir.resolve(a)) ? dir.resolve(a).toString()
                     : Files.exists(REPO.resolve(a)) && !a.startsWith("-") ? REPO.resolve(a).toString() : a);
         }
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Sluice.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        lastStatus = cl.execute(mapped.toArray(String[]::new));
-        return (out + err.toString()).replace(dir + "/", "").replace(REPO + "/", "");
+        SluiceCommandLineTest.Result r = SluiceCommandLineTest.sluice(mapped.toArray(String[]::new));
+        lastStatus = r.code();
+        return (r.out() + r.err()).replace(dir + "/", "").replace(REPO + "/", "");
     }
 
     private String process(List<String> argv) throws Exception {

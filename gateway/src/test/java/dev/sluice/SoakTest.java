@@ -71,10 +71,7 @@ class SoakTest {
     @Timeout(value = 30, unit = java.util.concurrent.TimeUnit.MINUTES)
     void mixedLoadWithProxiesKilledAndReloadsLosesNothing() throws Exception {
         long seconds = Long.getLong("sluice.soak.seconds", 120);
-        // a developer's machine may lack tinyproxy; CI (.ci/run installs it) must not skip
-        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("CI") != null
-                || java.util.stream.Stream.of(System.getenv("PATH").split(":"))
-                        .anyMatch(d -> Files.isExecutable(Path.of(d, "tinyproxy"))),
+        dev.sluice.testing.Tools.require("tinyproxy",
                 "tinyproxy is not installed (apt-get install tinyproxy); the soak needs two real proxies");
         try (Origin origin = Origin.raw(SoakTest::serve);
              Tinyproxy a = Tinyproxy.start(dir.resolve("a"));

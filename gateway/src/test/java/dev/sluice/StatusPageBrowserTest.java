@@ -9,7 +9,6 @@ import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -110,17 +108,7 @@ class StatusPageBrowserTest {
 
     /** Chromium on PATH; in CI its absence fails the build, elsewhere it skips this test. */
     static Path chromium() {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path p = Path.of(d.isEmpty() ? "." : d, "chromium");
-            if (Files.isExecutable(p)) {
-                return p;
-            }
-        }
-        if (System.getenv("CI") != null) {
-            fail("chromium missing: .ci/run installs it");
-        }
-        Assumptions.abort("chromium is not on PATH");
-        return null;
+        return dev.sluice.testing.Tools.require("chromium", "chromium is not on PATH");
     }
 
     /** Runs headless Chromium with a fresh profile; returns its stdout. Its stderr is noise here and ignored. */

@@ -15,7 +15,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class ConfigLoaderTest {
-    /** The configuration exactly as the core issue writes it. */
+    /**
+     * The configuration as the core issue writes it, but for its password file (there {@code /etc/sluice/...}):
+     * each test puts a path of its own temporary directory in place of PASSWORD_FILE.
+     */
     static final String ISSUE_EXAMPLE = """
             listeners:
               - name: https
@@ -27,7 +30,7 @@ class ConfigLoaderTest {
             upstreams:
               corp:
                 proxies: [http://proxy1.corp.example:3128, http://proxy2.corp.example:3128]   # tried in order
-                auth: { username: gateway, password_file: /etc/sluice/proxy.pass }         # optional; Basic
+                auth: { username: gateway, password_file: PASSWORD_FILE }                  # optional; Basic
             rules:                          # first match wins; no match = reject
               - { name: go, sni: [proxy.golang.org, sum.golang.org, .golang.org, .github.com, github.com], action: splice, upstream: corp }
               - { name: internal, sni: [.corp.example], action: direct }
@@ -43,7 +46,7 @@ class ConfigLoaderTest {
     void theIssuesExampleIsAcceptedAsWritten() throws Exception {
         Path pass = dir.resolve("proxy.pass");
         Files.writeString(pass, "hunter2\n");
-        GatewayConfig c = ConfigLoader.parse("gateway.yaml", ISSUE_EXAMPLE.replace("/etc/sluice/proxy.pass",
+        GatewayConfig c = ConfigLoader.parse("gateway.yaml", ISSUE_EXAMPLE.replace("PASSWORD_FILE",
                 pass.toString()), dir);
         assertThat(c.listeners()).singleElement().satisfies(l -> {
             assertThat(l.name()).isEqualTo("https");
@@ -69,8 +72,8 @@ class ConfigLoaderTest {
 
     @Test
     void aMissingPasswordFileIsTheOnlyErrorInTheExampleOnAFreshMachine() {
-        // a name in the test's own directory: the machine's /etc is not the test's to read
-        String example = ISSUE_EXAMPLE.replace("/etc/sluice/proxy.pass", "sluice/proxy.pass.....");
+        // a name in the test's own directory, where no such file is: the machine's files are not the test's to read
+        String example = ISSUE_EXAMPLE.replace("PASSWORD_FILE", "sluice/proxy.pass.....");
         assertThatThrownBy(() -> ConfigLoader.parse("gateway.yaml", example, dir))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).extracting(Object::toString)
                         .containsExactly("gateway.yaml:11:47: upstream 'corp' auth password_file: cannot read "

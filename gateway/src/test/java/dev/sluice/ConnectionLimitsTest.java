@@ -170,8 +170,13 @@ class ConnectionLimitsTest {
             assertThat(warned).as("WARN lines during a %.1f s flood (at most one per 10 s)", floodSeconds)
                     .hasSizeBetween(1, 1 + (int) (floodSeconds / 10));
             assertThat(warned.get(0).getLevel()).isEqualTo(Level.WARN);
-            assertThat(warned.get(0).getFormattedMessage()).isEqualTo("refusing new connections: "
-                    + "max_connections_per_client (100) reached, last from 127.0.0.2; 1 refused since the last report");
+            // the first report counts the first refusal and any that raced it on the other event loops (one per core)
+            java.util.regex.Matcher first = java.util.regex.Pattern.compile("refusing new connections: "
+                    + "max_connections_per_client \\(100\\) reached, last from 127\\.0\\.0\\.2; (\\d+) refused since the "
+                    + "last report").matcher(warned.get(0).getFormattedMessage());
+            assertThat(first.matches()).as(warned.get(0).getFormattedMessage()).isTrue();
+            assertThat(Integer.parseInt(first.group(1))).as("refusals in the first report")
+                    .isBetween(1, Runtime.getRuntime().availableProcessors());
 
             // the 100 held connections were kept through the flood: each now completes a tunnel to the origin
             List<Future<String>> served = new ArrayList<>();

@@ -1,5 +1,7 @@
 package dev.sluice;
 
+import dev.sluice.net.HostName;
+
 import dev.sluice.config.Action;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.config.NameSpec;
@@ -43,7 +45,7 @@ final class Explain {
         sb.append("  rule ").append(d.ruleName()).append(" (#").append(d.rule().index() + 1).append(", ")
                 .append(d.rule().position()).append(')');
         if (sni != null && d.rule().hasSni()) {
-            NamePattern p = d.rule().patternFor(NameSpec.normalize(sni));
+            NamePattern p = d.rule().patternFor(HostName.normalize(sni));
             sb.append(" matches sni ").append(p);
         } else {
             sb.append(d.rule().hasSni() ? "" : " (no sni condition)");

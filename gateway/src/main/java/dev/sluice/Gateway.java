@@ -1,11 +1,13 @@
 package dev.sluice;
 
+import dev.sluice.session.ClientConnection;
+
 import dev.sluice.config.AdminConfig;
 import dev.sluice.config.Durations;
 import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.Limits;
-import dev.sluice.config.HostPort;
-import dev.sluice.config.IpLiteral;
+import dev.sluice.net.HostPort;
+import dev.sluice.net.IpLiteral;
 import dev.sluice.config.Transparent;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.inbound.ConnectionLimiter;
@@ -22,7 +24,7 @@ import dev.sluice.observe.Refusals;
 import dev.sluice.policy.LocalTargets;
 import dev.sluice.relay.Closing;
 import dev.sluice.relay.Splice;
-import dev.sluice.relay.Tunnel;
+import dev.sluice.session.ConnectionRecord;
 import dev.sluice.upstream.AttemptListener;
 import dev.sluice.upstream.Dialer;
 import dev.sluice.upstream.HealthChecker;
@@ -74,7 +76,7 @@ public final class Gateway implements AutoCloseable {
     private final LiveView view = new LiveView(this);
     private final Metrics metrics;
     private final Refusals refusals;
-    private final Tunnel.Observer observer;
+    private final ConnectionRecord.Observer observer;
     private final LogLevels logLevels = new LogLevels();
     private final KerberosClients kerberos;
     private volatile GatewayView.State state = GatewayView.State.STARTING;

@@ -4,7 +4,7 @@ import dev.sluice.config.Limits;
 import dev.sluice.inbound.Listener;
 import dev.sluice.observe.GatewayView;
 import dev.sluice.policy.Rule;
-import dev.sluice.relay.Tunnel;
+import dev.sluice.session.ConnectionRecord;
 import dev.sluice.upstream.Upstream;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -43,7 +43,7 @@ final class LiveView implements GatewayView {
     public List<ListenerInfo> listeners() {
         List<ListenerInfo> out = new ArrayList<>();
         for (Listener l : gateway.listeners()) {
-            out.add(new ListenerInfo(l.config().name(), Tunnel.hostPort(l.localAddress()),
+            out.add(new ListenerInfo(l.config().name(), ConnectionRecord.hostPort(l.localAddress()),
                     l.config().transparent().label(), l.isBound()));
         }
         return out;

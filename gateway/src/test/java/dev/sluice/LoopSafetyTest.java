@@ -155,7 +155,7 @@ class LoopSafetyTest {
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> gw.accessLog.size() == 1 + 2 * names.length);
         for (String name : names) {
-            String normal = dev.sluice.config.NameSpec.normalize(name);
+            String normal = dev.sluice.net.HostName.normalize(name);
             assertThat(gw.accessLog.stream().filter(l -> name.equals(field(l, "sni")))).as(name).hasSize(2)
                     .allSatisfy(line -> {
                         assertThat(field(line, "outcome")).as(line).isEqualTo("rejected");

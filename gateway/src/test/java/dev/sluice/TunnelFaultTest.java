@@ -1,5 +1,7 @@
 package dev.sluice;
 
+import dev.sluice.relay.Relay;
+
 import static dev.sluice.testing.RunningGateway.field;
 import static dev.sluice.testing.RunningGateway.number;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,5 +1,8 @@
 package dev.sluice.config;
 
+import dev.sluice.net.IpLiteral;
+import dev.sluice.net.HostPort;
+
 import java.net.InetAddress;
 
 /**

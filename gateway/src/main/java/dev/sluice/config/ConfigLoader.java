@@ -1,5 +1,12 @@
 package dev.sluice.config;
 
+import dev.sluice.net.Ports;
+
+import dev.sluice.net.IpLiteral;
+import dev.sluice.net.HostPort;
+
+import dev.sluice.net.Cidr;
+
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;

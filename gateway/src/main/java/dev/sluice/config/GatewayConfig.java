@@ -1,5 +1,7 @@
 package dev.sluice.config;
 
+import dev.sluice.net.Cidr;
+
 import java.util.List;
 import java.util.Map;
 

@@ -1,5 +1,7 @@
 package dev.sluice.config;
 
+import dev.sluice.net.HostName;
+
 import java.util.Locale;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -29,7 +31,7 @@ public record NameSpec(Kind kind, String value, String text) {
             }
             return new NameSpec(Kind.REGEX, re, t);
         }
-        String s = normalize(t);
+        String s = HostName.normalize(t);
         Kind kind = Kind.EXACT;
         if (s.startsWith("*.")) {
             kind = Kind.SUBDOMAINS;
@@ -51,11 +53,6 @@ public record NameSpec(Kind kind, String value, String text) {
         return new NameSpec(kind, s, t);
     }
 
-    /** Lower case, one trailing dot removed: the form every server name is compared in. */
-    public static String normalize(String name) {
-        String s = name.toLowerCase(Locale.ROOT);
-        return s.endsWith(".") && s.length() > 1 ? s.substring(0, s.length() - 1) : s;
-    }
 
     @Override
     public String toString() {

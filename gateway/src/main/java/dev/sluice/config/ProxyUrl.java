@@ -1,5 +1,8 @@
 package dev.sluice.config;
 
+import dev.sluice.net.IpLiteral;
+import dev.sluice.net.HostPort;
+
 import java.util.Locale;
 
 /** A proxy address as written: {@code http://proxy.corp.example:3128}. */

@@ -1,5 +1,7 @@
 package dev.sluice.config;
 
+import dev.sluice.net.HostPort;
+
 import java.time.Duration;
 
 /**

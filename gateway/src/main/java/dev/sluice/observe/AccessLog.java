@@ -1,6 +1,6 @@
 package dev.sluice.observe;
 
-import dev.sluice.relay.Tunnel;
+import dev.sluice.session.ConnectionRecord;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * lines, counted and logged apart from those, and the file never holds a cut line with another glued to it
  * ({@link LineWriter}).
  */
-public final class AccessLog implements Tunnel.Observer, AutoCloseable {
+public final class AccessLog implements ConnectionRecord.Observer, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
     private static final int QUEUE = 16_384;
     private static final long WRITE_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
@@ -73,7 +73,7 @@ public final class AccessLog implements Tunnel.Observer, AutoCloseable {
     }
 
     @Override
-    public void ended(Tunnel t) {
+    public void ended(ConnectionRecord t) {
         String line = format(t);
         if (writer == null) {
             taps.forEach(tap -> tap.accept(line));
@@ -85,11 +85,11 @@ public final class AccessLog implements Tunnel.Observer, AutoCloseable {
     }
 
     /** The JSON line for one tunnel (no newline). */
-    public static String format(Tunnel t) {
+    public static String format(ConnectionRecord t) {
         StringBuilder sb = new StringBuilder(384);
         sb.append("{\"ts\":");
         Json.string(sb, Instant.ofEpochMilli(t.startMillis()).toString());
-        Json.field(sb, "client", t.client() == null ? null : Tunnel.hostPort(t.client()));
+        Json.field(sb, "client", t.client() == null ? null : ConnectionRecord.hostPort(t.client()));
         Json.field(sb, "listener", t.listener());
         Json.field(sb, "sni", t.sni());
         sb.append(",\"alpn\":[");
@@ -118,7 +118,7 @@ public final class AccessLog implements Tunnel.Observer, AutoCloseable {
         if (!t.attempts().isEmpty()) {
             sb.append(",\"attempts\":[");
             for (int i = 0; i < t.attempts().size(); i++) {
-                Tunnel.Attempt a = t.attempts().get(i);
+                ConnectionRecord.Attempt a = t.attempts().get(i);
                 sb.append(i > 0 ? ",{" : "{").append("\"via\":");
                 Json.string(sb, a.via());
                 Json.field(sb, "error", a.error());

@@ -1,7 +1,7 @@
 package dev.sluice.observe;
 
-import dev.sluice.relay.Outcome;
-import dev.sluice.relay.Tunnel;
+import dev.sluice.session.Outcome;
+import dev.sluice.session.ConnectionRecord;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.LongAdder;
  * matched, and the last connections that did not end well. Bounded: the open set by the connection limits,
  * the error list to {@link #KEEP} entries, the rule counters by the rule names in the configuration.
  */
-public final class Activity implements Tunnel.Observer {
+public final class Activity implements ConnectionRecord.Observer {
     /** Failed connections kept for the status page. */
     public static final int KEEP = 50;
 
@@ -25,24 +25,24 @@ public final class Activity implements Tunnel.Observer {
     public record Failure(Instant at, String client, String sni, String outcome, String error) {
     }
 
-    private final Set<Tunnel> open = ConcurrentHashMap.newKeySet();
+    private final Set<ConnectionRecord> open = ConcurrentHashMap.newKeySet();
     private final Map<String, LongAdder> ruleHits = new ConcurrentHashMap<>();
     private final ArrayDeque<Failure> failures = new ArrayDeque<>(KEEP);
 
     @Override
-    public void opened(Tunnel t) {
+    public void opened(ConnectionRecord t) {
         open.add(t);
     }
 
     @Override
-    public void ended(Tunnel t) {
+    public void ended(ConnectionRecord t) {
         open.remove(t);
         if (t.rule() != null) {
             ruleHits.computeIfAbsent(t.rule(), k -> new LongAdder()).increment();
         }
         if (t.outcome() != Outcome.OK) {
             Failure f = new Failure(Instant.ofEpochMilli(t.startMillis()),
-                    t.client() == null ? null : Tunnel.hostPort(t.client()), t.sni(), t.outcome().label(), t.error());
+                    t.client() == null ? null : ConnectionRecord.hostPort(t.client()), t.sni(), t.outcome().label(), t.error());
             synchronized (failures) {
                 if (failures.size() == KEEP) {
                     failures.removeFirst();
@@ -53,9 +53,9 @@ public final class Activity implements Tunnel.Observer {
     }
 
     /** The {@code n} open connections that moved the most bytes, most first. */
-    public List<Tunnel> busiest(int n) {
-        List<Tunnel> all = new ArrayList<>(open);
-        all.sort(Comparator.comparingLong((Tunnel t) -> t.bytesUp() + t.bytesDown()).reversed());
+    public List<ConnectionRecord> busiest(int n) {
+        List<ConnectionRecord> all = new ArrayList<>(open);
+        all.sort(Comparator.comparingLong((ConnectionRecord t) -> t.bytesUp() + t.bytesDown()).reversed());
         return all.subList(0, Math.min(n, all.size()));
     }
 

@@ -1,7 +1,7 @@
 package dev.sluice.observe;
 
 import dev.sluice.config.AdminConfig;
-import dev.sluice.config.Cidr;
+import dev.sluice.net.Cidr;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;

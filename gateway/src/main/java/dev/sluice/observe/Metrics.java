@@ -1,7 +1,7 @@
 package dev.sluice.observe;
 
-import dev.sluice.relay.Outcome;
-import dev.sluice.relay.Tunnel;
+import dev.sluice.session.Outcome;
+import dev.sluice.session.ConnectionRecord;
 import dev.sluice.config.AuthScheme;
 import dev.sluice.upstream.AttemptFailure;
 import dev.sluice.upstream.AttemptListener;
@@ -30,7 +30,7 @@ import java.util.Collection;
  * Labels come only from the configuration (listener, rule, upstream, proxy names) and fixed sets (action,
  * outcome, direction, reason): never an SNI or a client address, so the number of series stays bounded.
  */
-public final class Metrics implements Tunnel.Observer, AttemptListener {
+public final class Metrics implements ConnectionRecord.Observer, AttemptListener {
     /** Why a connection was closed before it was read. */
     public enum Refusal {
         MAX_CONNECTIONS, MAX_CONNECTIONS_PER_CLIENT, CLIENT_NOT_ALLOWED;
@@ -201,12 +201,12 @@ public final class Metrics implements Tunnel.Observer, AttemptListener {
     }
 
     @Override
-    public void helloRead(Tunnel t, long nanos) {
+    public void helloRead(ConnectionRecord t, long nanos) {
         helloSeconds.observe(nanos / 1e9);
     }
 
     @Override
-    public void relaying(Tunnel t) {
+    public void relaying(ConnectionRecord t) {
         tunnelsActive.inc();
     }
 
@@ -219,7 +219,7 @@ public final class Metrics implements Tunnel.Observer, AttemptListener {
     }
 
     @Override
-    public void ended(Tunnel t) {
+    public void ended(ConnectionRecord t) {
         if (t.isRelaying()) {
             tunnelsActive.dec();
         }

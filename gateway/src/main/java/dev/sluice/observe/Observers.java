@@ -1,51 +1,51 @@
 package dev.sluice.observe;
 
-import dev.sluice.relay.Tunnel;
+import dev.sluice.session.ConnectionRecord;
 import java.util.List;
 
 /** Tells several observers, in order, of each event of a tunnel. */
-public final class Observers implements Tunnel.Observer {
-    private final Tunnel.Observer[] all;
+public final class Observers implements ConnectionRecord.Observer {
+    private final ConnectionRecord.Observer[] all;
 
-    private Observers(List<Tunnel.Observer> all) {
-        this.all = all.toArray(Tunnel.Observer[]::new);
+    private Observers(List<ConnectionRecord.Observer> all) {
+        this.all = all.toArray(ConnectionRecord.Observer[]::new);
     }
 
-    public static Tunnel.Observer of(Tunnel.Observer... observers) {
+    public static ConnectionRecord.Observer of(ConnectionRecord.Observer... observers) {
         return new Observers(List.of(observers));
     }
 
     @Override
-    public void opened(Tunnel t) {
-        for (Tunnel.Observer o : all) {
+    public void opened(ConnectionRecord t) {
+        for (ConnectionRecord.Observer o : all) {
             o.opened(t);
         }
     }
 
     @Override
-    public void helloRead(Tunnel t, long nanos) {
-        for (Tunnel.Observer o : all) {
+    public void helloRead(ConnectionRecord t, long nanos) {
+        for (ConnectionRecord.Observer o : all) {
             o.helloRead(t, nanos);
         }
     }
 
     @Override
-    public void relaying(Tunnel t) {
-        for (Tunnel.Observer o : all) {
+    public void relaying(ConnectionRecord t) {
+        for (ConnectionRecord.Observer o : all) {
             o.relaying(t);
         }
     }
 
     @Override
     public void moved(boolean up, long n, boolean spliced) {
-        for (Tunnel.Observer o : all) {
+        for (ConnectionRecord.Observer o : all) {
             o.moved(up, n, spliced);
         }
     }
 
     @Override
-    public void ended(Tunnel t) {
-        for (Tunnel.Observer o : all) {
+    public void ended(ConnectionRecord t) {
+        for (ConnectionRecord.Observer o : all) {
             o.ended(t);
         }
     }

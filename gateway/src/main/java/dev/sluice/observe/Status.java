@@ -2,7 +2,7 @@ package dev.sluice.observe;
 
 import dev.sluice.config.Action;
 import dev.sluice.policy.Rule;
-import dev.sluice.relay.Tunnel;
+import dev.sluice.session.ConnectionRecord;
 import dev.sluice.upstream.Proxy;
 import dev.sluice.upstream.Upstream;
 import java.time.Duration;
@@ -47,8 +47,8 @@ public record Status(GatewayView.Build build, Instant now, Instant started, Stri
                     activity.hits(r.name())));
         }
         List<TunnelRow> busiest = new ArrayList<>();
-        for (Tunnel t : activity.busiest(BUSIEST)) {
-            busiest.add(new TunnelRow(t.client() == null ? null : Tunnel.hostPort(t.client()), t.sni(), t.listener(),
+        for (ConnectionRecord t : activity.busiest(BUSIEST)) {
+            busiest.add(new TunnelRow(t.client() == null ? null : ConnectionRecord.hostPort(t.client()), t.sni(), t.listener(),
                     t.rule(), t.proxy(), t.bytesUp(), t.bytesDown(), t.ageNanos() / 1_000_000, t.isRelaying()));
         }
         return new Status(gateway.build(), Instant.now(), gateway.started(), gateway.state().label(),

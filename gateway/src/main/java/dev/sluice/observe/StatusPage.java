@@ -1,5 +1,7 @@
 package dev.sluice.observe;
 
+import dev.sluice.session.Outcome;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;

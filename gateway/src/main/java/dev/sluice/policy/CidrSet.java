@@ -1,6 +1,6 @@
 package dev.sluice.policy;
 
-import dev.sluice.config.Cidr;
+import dev.sluice.net.Cidr;
 import java.net.InetAddress;
 import java.util.List;
 

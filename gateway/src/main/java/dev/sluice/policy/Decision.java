@@ -1,7 +1,7 @@
 package dev.sluice.policy;
 
 import dev.sluice.config.Action;
-import dev.sluice.config.HostPort;
+import dev.sluice.net.HostPort;
 
 /**
  * The policy's answer for one flow: the rule that matched (null when none did: an implicit reject), what to do,

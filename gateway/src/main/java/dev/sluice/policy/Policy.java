@@ -1,5 +1,7 @@
 package dev.sluice.policy;
 
+import dev.sluice.net.HostName;
+
 import dev.sluice.config.Action;
 import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.NameSpec;
@@ -47,7 +49,7 @@ public final class Policy {
 
     public Decision decide(Flow flow) {
         BitSet candidates = (BitSet) rulesWithoutSni.clone();
-        String sni = flow.sni() == null ? null : NameSpec.normalize(flow.sni());
+        String sni = flow.sni() == null ? null : HostName.normalize(flow.sni());
         if (sni != null) {
             names.collect(sni, candidates);
         }

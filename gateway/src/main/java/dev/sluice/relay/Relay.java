@@ -1,5 +1,9 @@
 package dev.sluice.relay;
 
+import dev.sluice.session.Outcome;
+
+import dev.sluice.session.ConnectionRecord;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -38,7 +42,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     static final long CLOSE_ALERTS = 64;
 
     private final Channel peer;
-    private final Tunnel tunnel;
+    private final ConnectionRecord tunnel;
     private final boolean upstream; // true: this reads from the client and writes to the proxy
     private final Shared shared;
     private final boolean canSplice; // decided once: the legs' transport and TLS do not change
@@ -56,7 +60,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         Relay down;
     }
 
-    private Relay(Channel from, Channel peer, Tunnel tunnel, boolean upstream, Shared shared) {
+    private Relay(Channel from, Channel peer, ConnectionRecord tunnel, boolean upstream, Shared shared) {
         this.peer = peer;
         this.tunnel = tunnel;
         this.upstream = upstream;
@@ -68,7 +72,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
      * Joins two connected legs on one event loop: writes {@code firstBytes} (the buffered ClientHello) to the
      * upstream, then relays both ways until done. Both channels must have ALLOW_HALF_CLOSURE set.
      */
-    public static void start(Channel client, Channel upstreamLeg, ByteBuf firstBytes, Tunnel tunnel, long idleMillis) {
+    public static void start(Channel client, Channel upstreamLeg, ByteBuf firstBytes, ConnectionRecord tunnel, long idleMillis) {
         Shared shared = new Shared();
         shared.idle = new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS);
         client.pipeline().addLast(IDLE, shared.idle);
@@ -303,7 +307,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         return upstream ? "upstream" : "client";
     }
 
-    private static void closeBoth(Channel a, Channel b, Tunnel tunnel) {
+    private static void closeBoth(Channel a, Channel b, ConnectionRecord tunnel) {
         tunnel.closing();
         a.close();
         b.close();

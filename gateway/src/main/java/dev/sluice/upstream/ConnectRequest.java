@@ -1,6 +1,6 @@
 package dev.sluice.upstream;
 
-import dev.sluice.config.HostPort;
+import dev.sluice.net.HostPort;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.net.InetAddress;

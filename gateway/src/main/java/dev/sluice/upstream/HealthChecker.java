@@ -1,6 +1,6 @@
 package dev.sluice.upstream;
 
-import dev.sluice.config.HostPort;
+import dev.sluice.net.HostPort;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;

@@ -1,6 +1,6 @@
 package dev.sluice.upstream;
 
-import dev.sluice.config.IpLiteral;
+import dev.sluice.net.IpLiteral;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;

@@ -1,6 +1,6 @@
 package dev.sluice.upstream;
 
-import dev.sluice.config.Cidr;
+import dev.sluice.net.Cidr;
 import dev.sluice.config.ProxyUrl;
 import dev.sluice.config.UpstreamConfig;
 import dev.sluice.config.UpstreamPolicy;

@@ -1,5 +1,9 @@
 package dev.sluice.config;
 
+import dev.sluice.net.Cidr;
+import dev.sluice.net.IpLiteral;
+import dev.sluice.net.HostPort;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

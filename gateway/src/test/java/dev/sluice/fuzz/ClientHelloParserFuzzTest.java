@@ -1,5 +1,9 @@
 package dev.sluice.fuzz;
 
+import dev.sluice.session.ClientConnection;
+
+import dev.sluice.session.Outcome;
+
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.sluice.inbound.ClientHelloParser;

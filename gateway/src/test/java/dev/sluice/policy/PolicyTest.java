@@ -1,10 +1,12 @@
 package dev.sluice.policy;
 
+import dev.sluice.net.HostName;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.GatewayConfig;
-import dev.sluice.config.IpLiteral;
+import dev.sluice.net.IpLiteral;
 import dev.sluice.config.NameSpec;
 import java.net.InetSocketAddress;
 import java.util.BitSet;
@@ -39,7 +41,7 @@ class PolicyTest {
     @MethodSource("names")
     void namePatternsAndTheTrieAgree(String pattern, String name, boolean expected) {
         NameSpec spec = NameSpec.parse(pattern);
-        String normalized = NameSpec.normalize(name);
+        String normalized = HostName.normalize(name);
         assertThat(new NamePattern(spec).matches(normalized)).isEqualTo(expected);
         DomainSet set = new DomainSet();
         set.add(spec, 3);

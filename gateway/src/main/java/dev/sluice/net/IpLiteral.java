@@ -1,4 +1,4 @@
-package dev.sluice.config;
+package dev.sluice.net;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -45,7 +45,7 @@ public final class IpLiteral {
      * alphabetic), while resolvers read "127.1", "2130706433" or "0x7f.0.0.1" as addresses.
      */
     public static boolean isAddress(String name) {
-        String n = NameSpec.normalize(name);
+        String n = HostName.normalize(name);
         return is(n) || NUMERIC_LABEL.matcher(n).matches();
     }
 }

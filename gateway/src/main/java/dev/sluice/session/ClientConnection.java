@@ -1,7 +1,9 @@
-package dev.sluice;
+package dev.sluice.session;
+
+import dev.sluice.Routing;
 
 import dev.sluice.config.Action;
-import dev.sluice.config.IpLiteral;
+import dev.sluice.net.IpLiteral;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.inbound.Hello;
 import dev.sluice.inbound.OriginalDestination;
@@ -13,9 +15,9 @@ import dev.sluice.policy.Decision;
 import dev.sluice.policy.Flow;
 import dev.sluice.policy.LocalTargets;
 import dev.sluice.relay.Closing;
-import dev.sluice.relay.Outcome;
+import dev.sluice.session.Outcome;
 import dev.sluice.relay.Relay;
-import dev.sluice.relay.Tunnel;
+import dev.sluice.session.ConnectionRecord;
 import dev.sluice.config.AuthScheme;
 import dev.sluice.upstream.DialException;
 import dev.sluice.upstream.DialObserver;
@@ -40,7 +42,7 @@ import java.net.InetSocketAddress;
  * destination, {@code unrecognized_name} when there is no usable server name and so nowhere to send it,
  * {@code internal_error} when no proxy could carry it (errors, silence, no connection, our credentials refused).
  */
-final class ClientConnection implements PeekListener {
+public final class ClientConnection implements PeekListener {
     /** The largest ClientHello (TLS record headers included) the gateway waits for. */
     static final int MAX_HELLO_BYTES = 64 * 1024;
     /** A refusal's alert must be written within this, or the connection is reset instead. */
@@ -51,7 +53,7 @@ final class ClientConnection implements PeekListener {
     private final Dialer dialer;
     private final LocalTargets localTargets;
     private final Channel client;
-    private final Tunnel tunnel;
+    private final ConnectionRecord tunnel;
     private final InetSocketAddress dst;
     private Future<Channel> dial;
     private int peekedBytes;
@@ -59,13 +61,13 @@ final class ClientConnection implements PeekListener {
     private Channel upstream;
 
     private ClientConnection(ListenerConfig listener, Routing routing, Dialer dialer, LocalTargets localTargets,
-                             SocketChannel client, Tunnel.Observer observer) {
+                             SocketChannel client, ConnectionRecord.Observer observer) {
         this.listener = listener;
         this.routing = routing;
         this.dialer = dialer;
         this.localTargets = localTargets;
         this.client = client;
-        this.tunnel = new Tunnel(client.remoteAddress(), listener.name(), observer);
+        this.tunnel = new ConnectionRecord(client.remoteAddress(), listener.name(), observer);
         this.dst = switch (listener.transparent()) {
             case REDIRECT -> OriginalDestination.redirected(client);
             case TPROXY -> OriginalDestination.tproxied(client);
@@ -74,15 +76,15 @@ final class ClientConnection implements PeekListener {
     }
 
     /** Called for each accepted connection, from the listener's channel initializer. */
-    static ClientConnection accept(ListenerConfig listener, Routing routing, Dialer dialer,
-                                   LocalTargets localTargets, SocketChannel ch, Tunnel.Observer observer) {
+    public static ClientConnection accept(ListenerConfig listener, Routing routing, Dialer dialer,
+                                   LocalTargets localTargets, SocketChannel ch, ConnectionRecord.Observer observer) {
         ClientConnection c = new ClientConnection(listener, routing, dialer, localTargets, ch, observer);
         c.start();
         return c;
     }
 
     /** Closes both legs now, from any thread, with outcome {@code shutdown} (the drain time ran out). */
-    void shutdown(String why) {
+    public void shutdown(String why) {
         client.eventLoop().execute(() -> {
             tunnel.fail(Outcome.SHUTDOWN, why);
             tunnel.closing();
@@ -99,7 +101,7 @@ final class ClientConnection implements PeekListener {
     private void start() {
         client.closeFuture().addListener(f -> clientClosed());
         if (dst != null) {
-            tunnel.dst(Tunnel.hostPort(dst));
+            tunnel.dst(ConnectionRecord.hostPort(dst));
         }
         InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
         if (!routing.policy().allowsClient(from.getAddress())) {
@@ -201,7 +203,7 @@ final class ClientConnection implements PeekListener {
         }
         // the original destination: a spliced tunnel without a name goes there, a direct one always does
         String why = localTargets.refusal(dst, d.rule().namesDestinations());
-        return why == null ? null : "refused: " + Tunnel.hostPort(dst) + " " + why;
+        return why == null ? null : "refused: " + ConnectionRecord.hostPort(dst) + " " + why;
     }
 
     private void refuse(PeekHandler peek, String why, TlsAlert alert) {

@@ -1,4 +1,4 @@
-package dev.sluice.config;
+package dev.sluice.net;
 
 /** TCP port numbers as written in the configuration. */
 public final class Ports {

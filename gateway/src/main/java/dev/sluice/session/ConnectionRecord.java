@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.session;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * One connection's record, from accept to close: what the access log and metrics need. Each stage fills in what
  * it learns. Used only on the connection's event loop (both legs share it), so it needs no locking.
  */
-public final class Tunnel {
+public final class ConnectionRecord {
     /** One try at a proxy (or the destination, for direct). {@code error} is null for the one that worked. */
     public record Attempt(String via, String error, long millis) {
     }
@@ -21,15 +21,15 @@ public final class Tunnel {
      */
     public interface Observer {
         /** Accepted and counted; nothing read yet. */
-        default void opened(Tunnel t) {
+        default void opened(ConnectionRecord t) {
         }
 
         /** The whole ClientHello arrived {@code nanos} after the accept. */
-        default void helloRead(Tunnel t, long nanos) {
+        default void helloRead(ConnectionRecord t, long nanos) {
         }
 
         /** Both legs are joined and bytes flow. */
-        default void relaying(Tunnel t) {
+        default void relaying(ConnectionRecord t) {
         }
 
         /** {@code n} payload bytes moved, client to server ({@code up}) or back; by splice(2) or copied. */
@@ -37,7 +37,7 @@ public final class Tunnel {
         }
 
         /** The record is complete (called once). */
-        void ended(Tunnel t);
+        void ended(ConnectionRecord t);
     }
 
     private final long startMillis = System.currentTimeMillis();
@@ -65,7 +65,7 @@ public final class Tunnel {
     private long durationMillis = -1;
     private boolean closing;
 
-    public Tunnel(InetSocketAddress client, String listener, Observer observer) {
+    public ConnectionRecord(InetSocketAddress client, String listener, Observer observer) {
         this.client = client;
         this.listener = listener;
         this.observer = observer;
@@ -73,7 +73,7 @@ public final class Tunnel {
     }
 
     /** A record that reports only its end (tests, tools). */
-    public static Observer onEnd(Consumer<Tunnel> ended) {
+    public static Observer onEnd(Consumer<ConnectionRecord> ended) {
         return ended::accept;
     }
 
@@ -123,7 +123,7 @@ public final class Tunnel {
         observer.helloRead(this, System.nanoTime() - startNanos);
     }
 
-    void relaying() {
+    public void relaying() {
         relaying = true;
         observer.relaying(this);
     }
@@ -180,12 +180,12 @@ public final class Tunnel {
         return auth;
     }
 
-    void addUp(long n, boolean spliced) {
+    public void addUp(long n, boolean spliced) {
         bytesUp += n; // one writer (the event loop): no lost update
         observer.moved(true, n, spliced);
     }
 
-    void addDown(long n, boolean spliced) {
+    public void addDown(long n, boolean spliced) {
         bytesDown += n;
         observer.moved(false, n, spliced);
     }

@@ -1,10 +1,10 @@
-package dev.sluice.relay;
+package dev.sluice.session;
 
 import java.util.Locale;
 
 /** How a connection ended, as written in the access log. */
 public enum Outcome {
-    /** Tunnel set up and both directions finished normally. */
+    /** ConnectionRecord set up and both directions finished normally. */
     OK,
     /** A rule (or no rule) rejected it, or it could not be routed. */
     REJECTED,

@@ -1,4 +1,4 @@
-package dev.sluice.config;
+package dev.sluice.net;
 
 import java.net.InetAddress;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package dev.sluice.config;
+package dev.sluice.net;
 
 /** A {@code host:port} pair as written ({@code 0.0.0.0:8443}, {@code [::]:8443}, {@code proxy.corp:3128}). */
 public record HostPort(String host, int port) {

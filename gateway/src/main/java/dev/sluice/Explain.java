@@ -1,43 +1,113 @@
 package dev.sluice;
 
-import dev.sluice.net.HostName;
-
 import dev.sluice.config.Action;
+import dev.sluice.config.AuthConfig;
+import dev.sluice.config.AuthScheme;
+import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.config.NameSpec;
+import dev.sluice.net.HostName;
+import dev.sluice.net.HostPort;
+import dev.sluice.net.IpLiteral;
 import dev.sluice.policy.Decision;
 import dev.sluice.policy.Flow;
 import dev.sluice.policy.NamePattern;
+import dev.sluice.session.CompiledConfig;
 import dev.sluice.upstream.Proxy;
-import dev.sluice.config.AuthConfig;
-import dev.sluice.config.AuthScheme;
 import dev.sluice.upstream.ProxyCredentials;
 import dev.sluice.upstream.Upstream;
+import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** What the gateway would do with one connection, in words: {@code sluice explain}. */
-final class Explain {
-    private Explain() {
+/** {@code sluice explain}: what the gateway would do with one connection, in words. */
+@Command(name = "explain", mixinStandardHelpOptions = true, versionProvider = Sluice.VersionProvider.class, description = "Show which rule a connection would match and where it would go.")
+final class Explain implements Callable<Integer> {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    ConfigArgument config;
+
+    @Option(names = "--sni", paramLabel = "NAME", description = "server name in the ClientHello (leave out for none)")
+    String sni;
+
+    @Option(names = "--client", paramLabel = "IP", description = "client address (default: the first address of "
+            + "the first range in clients, a client the gateway serves)")
+    String client;
+
+    @Option(names = "--dst", paramLabel = "IP:PORT", description = "original destination IP:PORT (transparent listeners)")
+    String dst;
+
+    @Option(names = "--listener", paramLabel = "NAME", description = "listener name (default: the first)")
+    String listener;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        CompiledConfig compiled = Sluice.load(config, err);
+        if (compiled == null) {
+            return Sluice.INVALID;
+        }
+        GatewayConfig cfg = compiled.config();
+        if (client == null) {
+            client = cfg.clients().get(0).first().getHostAddress();
+        }
+        InetAddress clientAddress = IpLiteral.parse(client);
+        if (clientAddress == null) {
+            err.println("--client: not an IP address: " + client);
+            err.flush();
+            return Sluice.FAILED;
+        }
+        InetSocketAddress dstAddress = null;
+        if (dst != null) {
+            try {
+                HostPort hp = HostPort.parse(dst);
+                InetAddress ip = IpLiteral.parse(hp.host());
+                if (ip == null) {
+                    throw new IllegalArgumentException("not an IP address: " + hp.host());
+                }
+                dstAddress = new InetSocketAddress(ip, hp.port());
+            } catch (IllegalArgumentException e) {
+                err.println("--dst: " + e.getMessage());
+                err.flush();
+                return Sluice.FAILED;
+            }
+        }
+        ListenerConfig lc = cfg.listeners().stream()
+                .filter(l -> listener == null || l.name().equals(listener)).findFirst().orElse(null);
+        if (lc == null) {
+            err.println("--listener: no listener named " + listener);
+            err.flush();
+            return Sluice.FAILED;
+        }
+        spec.commandLine().getOut().print(explain(compiled, sni, clientAddress, dstAddress, lc));
+        spec.commandLine().getOut().flush();
+        return Sluice.OK;
     }
 
-    static String explain(Routing routing, String sni, InetAddress client, InetSocketAddress dst,
+    static String explain(CompiledConfig compiled, String sni, InetAddress client, InetSocketAddress dst,
                           ListenerConfig listener) {
         int port = dst != null ? dst.getPort() : listener.defaultPort();
         StringBuilder sb = new StringBuilder();
         sb.append(sni == null ? "(no sni)" : sni).append(" client ").append(client.getHostAddress())
                 .append(" listener ").append(listener.name())
-                .append(" dst ").append(dst == null ? "unknown" : dst.getAddress().getHostAddress() + ":" + port)
+                .append(" dst ").append(dst == null ? "unknown" : HostPort.of(new InetSocketAddress(dst.getAddress(), port)).toString())
                 .append(" port ").append(port).append('\n');
-        if (!routing.policy().allowsClient(client)) {
+        if (!compiled.policy().allowsClient(client)) {
             sb.append("  client ").append(client.getHostAddress())
                     .append(" is not in clients: connection reset at once (outcome denied_client)\n");
             return sb.toString();
         }
         Flow flow = new Flow(client, dst, port, sni, List.of(), listener.name());
-        Decision d = routing.policy().decide(flow);
+        Decision d = compiled.policy().decide(flow);
         if (d.rule() == null) {
             sb.append("  no rule matches: reject (outcome rejected)\n");
             return sb.toString();
@@ -60,7 +130,7 @@ final class Explain {
         } else if (d.action() == Action.DIRECT) {
             sb.append("  direct: the gateway connects to ").append(d.target()).append(" itself\n");
         } else {
-            Upstream up = routing.upstreams().get(d.upstream());
+            Upstream up = compiled.upstreams().get(d.upstream());
             List<Proxy> candidates = up.candidates().order();
             ProxyCredentials credentials = up.credentialsFor(client);
             sb.append("  splice via upstream ").append(up.name()).append(": CONNECT ").append(d.target())

@@ -2,26 +2,36 @@ package dev.sluice;
 
 import dev.sluice.config.Limits;
 import dev.sluice.inbound.Listener;
+import dev.sluice.net.HostPort;
 import dev.sluice.observe.GatewayView;
 import dev.sluice.policy.Rule;
-import dev.sluice.session.ConnectionRecord;
+import dev.sluice.session.CompiledConfig;
 import dev.sluice.upstream.Upstream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntSupplier;
 
 /** The running gateway as the admin listener sees it: read-only, always the configuration in use. */
 final class LiveView implements GatewayView {
-    private final Gateway gateway;
     private final Instant started = Instant.now();
     private final Build build;
+    private final AtomicReference<CompiledConfig> compiled;
+    private final List<Listener> listeners;
+    private final AtomicReference<State> state;
+    private final IntSupplier connections;
 
-    LiveView(Gateway gateway) {
-        this.gateway = gateway;
-        this.build = new Build(Version.get(), Version.netty(), System.getProperty("java.version"),
-                Transport.detect().name());
+    /** Reads the gateway's own holders, never copies of them: what it shows moves with the gateway. */
+    LiveView(String transport, AtomicReference<CompiledConfig> compiled, List<Listener> listeners,
+             AtomicReference<State> state, IntSupplier connections) {
+        this.build = new Build(Version.get(), Version.netty(), System.getProperty("java.version"), transport);
+        this.compiled = compiled;
+        this.listeners = listeners;
+        this.state = state;
+        this.connections = connections;
     }
 
     @Override
@@ -36,14 +46,14 @@ final class LiveView implements GatewayView {
 
     @Override
     public State state() {
-        return gateway.state();
+        return state.get();
     }
 
     @Override
     public List<ListenerInfo> listeners() {
         List<ListenerInfo> out = new ArrayList<>();
-        for (Listener l : gateway.listeners()) {
-            out.add(new ListenerInfo(l.config().name(), ConnectionRecord.hostPort(l.localAddress()),
+        for (Listener l : listeners) {
+            out.add(new ListenerInfo(l.config().name(), HostPort.of(l.localAddress()).toString(),
                     l.config().transparent().label(), l.isBound()));
         }
         return out;
@@ -51,21 +61,21 @@ final class LiveView implements GatewayView {
 
     @Override
     public Collection<Upstream> upstreams() {
-        return gateway.routing().upstreams().values().stream().sorted(Comparator.comparing(Upstream::name)).toList();
+        return compiled.get().upstreams().values().stream().sorted(Comparator.comparing(Upstream::name)).toList();
     }
 
     @Override
     public List<Rule> rules() {
-        return gateway.routing().policy().rules();
+        return compiled.get().policy().rules();
     }
 
     @Override
     public Limits limits() {
-        return gateway.routing().config().operations().limits();
+        return compiled.get().config().operations().limits();
     }
 
     @Override
     public int connections() {
-        return gateway.connections();
+        return connections.getAsInt();
     }
 }

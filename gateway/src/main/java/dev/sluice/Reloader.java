@@ -4,6 +4,7 @@ import dev.sluice.config.ConfigError;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.GatewayConfig;
 import dev.sluice.observe.Systemd;
+import dev.sluice.session.CompiledConfig;
 import java.nio.file.Path;
 import java.util.List;
 import org.slf4j.Logger;
@@ -37,9 +38,9 @@ final class Reloader {
         systemd.reloading();
         gateway.reopenLogs(); // whatever the file says: logrotate's postrotate relies on it
         try {
-            Routing compiled = Routing.load(file, gateway.kerberos());
+            CompiledConfig compiled = CompiledConfig.load(file, gateway.kerberos());
             GatewayConfig next = compiled.config();
-            GatewayConfig running = gateway.routing().config();
+            GatewayConfig running = gateway.compiled().config();
             if (!listeners(next).equals(listeners(running))) {
                 LOG.warn("listener changes in {} take effect at the next restart", file);
             }

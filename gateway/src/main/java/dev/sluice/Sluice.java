@@ -3,10 +3,11 @@ package dev.sluice;
 import dev.sluice.config.ConfigError;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.GatewayConfig;
+import dev.sluice.config.ListenerConfig;
 import dev.sluice.net.HostPort;
 import dev.sluice.net.IpLiteral;
-import dev.sluice.config.ListenerConfig;
 import dev.sluice.observe.Systemd;
+import dev.sluice.session.CompiledConfig;
 import dev.sluice.upstream.KerberosClients;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -19,10 +20,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
-import sun.misc.Signal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import sun.misc.Signal;
 
 /**
  * The command line: {@code run} (the default with --config), {@code check}, {@code explain}, {@code version}; each
@@ -34,7 +35,7 @@ import picocli.CommandLine.Spec;
                 + " unless given --config FILE or FILE.",
         description = "Transparent HTTPS egress gateway: reads the SNI, applies the rules, CONNECTs by name "
                 + "through the corporate proxy.",
-        subcommands = {Sluice.Run.class, Sluice.Check.class, Sluice.Explain.class, Sluice.VersionCommand.class,
+        subcommands = {Sluice.Run.class, Sluice.Check.class, Explain.class, Sluice.VersionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Sluice implements Callable<Integer> {
     static final int OK = 0;
@@ -70,14 +71,14 @@ public final class Sluice implements Callable<Integer> {
     }
 
     /** The configuration read and compiled once (TLS material included), or null with every error printed. */
-    static Routing load(ConfigArgument config, PrintWriter err) {
+    static CompiledConfig load(ConfigArgument config, PrintWriter err) {
         return load(config, err, new KerberosClients());
     }
 
-    static Routing load(ConfigArgument config, PrintWriter err, KerberosClients kerberos) {
+    static CompiledConfig load(ConfigArgument config, PrintWriter err, KerberosClients kerberos) {
         Path file = config.path();
         try {
-            return Routing.load(file, kerberos);
+            return CompiledConfig.load(file, kerberos);
         } catch (ConfigException e) {
             for (ConfigError error : e.errors()) {
                 err.println(error);
@@ -124,7 +125,7 @@ public final class Sluice implements Callable<Integer> {
             });
             Path file = config.path();
             KerberosClients kerberos = new KerberosClients();
-            Routing compiled = load(config, spec.commandLine().getErr(), kerberos);
+            CompiledConfig compiled = load(config, spec.commandLine().getErr(), kerberos);
             if (compiled == null) {
                 return INVALID;
             }
@@ -137,7 +138,7 @@ public final class Sluice implements Callable<Integer> {
                 systemd.stopping();
                 Gateway g = running.get();
                 if (g != null) {
-                    g.stop(g.routing().config().operations().drain());
+                    g.stop(g.compiled().config().operations().drain());
                 }
                 systemd.close();
                 LOG.info("stopped");
@@ -178,7 +179,7 @@ public final class Sluice implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            Routing compiled = load(config, spec.commandLine().getErr());
+            CompiledConfig compiled = load(config, spec.commandLine().getErr());
             if (compiled == null) {
                 return INVALID;
             }
@@ -186,72 +187,6 @@ public final class Sluice implements Callable<Integer> {
             compiled.config().warnings().forEach(err::println);
             err.flush();
             spec.commandLine().getOut().println(compiled.config().summary());
-            spec.commandLine().getOut().flush();
-            return OK;
-        }
-    }
-
-    @Command(name = "explain", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, description = "Show which rule a connection would match and where it would go.")
-    static final class Explain implements Callable<Integer> {
-        @Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @CommandLine.Mixin
-        ConfigArgument config;
-
-        @Option(names = "--sni", paramLabel = "NAME", description = "server name in the ClientHello (leave out for none)")
-        String sni;
-
-        @Option(names = "--client", paramLabel = "IP", description = "client address (default: the first address of "
-                + "the first range in clients, a client the gateway serves)")
-        String client;
-
-        @Option(names = "--dst", paramLabel = "IP:PORT", description = "original destination IP:PORT (transparent listeners)")
-        String dst;
-
-        @Option(names = "--listener", paramLabel = "NAME", description = "listener name (default: the first)")
-        String listener;
-
-        @Override
-        public Integer call() {
-            PrintWriter err = spec.commandLine().getErr();
-            Routing compiled = load(config, err);
-            if (compiled == null) {
-                return INVALID;
-            }
-            GatewayConfig cfg = compiled.config();
-            if (client == null) {
-                client = cfg.clients().get(0).toString().replaceFirst("/.*", "");
-            }
-            InetAddress clientAddress = IpLiteral.parse(client);
-            if (clientAddress == null) {
-                err.println("--client: not an IP address: " + client);
-                err.flush();
-                return FAILED;
-            }
-            InetSocketAddress dstAddress = null;
-            if (dst != null) {
-                try {
-                    HostPort hp = HostPort.parse(dst);
-                    InetAddress ip = IpLiteral.parse(hp.host());
-                    if (ip == null) {
-                        throw new IllegalArgumentException("not an IP address: " + hp.host());
-                    }
-                    dstAddress = new InetSocketAddress(ip, hp.port());
-                } catch (IllegalArgumentException e) {
-                    err.println("--dst: " + e.getMessage());
-                    err.flush();
-                    return FAILED;
-                }
-            }
-            ListenerConfig lc = cfg.listeners().stream()
-                    .filter(l -> listener == null || l.name().equals(listener)).findFirst().orElse(null);
-            if (lc == null) {
-                err.println("--listener: no listener named " + listener);
-                err.flush();
-                return FAILED;
-            }
-            spec.commandLine().getOut().print(dev.sluice.Explain.explain(compiled, sni, clientAddress, dstAddress, lc));
             spec.commandLine().getOut().flush();
             return OK;
         }

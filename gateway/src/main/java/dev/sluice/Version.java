@@ -1,5 +1,6 @@
 package dev.sluice;
 
+import dev.sluice.io.Transport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;

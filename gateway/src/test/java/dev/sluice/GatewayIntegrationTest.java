@@ -214,7 +214,7 @@ class GatewayIntegrationTest {
             gw = RunningGateway.start(config(proxyUrl(broken.port()) + ", " + proxyUrl(proxy.port()), "").replace(AUTH_LINE,
                     AUTH_LINE + "    health: { target: proxy.golang.org:443, interval: 100ms, timeout: 1s, fall: 2 }\n"),
                     dir);
-            dev.sluice.upstream.Proxy first = gw.gateway.routing().upstreams().get("corp").proxies().get(0);
+            dev.sluice.upstream.Proxy first = gw.gateway.compiled().upstreams().get("corp").proxies().get(0);
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> !first.isUp());
             assertThat(broken.requests).allMatch(r -> r.startsWith("CONNECT proxy.golang.org:443 "));
             roundTrip(gw.port());

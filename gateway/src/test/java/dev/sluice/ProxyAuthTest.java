@@ -109,7 +109,7 @@ class ProxyAuthTest {
             assertThat(field(line, "auth")).as("the scheme it failed with").isEqualTo("ntlm");
             assertThat(line).doesNotContain("not-it");
             assertThat(second.requests).as("the same credentials are not tried at the next proxy").isEmpty();
-            assertThat(gw.gateway.routing().upstreams().get("corp").proxies())
+            assertThat(gw.gateway.compiled().upstreams().get("corp").proxies())
                     .allSatisfy(p -> assertThat(p.isUp()).as("fall: 1, and still in service").isTrue());
         }
     }
@@ -149,7 +149,7 @@ class ProxyAuthTest {
                     "health: { target: proxy.golang.org:443, interval: 200ms, fall: 1 }"), dir);
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
                     .until(() -> legsWith(squid, "NTLM TlRMTVNTUAAD") >= 2);
-            assertThat(gw.gateway.routing().upstreams().get("corp").proxies().get(0).isUp()).isTrue();
+            assertThat(gw.gateway.compiled().upstreams().get("corp").proxies().get(0).isUp()).isTrue();
             assertThat(squid.requests).allSatisfy(h -> assertThat(h).startsWith("CONNECT proxy.golang.org:443 "));
             assertThat(legsWith(squid, null)).as("the first probe asked; later ones send NTLM at once").isEqualTo(1);
         }

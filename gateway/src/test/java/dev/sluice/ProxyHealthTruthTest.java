@@ -98,7 +98,7 @@ class ProxyHealthTruthTest {
                 assertThat(field(l, "outcome")).isEqualTo(outcome);
                 assertThat(field(l, "error")).isEqualTo("127.0.0.1:" + squid.port() + ": " + status);
             });
-            assertThat(gw.gateway.routing().upstreams().get("corp").proxies().get(0).isUp()).isTrue();
+            assertThat(gw.gateway.compiled().upstreams().get("corp").proxies().get(0).isUp()).isTrue();
             assertThat(adminGet("/healthz")).isEqualTo("200 ok");
             assertThat(adminGet("/metrics")).contains("sluice_upstream_proxy_up{proxy=\"127.0.0.1:" + squid.port()
                     + "\",upstream=\"corp\"} 1.0");

@@ -1,5 +1,7 @@
 package dev.sluice;
 
+import dev.sluice.session.CompiledConfig;
+
 import static dev.sluice.testing.RunningGateway.field;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -137,7 +139,7 @@ class ProxyTlsTest {
                         .anyMatch(m -> m.startsWith("t.yaml:7:14: upstream 'corp' ca_file: " + notACert
                                 + " is not a PEM certificate file"))
                         .anyMatch(m -> m.startsWith("t.yaml:8:5: upstream 'corp': client_cert and client_key go together")));
-        assertThatThrownBy(() -> Routing.compile(ConfigLoader.parse("t.yaml", config("https://localhost:1",
+        assertThatThrownBy(() -> CompiledConfig.compile(ConfigLoader.parse("t.yaml", config("https://localhost:1",
                 "client_cert: " + Pki.file("client.pem") + "\nclient_key: " + Pki.file("ca.pem")), dir)))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).singleElement()
                         .satisfies(err -> assertThat(err.toString()).startsWith(

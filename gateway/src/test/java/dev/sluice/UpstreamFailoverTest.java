@@ -135,7 +135,7 @@ class UpstreamFailoverTest {
 
     /** "up"/"down" for each proxy of upstream corp, in the configuration's order. */
     List<String> proxies() {
-        return gw.gateway.routing().upstreams().get("corp").proxies().stream().map(p -> p.isUp() ? "up" : "down")
+        return gw.gateway.compiled().upstreams().get("corp").proxies().stream().map(p -> p.isUp() ? "up" : "down")
                 .toList();
     }
 

@@ -105,12 +105,17 @@ public final class Cidr {
         return Arrays.hashCode(network) * 31 + prefix;
     }
 
+    /** The range's first address (its network address). */
+    public InetAddress first() {
+        try {
+            return InetAddress.getByAddress(network);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e); // 4 or 16 bytes: cannot happen
+        }
+    }
+
     @Override
     public String toString() {
-        try {
-            return InetAddress.getByAddress(network).getHostAddress() + "/" + prefix;
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
+        return first().getHostAddress() + "/" + prefix;
     }
 }

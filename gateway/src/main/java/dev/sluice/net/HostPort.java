@@ -1,7 +1,16 @@
 package dev.sluice.net;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
 /** A {@code host:port} pair as written ({@code 0.0.0.0:8443}, {@code [::]:8443}, {@code proxy.corp:3128}). */
 public record HostPort(String host, int port) {
+
+    /** A socket address by its IP address (never a name lookup): {@code 10.0.0.1:443}, {@code [::1]:443}. */
+    public static HostPort of(InetSocketAddress address) {
+        InetAddress ip = address.getAddress();
+        return new HostPort(ip == null ? address.getHostString() : ip.getHostAddress(), address.getPort());
+    }
 
     /** Parses {@code host:port}; IPv6 literals must be bracketed. */
     public static HostPort parse(String text) {

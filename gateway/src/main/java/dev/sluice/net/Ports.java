@@ -1,5 +1,7 @@
 package dev.sluice.net;
 
+
+
 /** TCP port numbers as written in the configuration. */
 public final class Ports {
     private Ports() {

@@ -1,5 +1,7 @@
 package dev.sluice.observe;
 
+import dev.sluice.net.HostPort;
+
 import dev.sluice.session.ConnectionRecord;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -89,7 +91,7 @@ public final class AccessLog implements ConnectionRecord.Observer, AutoCloseable
         StringBuilder sb = new StringBuilder(384);
         sb.append("{\"ts\":");
         Json.string(sb, Instant.ofEpochMilli(t.startMillis()).toString());
-        Json.field(sb, "client", t.client() == null ? null : ConnectionRecord.hostPort(t.client()));
+        Json.field(sb, "client", t.client() == null ? null : HostPort.of(t.client()).toString());
         Json.field(sb, "listener", t.listener());
         Json.field(sb, "sni", t.sni());
         sb.append(",\"alpn\":[");

@@ -1,5 +1,7 @@
 package dev.sluice.observe;
 
+import dev.sluice.net.HostPort;
+
 import dev.sluice.session.Outcome;
 import dev.sluice.session.ConnectionRecord;
 import java.time.Instant;
@@ -42,7 +44,7 @@ public final class Activity implements ConnectionRecord.Observer {
         }
         if (t.outcome() != Outcome.OK) {
             Failure f = new Failure(Instant.ofEpochMilli(t.startMillis()),
-                    t.client() == null ? null : ConnectionRecord.hostPort(t.client()), t.sni(), t.outcome().label(), t.error());
+                    t.client() == null ? null : HostPort.of(t.client()).toString(), t.sni(), t.outcome().label(), t.error());
             synchronized (failures) {
                 if (failures.size() == KEEP) {
                     failures.removeFirst();

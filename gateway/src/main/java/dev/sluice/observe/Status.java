@@ -1,5 +1,7 @@
 package dev.sluice.observe;
 
+import dev.sluice.net.HostPort;
+
 import dev.sluice.config.Action;
 import dev.sluice.policy.Rule;
 import dev.sluice.session.ConnectionRecord;
@@ -48,7 +50,7 @@ public record Status(GatewayView.Build build, Instant now, Instant started, Stri
         }
         List<TunnelRow> busiest = new ArrayList<>();
         for (ConnectionRecord t : activity.busiest(BUSIEST)) {
-            busiest.add(new TunnelRow(t.client() == null ? null : ConnectionRecord.hostPort(t.client()), t.sni(), t.listener(),
+            busiest.add(new TunnelRow(t.client() == null ? null : HostPort.of(t.client()).toString(), t.sni(), t.listener(),
                     t.rule(), t.proxy(), t.bytesUp(), t.bytesDown(), t.ageNanos() / 1_000_000, t.isRelaying()));
         }
         return new Status(gateway.build(), Instant.now(), gateway.started(), gateway.state().label(),

@@ -1,10 +1,18 @@
 package dev.sluice.policy;
 
+import dev.sluice.config.Action;
+import dev.sluice.net.HostPort;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
-import java.util.function.Predicate;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Keeps a client-chosen destination off the gateway's own host. A tunnel to one of the gateway's listeners (a loop)
@@ -13,22 +21,56 @@ import java.util.function.Predicate;
  * address, and a server name that is this host by definition ({@code localhost}, {@code *.localhost}: RFC 6761), is
  * refused unless the matched rule names it: by a server-name pattern for a name, by a {@code dst} range for an
  * address. A catch-all rule never names anything.
+ *
+ * <p>Three moments ask: {@link #refusal(Flow, Decision)} once the policy has decided (a name, or the
+ * original destination), {@link #whenResolved} when a direct tunnel's name resolves at dial time, and
+ * {@link #refusal(String, boolean)} for a name alone.
  */
 public final class LocalTargets {
-    private final Predicate<InetSocketAddress> listener;
-    private final Predicate<InetSocketAddress> admin;
+    private final Supplier<List<InetSocketAddress>> listeners;
+    private final Supplier<InetSocketAddress> admin;
     private final Set<InetAddress> hostAddresses;
 
     /**
-     * @param listener whether an address is one of the gateway's own listeners
-     * @param admin whether an address is the admin listener
-     * @param hostAddresses this host's interface addresses
+     * @param listeners the gateway's bound listener sockets (read at each check: they are bound after this is made)
+     * @param admin the admin listener's bound socket, or null when there is none
+     * @param hostAddresses this host's interface addresses ({@link #hostAddresses()})
      */
-    public LocalTargets(Predicate<InetSocketAddress> listener, Predicate<InetSocketAddress> admin,
+    public LocalTargets(Supplier<List<InetSocketAddress>> listeners, Supplier<InetSocketAddress> admin,
                         Set<InetAddress> hostAddresses) {
-        this.listener = listener;
+        this.listeners = listeners;
         this.admin = admin;
         this.hostAddresses = Set.copyOf(hostAddresses);
+    }
+
+    /** This host's interface addresses. Lists the interfaces: call it once at start, not on an event loop. */
+    public static Set<InetAddress> hostAddresses() throws SocketException {
+        Set<InetAddress> out = new HashSet<>();
+        for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            out.addAll(Collections.list(nif.getInetAddresses()));
+        }
+        return out;
+    }
+
+    /**
+     * Why the tunnel decided for {@code flow} must not go where it would (a whole phrase), or null. A server name
+     * goes by name (to the proxy, or resolved at dial time: see {@link #whenResolved}); an original destination is
+     * an address, named only by a rule's {@code destinations} range.
+     */
+    public String refusal(Flow flow, Decision d) {
+        InetSocketAddress dst = flow.dst();
+        if (flow.sni() != null && (d.action() == Action.SPLICE || dst == null)) {
+            // the name is where the tunnel goes (a direct one on a transparent listener goes to dst instead)
+            return refusal(d.host(), d.rule().hasSni());
+        }
+        String why = refusal(dst, d.rule().namesDestinations());
+        return why == null ? null : "refused: " + HostPort.of(dst) + " " + why;
+    }
+
+    /** The check for a direct tunnel's name once it has resolved: a name the rule named may be local, no other. */
+    public Function<InetSocketAddress, String> whenResolved(Rule rule) {
+        boolean named = rule.hasSni();
+        return address -> refusal(address, named);
     }
 
     /**
@@ -36,10 +78,13 @@ public final class LocalTargets {
      * {@code named}: the matched rule names this destination explicitly.
      */
     public String refusal(InetSocketAddress target, boolean named) {
-        if (listener.test(target)) {
-            return "is the gateway's own listener (a loop)";
+        for (InetSocketAddress own : listeners.get()) {
+            if (reaches(own, target)) {
+                return "is the gateway's own listener (a loop)";
+            }
         }
-        if (admin.test(target)) {
+        InetSocketAddress adminSocket = admin.get();
+        if (adminSocket != null && reaches(adminSocket, target)) {
             return "is the gateway's admin listener";
         }
         if (named) {
@@ -59,6 +104,16 @@ public final class LocalTargets {
             return "refused: server name " + name + " is this host (loopback, RFC 6761)";
         }
         return null;
+    }
+
+    /** Whether a connection to {@code target} would arrive at the socket bound to {@code own} on this host. */
+    private boolean reaches(InetSocketAddress own, InetSocketAddress target) {
+        if (own.getPort() != target.getPort()) {
+            return false;
+        }
+        InetAddress a = target.getAddress();
+        return own.getAddress().equals(a) || (own.getAddress().isAnyLocalAddress()
+                && (a.isLoopbackAddress() || a.isAnyLocalAddress() || hostAddresses.contains(a)));
     }
 
     /** "loopback", "link-local", "wildcard", "multicast", or null for an address that leaves this host. */

@@ -1,11 +1,10 @@
 package dev.sluice.policy;
 
-import dev.sluice.net.HostName;
-
 import dev.sluice.config.Action;
 import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.NameSpec;
 import dev.sluice.config.RuleConfig;
+import dev.sluice.net.HostName;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.BitSet;

@@ -1,6 +1,7 @@
 package dev.sluice.session;
 
-import dev.sluice.Routing;
+import dev.sluice.net.HostPort;
+
 
 import dev.sluice.config.Action;
 import dev.sluice.net.IpLiteral;
@@ -49,7 +50,7 @@ public final class ClientConnection implements PeekListener {
     static final long ALERT_WRITE_MILLIS = 1000;
 
     private final ListenerConfig listener;
-    private final Routing routing;
+    private final CompiledConfig compiled;
     private final Dialer dialer;
     private final LocalTargets localTargets;
     private final Channel client;
@@ -60,10 +61,10 @@ public final class ClientConnection implements PeekListener {
     private int helloRecordVersion;
     private Channel upstream;
 
-    private ClientConnection(ListenerConfig listener, Routing routing, Dialer dialer, LocalTargets localTargets,
+    private ClientConnection(ListenerConfig listener, CompiledConfig compiled, Dialer dialer, LocalTargets localTargets,
                              SocketChannel client, ConnectionRecord.Observer observer) {
         this.listener = listener;
-        this.routing = routing;
+        this.compiled = compiled;
         this.dialer = dialer;
         this.localTargets = localTargets;
         this.client = client;
@@ -76,9 +77,9 @@ public final class ClientConnection implements PeekListener {
     }
 
     /** Called for each accepted connection, from the listener's channel initializer. */
-    public static ClientConnection accept(ListenerConfig listener, Routing routing, Dialer dialer,
+    public static ClientConnection accept(ListenerConfig listener, CompiledConfig compiled, Dialer dialer,
                                    LocalTargets localTargets, SocketChannel ch, ConnectionRecord.Observer observer) {
-        ClientConnection c = new ClientConnection(listener, routing, dialer, localTargets, ch, observer);
+        ClientConnection c = new ClientConnection(listener, compiled, dialer, localTargets, ch, observer);
         c.start();
         return c;
     }
@@ -101,10 +102,10 @@ public final class ClientConnection implements PeekListener {
     private void start() {
         client.closeFuture().addListener(f -> clientClosed());
         if (dst != null) {
-            tunnel.dst(ConnectionRecord.hostPort(dst));
+            tunnel.dst(HostPort.of(dst).toString());
         }
         InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
-        if (!routing.policy().allowsClient(from.getAddress())) {
+        if (!compiled.policy().allowsClient(from.getAddress())) {
             tunnel.fail(Outcome.DENIED_CLIENT, "client " + from.getAddress().getHostAddress()
                     + " is not in the configured client ranges");
             // a reset and no word: answering in TLS would mean reading and parsing a stranger's bytes first
@@ -112,7 +113,7 @@ public final class ClientConnection implements PeekListener {
             return;
         }
         client.pipeline().addLast(PeekHandler.NAME, new PeekHandler(MAX_HELLO_BYTES,
-                routing.config().timeouts().clientHello().toMillis(), this));
+                compiled.config().timeouts().clientHello().toMillis(), this));
     }
 
     @Override
@@ -137,7 +138,7 @@ public final class ClientConnection implements PeekListener {
         // RFC 6066 forbids address literals in SNI: one ("127.0.0.1.", "127.1" too) routes as a hello without a name
         String sni = hello.sni() != null && IpLiteral.isAddress(hello.sni()) ? null : hello.sni();
         Flow flow = new Flow(from.getAddress(), dst, port, sni, hello.alpn(), listener.name());
-        Decision d = routing.policy().decide(flow);
+        Decision d = compiled.policy().decide(flow);
         tunnel.route(d.rule() == null ? null : d.ruleName(), d.action().label(), d.upstream(), d.target());
         if (d.action() == Action.REJECT) {
             refuse(peek, d.rule() == null ? "no rule matched" : "rule '" + d.ruleName() + "' rejects",
@@ -149,19 +150,19 @@ public final class ClientConnection implements PeekListener {
                     TlsAlert.UNRECOGNIZED_NAME);
             return;
         }
-        String local = localTarget(d, sni != null);
+        String local = localTargets.refusal(flow, d);
         if (local != null) {
             refuse(peek, local, TlsAlert.ACCESS_DENIED);
             return;
         }
-        long timeout = routing.config().timeouts().connect().toMillis();
+        long timeout = compiled.config().timeouts().connect().toMillis();
         if (d.action() == Action.SPLICE) {
-            Upstream up = routing.upstreams().get(d.upstream());
+            Upstream up = compiled.upstreams().get(d.upstream());
             Upstream.Candidates candidates = up.candidates();
             if (candidates.allDown()) {
                 tunnel.note("every proxy of upstream " + up.name() + " is out of service; tried anyway");
             }
-            dial = dialer.splice(client.eventLoop(), up, candidates, d.host(), d.port(), timeout, from.getAddress(),
+            dial = dialer.throughProxy(client.eventLoop(), up, candidates, d.host(), d.port(), timeout, from.getAddress(),
                     new DialObserver() {
                         @Override
                         public void attempt(String via, String error, long millis) {
@@ -183,27 +184,11 @@ public final class ClientConnection implements PeekListener {
             dial = dialer.direct(client.eventLoop(), dst.getAddress().getHostAddress(), dst.getPort(), timeout,
                     tunnel::attempt, a -> null);
         } else {
-            // what the name resolves to is known only now: a name the rule named may be local, no other may
-            boolean named = d.rule().hasSni();
+            // what the name resolves to is known only now
             dial = dialer.direct(client.eventLoop(), d.host(), d.port(), timeout, tunnel::attempt,
-                    a -> localTargets.refusal(a, named));
+                    localTargets.whenResolved(d.rule()));
         }
         dial.addListener(f -> dialed(peek));
-    }
-
-    /**
-     * Why the decision's target is the gateway's own host and no rule named it (see {@link LocalTargets}), or
-     * null. A server name goes by name (to the proxy, or resolved at dial time); an original destination is an
-     * address, named only by a rule's {@code destinations} range.
-     */
-    private String localTarget(Decision d, boolean byName) {
-        if (byName && (d.action() == Action.SPLICE || dst == null)) {
-            // the name is where the tunnel goes (a direct one on a transparent listener goes to dst instead)
-            return LocalTargets.refusal(d.host(), d.rule().hasSni());
-        }
-        // the original destination: a spliced tunnel without a name goes there, a direct one always does
-        String why = localTargets.refusal(dst, d.rule().namesDestinations());
-        return why == null ? null : "refused: " + ConnectionRecord.hostPort(dst) + " " + why;
     }
 
     private void refuse(PeekHandler peek, String why, TlsAlert alert) {
@@ -255,7 +240,7 @@ public final class ClientConnection implements PeekListener {
         }
         boolean clientDoneSending = peek.inputShutdown();
         ByteBuf first = peek.release();
-        Relay.start(client, upstream, first, tunnel, routing.config().timeouts().idle().toMillis());
+        Relay.start(client, upstream, first, tunnel, compiled.config().timeouts().idle().toMillis());
         Dialer.handOver(upstream); // tunnel bytes that came with the proxy's answer go to the relay now
         if (clientDoneSending) {
             client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);

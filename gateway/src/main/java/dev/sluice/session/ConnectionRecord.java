@@ -1,10 +1,11 @@
 package dev.sluice.session;
 
+import dev.sluice.net.NativeErrors;
+
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 
 /**
  * One connection's record, from accept to close: what the access log and metrics need. Each stage fills in what
@@ -77,9 +78,6 @@ public final class ConnectionRecord {
         return ended::accept;
     }
 
-    /** Netty's native-call prefix of an I/O error: "recvAddress(..) failed with error(-104): ". */
-    private static final Pattern NATIVE_CALL = Pattern.compile("\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ");
-
     /**
      * Sets the outcome unless one is already set: the first cause of an end is the one reported. Netty's
      * native-call prefixes are left out of {@code why} ("Connection reset by peer", not "recvAddress(..) failed
@@ -88,7 +86,7 @@ public final class ConnectionRecord {
     public void fail(Outcome o, String why) {
         if (outcome == null) {
             outcome = o;
-            error = why == null ? null : NATIVE_CALL.matcher(why).replaceAll("");
+            error = NativeErrors.strip(why);
         }
     }
 
@@ -133,12 +131,6 @@ public final class ConnectionRecord {
         return relaying;
     }
 
-    /** {@code ip:port}, an IPv6 address in brackets. */
-    public static String hostPort(InetSocketAddress a) {
-        String ip = a.getAddress().getHostAddress();
-        return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + a.getPort() : ip + ":" + a.getPort();
-    }
-
     /** Where the client was going before iptables sent it here, when the listener can know. */
     public void dst(String dst) {
         this.dst = dst;
@@ -165,10 +157,6 @@ public final class ConnectionRecord {
 
     public String note() {
         return note;
-    }
-
-    public void proxy(String proxy) {
-        this.proxy = proxy;
     }
 
     /** The proxy-authentication scheme the tunnel's CONNECT used ({@code negotiate}, {@code ntlm}, {@code basic}). */

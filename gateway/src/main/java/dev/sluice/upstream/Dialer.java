@@ -12,9 +12,10 @@ import java.net.InetSocketAddress;
 import java.util.function.Function;
 
 /**
- * Opens the upstream leg of a tunnel on the client's event loop. For splice: {@code CONNECT host:port} by name
- * through the upstream's proxies ({@link ProxyPlan}, {@link ProxyAttempt}, {@link ConnectHandshake}); the CONNECT
- * target is never resolved here: the proxy does that. For direct: the destination itself ({@link DirectDial}).
+ * Opens the upstream leg of a tunnel on the client's event loop. Through a proxy (the {@code splice} action):
+ * {@code CONNECT host:port} by name through the upstream's proxies ({@link ProxyPlan}, {@link ProxyAttempt},
+ * {@link ConnectHandshake}); the CONNECT target is never resolved here: the proxy does that. For direct: the
+ * destination itself ({@link DirectDial}).
  * Proxy health, metrics and the auth-failure log learn of each proxy attempt through the {@link AttemptListener}.
  */
 public final class Dialer {
@@ -32,8 +33,8 @@ public final class Dialer {
      * upstream's retry budget, with the credentials for {@code client} (null: a health probe, the upstream's own).
      * Cancel the future to abandon it.
      */
-    public Future<Channel> splice(EventLoop loop, Upstream upstream, Upstream.Candidates candidates, String host,
-                                  int port, long timeoutMillis, InetAddress client, DialObserver observer) {
+    public Future<Channel> throughProxy(EventLoop loop, Upstream upstream, Upstream.Candidates candidates, String host,
+                                        int port, long timeoutMillis, InetAddress client, DialObserver observer) {
         Promise<Channel> result = loop.newPromise();
         ProxyCredentials credentials = client == null ? upstream.credentials() : upstream.credentialsFor(client);
         ConnectRequest request = new ConnectRequest(host, port, upstream.forwardedFor() ? client : null);

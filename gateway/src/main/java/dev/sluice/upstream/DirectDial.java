@@ -1,5 +1,6 @@
 package dev.sluice.upstream;
 
+import dev.sluice.net.HostPort;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -27,12 +28,12 @@ final class DirectDial {
             }
             if (!rf.isSuccess()) {
                 String why = "cannot resolve " + host + ": " + IoErrors.describe(rf.cause());
-                observer.attempt(host + ":" + port, why, IoErrors.millisSince(start));
+                observer.attempt(new HostPort(host, port).toString(), why, IoErrors.millisSince(start));
                 result.tryFailure(new DialException(DialException.Kind.CONNECT, why));
                 return;
             }
             InetSocketAddress address = (InetSocketAddress) rf.getNow();
-            String via = address.getAddress().getHostAddress() + ":" + port;
+            String via = HostPort.of(address).toString();
             String local = refusal.apply(address);
             if (local != null) {
                 String refused = "refused: " + via + " " + local;

@@ -55,7 +55,7 @@ public final class HealthChecker implements AutoCloseable {
     private void probe(EventLoop loop, Upstream up, Proxy proxy, int downProbes) {
         HostPort target = up.policy().healthTarget();
         long timeout = up.policy().healthTimeout().toMillis();
-        Future<Channel> f = dialer.splice(loop, up, new Upstream.Candidates(List.of(proxy), false), target.host(),
+        Future<Channel> f = dialer.throughProxy(loop, up, new Upstream.Candidates(List.of(proxy), false), target.host(),
                 target.port(), timeout, null, (via, error, millis) -> { });
         f.addListener(done -> {
             if (done.isSuccess()) {

@@ -1,5 +1,6 @@
 package dev.sluice.upstream;
 
+import dev.sluice.net.NativeErrors;
 import io.netty.channel.ConnectTimeoutException;
 
 /**
@@ -31,8 +32,7 @@ final class IoErrors {
         if (addr > 0) {
             m = m.substring(0, addr);
         }
-        int cut = m.indexOf("): "); // "finishConnect(..) failed with error(-111): Connection refused"
-        return cut > 0 && m.contains("failed with error(") ? m.substring(cut + 3) : m;
+        return NativeErrors.strip(m); // "finishConnect(..) failed with error(-111): Connection refused"
     }
 
     /** The reason when the TLS session with an https:// proxy failed; null for any other failure. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -11,7 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class LocalTargetsTest {
     static final InetSocketAddress LISTENER = new InetSocketAddress("127.0.0.1", 8443);
     static final InetSocketAddress ADMIN = new InetSocketAddress("127.0.0.1", 9091);
-    final LocalTargets targets = new LocalTargets(LISTENER::equals, ADMIN::equals,
+    final LocalTargets targets = new LocalTargets(() -> List.of(LISTENER), () -> ADMIN,
             Set.of(address("192.0.2.1")));
 
     static InetAddress address(String literal) {
@@ -68,5 +69,20 @@ class LocalTargetsTest {
     })
     void localhostNamesAreThisHost(String name, boolean named, String why) {
         assertThat(LocalTargets.refusal(name, named)).isEqualTo(why);
+    }
+
+    @ParameterizedTest(name = "listener on {0}, tunnel to {1}:8443 -> {2}")
+    @CsvSource(delimiter = '|', nullValues = "-", value = {
+        "0.0.0.0   | 192.0.2.1  | is the gateway's own listener (a loop)",
+        "0.0.0.0   | 127.0.0.1  | is the gateway's own listener (a loop)",
+        "0.0.0.0   | 10.1.2.3   | -",
+        "::        | ::1        | is the gateway's own listener (a loop)",
+        "192.0.2.1 | 192.0.2.1  | is the gateway's own listener (a loop)",
+        "192.0.2.1 | 127.0.0.1  | -",
+    })
+    void aListenerIsReachedByEveryAddressItIsBoundTo(String bound, String target, String why) {
+        LocalTargets wildcard = new LocalTargets(() -> List.of(new InetSocketAddress(address(bound), 8443)),
+                () -> null, Set.of(address("192.0.2.1")));
+        assertThat(wildcard.refusal(new InetSocketAddress(address(target), 8443), true)).isEqualTo(why);
     }
 }

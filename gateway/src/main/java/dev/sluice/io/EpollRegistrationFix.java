@@ -1,4 +1,4 @@
-package dev.sluice;
+package dev.sluice.io;
 
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;

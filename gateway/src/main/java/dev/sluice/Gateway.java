@@ -69,7 +69,7 @@ public final class Gateway implements AutoCloseable {
     private final LiveView view;
     private final LocalTargets localTargets;
     private final AtomicReference<AdminServer> admin = new AtomicReference<>(); // stays empty without one
-    private volatile HealthChecker health; // replaced at each reload
+    private volatile HealthChecker health; // probes nothing until start; a reload replaces it
     private volatile boolean closed;
 
     public Gateway(GatewayConfig config, AccessLog accessLog) {
@@ -96,6 +96,7 @@ public final class Gateway implements AutoCloseable {
         this.dialer = io.dialer(AttemptListener.all(new ProxyHealth(), metrics, new AuthWarnings()));
         List<Listener> bound = listeners; // the guard reads them at each check: they are bound later, by start()
         AtomicReference<AdminServer> adminServer = admin;
+        this.health = new HealthChecker(dialer, io.workers());
         this.localTargets = new LocalTargets(() -> bound.stream().map(Listener::localAddress).toList(),
                 () -> adminServer.get() == null ? null : adminServer.get().localAddress(), hostAddresses());
         metrics.expect(compiled.config().listeners().stream().map(ListenerConfig::name).toList(),
@@ -122,7 +123,7 @@ public final class Gateway implements AutoCloseable {
         Admission.warnIfTooFewDescriptors(config.config().operations().limits());
         Krb5Conf.use(config.krb5Conf()); // JVM-wide: before any Kerberos work
         kerberos.start(config.upstreams().values()); // logins in the background
-        health = new HealthChecker(dialer, io.workers()).start(config.upstreams().values());
+        health.start(config.upstreams().values());
         try {
             startAdmin(config.config().operations().admin());
             for (ListenerConfig lc : config.config().listeners()) {
@@ -194,9 +195,7 @@ public final class Gateway implements AutoCloseable {
             kerberos.start(next.upstreams().values());
             HealthChecker old = health;
             health = new HealthChecker(dialer, io.workers()).start(next.upstreams().values());
-            if (old != null) {
-                old.close();
-            }
+            old.close();
         }
     }
 
@@ -265,9 +264,7 @@ public final class Gateway implements AutoCloseable {
         }
         closed = true;
         state.set(GatewayView.State.DRAINING);
-        if (health != null) {
-            health.close();
-        }
+        health.close();
         listeners.forEach(Listener::close);
         AdminServer server = admin.get();
         if (server != null) {

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.nodes.Node;
 
@@ -18,11 +17,6 @@ import org.yaml.snakeyaml.nodes.Node;
  * checked offline: they must parse and hold a key for the principal.
  */
 final class AuthLoader {
-    static final Set<String> KEYS = Set.of("username", "password_file", "password", "basic", "ntlm", "negotiate",
-            "schemes");
-    private static final Set<String> BASIC = Set.of("username", "password_file", "password");
-    private static final Set<String> NTLM = Set.of("username", "domain", "password_file", "password", "workstation");
-    private static final Set<String> NEGOTIATE = Set.of("principal", "keytab", "krb5_conf", "spn", "mechanism");
     private static final Pattern PRINCIPAL = Pattern.compile("[^@\\s/]+(/[^@\\s/]+)*@[^@\\s]+");
     private static final Pattern SPN = Pattern.compile("[A-Za-z0-9_.-]+(@[A-Za-z0-9_.-]+|/[A-Za-z0-9_.-]+(@[^@\\s]+)?)");
     private static final Pattern WORKSTATION = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
@@ -40,16 +34,17 @@ final class AuthLoader {
     }
 
     /** The auth of {@code f} (an auth mapping's or a credentials_by_client entry's fields), or null. */
-    AuthConfig read(YamlReader.Fields f, String what, List<ProxyUrl> proxies) {
-        boolean legacy = f.has("username") || f.has("password_file") || f.has("password");
-        boolean blocks = f.has("basic") || f.has("ntlm") || f.has("negotiate");
+    AuthConfig read(Section f, String what, List<ProxyUrl> proxies) {
+        boolean legacy = f.has("username") | f.has("password_file") | f.has("password");
+        boolean blocks = f.has("basic") | f.has("ntlm") | f.has("negotiate");
+        Node schemes = f.get("schemes"); // asked before any return: every key is known on every path
         if (legacy && blocks) {
             yaml.error(f.node(), what + ": either username/password_file (Basic) or basic:/ntlm:/negotiate: "
                     + "blocks, not both");
             return null;
         }
         if (!blocks) {
-            if (f.has("schemes")) {
+            if (schemes != null) {
                 yaml.error(f.key("schemes"), what + ": schemes: orders basic:, ntlm: and negotiate: blocks; "
                         + "there are none");
             }
@@ -62,18 +57,18 @@ final class AuthLoader {
         NegotiateAuth negotiate = null;
         if (f.has("negotiate")) {
             configured.put(AuthScheme.NEGOTIATE, f.key("negotiate"));
-            negotiate = negotiate(yaml.fields(f.get("negotiate"), what + " negotiate", NEGOTIATE),
+            negotiate = negotiate(yaml.section(f.get("negotiate"), what + " negotiate"),
                     what + " negotiate", proxies);
         }
         if (f.has("ntlm")) {
             configured.put(AuthScheme.NTLM, f.key("ntlm"));
-            ntlm = ntlm(yaml.fields(f.get("ntlm"), what + " ntlm", NTLM), what + " ntlm");
+            ntlm = ntlm(yaml.section(f.get("ntlm"), what + " ntlm"), what + " ntlm");
         }
         if (f.has("basic")) {
             configured.put(AuthScheme.BASIC, f.key("basic"));
-            basic = basic(yaml.fields(f.get("basic"), what + " basic", BASIC), what + " basic");
+            basic = basic(yaml.section(f.get("basic"), what + " basic"), what + " basic");
         }
-        List<AuthScheme> order = f.has("schemes") ? schemes(f.get("schemes"), what, configured)
+        List<AuthScheme> order = schemes != null ? schemes(schemes, what, configured)
                 : List.copyOf(configured.keySet()); // EnumMap: negotiate, ntlm, basic
         if ((f.has("negotiate") && negotiate == null) || (f.has("ntlm") && ntlm == null)
                 || (f.has("basic") && basic == null) || order.isEmpty()) {
@@ -111,7 +106,7 @@ final class AuthLoader {
         return List.copyOf(order);
     }
 
-    private BasicAuth basic(YamlReader.Fields f, String what) {
+    private BasicAuth basic(Section f, String what) {
         noInlinePassword(f, what);
         Node userNode = f.require("username", what);
         Node fileNode = f.require("password_file", what);
@@ -127,7 +122,7 @@ final class AuthLoader {
         return new BasicAuth(username, files.path(fileNode), password);
     }
 
-    private NtlmAuth ntlm(YamlReader.Fields f, String what) {
+    private NtlmAuth ntlm(Section f, String what) {
         noInlinePassword(f, what);
         Node userNode = f.require("username", what);
         Node fileNode = f.require("password_file", what);
@@ -162,7 +157,7 @@ final class AuthLoader {
         return new NtlmAuth(username, domain, files.path(fileNode), password, workstation);
     }
 
-    private NegotiateAuth negotiate(YamlReader.Fields f, String what, List<ProxyUrl> proxies) {
+    private NegotiateAuth negotiate(Section f, String what, List<ProxyUrl> proxies) {
         Node principalNode = f.require("principal", what);
         Node keytabNode = f.require("keytab", what);
         String principal = principalNode == null ? null : yaml.scalar(principalNode, what + " principal");
@@ -227,7 +222,7 @@ final class AuthLoader {
         };
     }
 
-    private void noInlinePassword(YamlReader.Fields f, String what) {
+    private void noInlinePassword(Section f, String what) {
         if (f.has("password")) {
             yaml.error(f.key("password"), what + ": inline passwords are not accepted; "
                     + "put the password in a file readable only by the gateway and name it in password_file");

@@ -21,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -35,17 +34,6 @@ import org.yaml.snakeyaml.nodes.Node;
  * {@code file:line:col}, instead of stopping at the first; nothing is looked up in DNS.
  */
 public final class ConfigLoader {
-    private static final Set<String> TOP = Set.of("listeners", "clients", "upstreams", "rules", "timeouts",
-            "access_log", "admin", "limits", "shutdown", "logging");
-    private static final Set<String> LISTENER = Set.of("name", "listen", "transparent", "peek", "default_port");
-    private static final Set<String> UPSTREAM = Set.of("proxies", "auth", "ca_file", "client_cert", "client_key",
-            "forwarded_for", "credentials_by_client", "strategy", "fastest_of", "retry", "health");
-    private static final Set<String> RETRY = Set.of("attempts", "deadline");
-    private static final Set<String> HEALTH = Set.of("target", "interval", "timeout", "fall", "rise");
-    private static final Set<String> CLIENT_AUTH = clientAuthKeys();
-    private static final Set<String> RULE = Set.of("name", "sni", "clients", "ports", "destinations", "action",
-            "upstream");
-    private static final Set<String> TIMEOUTS = Set.of("client_hello", "connect", "idle");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
     private final String file;
@@ -60,12 +48,6 @@ public final class ConfigLoader {
         this.yaml = new YamlReader(file);
         this.files = new ConfigFiles(yaml, baseDir);
         this.auth = new AuthLoader(yaml, files);
-    }
-
-    private static Set<String> clientAuthKeys() {
-        Set<String> keys = new java.util.HashSet<>(AuthLoader.KEYS);
-        keys.add("clients");
-        return Set.copyOf(keys);
     }
 
     /** Loads a configuration file; relative paths inside it (password_file, access_log) are relative to it. */
@@ -91,7 +73,7 @@ public final class ConfigLoader {
         if (root == null) {
             throw new ConfigException(yaml.errors());
         }
-        YamlReader.Fields top = yaml.fields(root, "configuration", TOP);
+        Section top = yaml.section(root, "configuration");
         List<ListenerConfig> listeners = listeners(top);
         List<Cidr> clients = List.of();
         Node clientsNode = top.require("clients", "configuration");
@@ -106,6 +88,7 @@ public final class ConfigLoader {
         Timeouts timeouts = timeouts(top.get("timeouts"));
         String accessLog = accessLog(top.get("access_log"));
         Operations operations = new OperationsLoader(yaml).read(top, listeners);
+        yaml.finish();
         if (!yaml.errors().isEmpty()) {
             throw new ConfigException(yaml.errors());
         }
@@ -142,7 +125,7 @@ public final class ConfigLoader {
         }
     }
 
-    private List<ListenerConfig> listeners(YamlReader.Fields top) {
+    private List<ListenerConfig> listeners(Section top) {
         List<ListenerConfig> out = new ArrayList<>();
         Node node = top.require("listeners", "configuration");
         if (node == null) {
@@ -156,7 +139,7 @@ public final class ConfigLoader {
         Map<HostPort, Node> addresses = new LinkedHashMap<>();
         for (Node item : items) {
             int index = out.size() + 1;
-            YamlReader.Fields f = yaml.fields(item, "listener #" + index, LISTENER);
+            Section f = yaml.section(item, "listener #" + index);
             Node listenNode = f.require("listen", "listener #" + index);
             HostPort listen = listenNode == null ? null : yaml.value(listenNode, "listen", ConfigLoader::listenAddress);
             String name = f.has("name") ? yaml.value(f.get("name"), "listener name", ConfigLoader::name)
@@ -190,14 +173,14 @@ public final class ConfigLoader {
         if (node == null) {
             return out;
         }
-        YamlReader.Fields all = yaml.fields(node, "upstreams", null);
-        for (Map.Entry<String, Node> e : all.values().entrySet()) {
+        Section all = yaml.entries(node, "upstreams");
+        for (Map.Entry<String, Node> e : all.entries().entrySet()) {
             String name = e.getKey();
             String what = "upstream '" + name + "'";
             if (!NAME.matcher(name).matches()) {
                 yaml.error(all.key(name), what + ": names use letters, digits, '.', '_' and '-'");
             }
-            YamlReader.Fields f = yaml.fields(e.getValue(), what, UPSTREAM);
+            Section f = yaml.section(e.getValue(), what);
             Node proxiesNode = f.require("proxies", what);
             List<ProxyUrl> proxies = new ArrayList<>();
             if (proxiesNode != null) {
@@ -212,8 +195,8 @@ public final class ConfigLoader {
                     yaml.error(proxiesNode, what + ": proxies: at least one proxy is needed");
                 }
             }
-            AuthConfig auth = f.has("auth") ? this.auth.read(yaml.fields(f.get("auth"), what + " auth",
-                    AuthLoader.KEYS), what + " auth", proxies) : null;
+            AuthConfig auth = f.has("auth") ? this.auth.read(yaml.section(f.get("auth"), what + " auth"),
+                    what + " auth", proxies) : null;
             TlsConfig tls = tls(f, what, proxies);
             boolean forwardedFor = f.has("forwarded_for") && Boolean.TRUE.equals(
                     yaml.value(f.get("forwarded_for"), what + " forwarded_for", ConfigLoader::bool));
@@ -226,7 +209,7 @@ public final class ConfigLoader {
         return out;
     }
 
-    private TlsConfig tls(YamlReader.Fields f, String what, List<ProxyUrl> proxies) {
+    private TlsConfig tls(Section f, String what, List<ProxyUrl> proxies) {
         Path ca = f.has("ca_file") ? files.certificates(f.get("ca_file"), what + " ca_file") : null;
         Path cert = f.has("client_cert") ? files.certificates(f.get("client_cert"), what + " client_cert") : null;
         Path key = f.has("client_key") ? files.readable(f.get("client_key"), what + " client_key") : null;
@@ -251,7 +234,7 @@ public final class ConfigLoader {
         };
     }
 
-    private UpstreamPolicy upstreamPolicy(YamlReader.Fields f, String what) {
+    private UpstreamPolicy upstreamPolicy(Section f, String what) {
         UpstreamPolicy d = UpstreamPolicy.DEFAULTS;
         UpstreamPolicy.Strategy strategy = d.strategy();
         if (f.has("strategy")) {
@@ -262,7 +245,7 @@ public final class ConfigLoader {
         int attempts = d.attempts();
         Duration deadline = d.deadline();
         if (f.has("retry")) {
-            YamlReader.Fields r = yaml.fields(f.get("retry"), what + " retry", RETRY);
+            Section r = yaml.section(f.get("retry"), what + " retry");
             attempts = r.has("attempts") ? count(r.get("attempts"), what + " retry.attempts", 1, 100, attempts)
                     : attempts;
             deadline = duration(r, what + " retry", "deadline", deadline);
@@ -273,7 +256,7 @@ public final class ConfigLoader {
         int fall = d.fall();
         int rise = d.rise();
         if (f.has("health")) {
-            YamlReader.Fields h = yaml.fields(f.get("health"), what + " health", HEALTH);
+            Section h = yaml.section(f.get("health"), what + " health");
             if (h.has("target")) {
                 target = yaml.value(h.get("target"), what + " health.target", HostPort::parse);
             }
@@ -301,7 +284,7 @@ public final class ConfigLoader {
         int index = 0;
         for (Node item : yaml.list(node, what + " credentials_by_client")) {
             String entry = what + " credentials_by_client #" + ++index;
-            YamlReader.Fields f = yaml.fields(item, entry, CLIENT_AUTH);
+            Section f = yaml.section(item, entry);
             Node clientsNode = f.require("clients", entry);
             List<Cidr> clients = clientsNode == null ? List.of() : yaml.values(clientsNode, entry + " clients", Cidr::parse);
             AuthConfig auth = this.auth.read(f, entry, proxies);
@@ -322,7 +305,7 @@ public final class ConfigLoader {
         for (Node item : yaml.list(node, "rules")) {
             int index = out.size() + 1;
             String what = "rule #" + index;
-            YamlReader.Fields f = yaml.fields(item, what, RULE);
+            Section f = yaml.section(item, what);
             String name = f.has("name") ? yaml.value(f.get("name"), what + " name", ConfigLoader::name) : "#" + index;
             if (name != null && f.has("name")) {
                 what = "rule '" + name + "'";
@@ -382,17 +365,17 @@ public final class ConfigLoader {
         if (node == null) {
             return Timeouts.DEFAULTS;
         }
-        YamlReader.Fields f = yaml.fields(node, "timeouts", TIMEOUTS);
+        Section f = yaml.section(node, "timeouts");
         Timeouts d = Timeouts.DEFAULTS;
         return new Timeouts(duration(f, "client_hello", d.clientHello()), duration(f, "connect", d.connect()),
                 duration(f, "idle", d.idle()));
     }
 
-    private Duration duration(YamlReader.Fields f, String key, Duration fallback) {
+    private Duration duration(Section f, String key, Duration fallback) {
         return yaml.duration(f, "timeouts", key, fallback);
     }
 
-    private Duration duration(YamlReader.Fields f, String section, String key, Duration fallback) {
+    private Duration duration(Section f, String section, String key, Duration fallback) {
         return yaml.duration(f, section, key, fallback);
     }
 

@@ -16,10 +16,6 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
 
 /** Reads the {@code admin}, {@code limits}, {@code shutdown} and {@code logging} sections. */
 final class OperationsLoader {
-    private static final Set<String> ADMIN = Set.of("listen", "clients");
-    private static final Set<String> LIMITS = Set.of("max_connections", "max_connections_per_client");
-    private static final Set<String> SHUTDOWN = Set.of("drain");
-    private static final Set<String> LOGGING = Set.of("level", "loggers");
     private static final Set<String> LEVELS = Set.of("off", "error", "warn", "info", "debug", "trace");
     private static final Pattern LOGGER = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
     private static final int MAX_CONNECTIONS = 1_000_000;
@@ -31,7 +27,7 @@ final class OperationsLoader {
     }
 
     /** {@code listeners}: those already read, whose addresses the admin listener must not take. */
-    Operations read(YamlReader.Fields top, List<ListenerConfig> listeners) {
+    Operations read(Section top, List<ListenerConfig> listeners) {
         Limits limits = limits(top.get("limits"));
         return new Operations(admin(top.get("admin"), listeners), limits, drain(top.get("shutdown")), logging(top.get("logging")));
     }
@@ -44,7 +40,8 @@ final class OperationsLoader {
             notAListener(node, AdminConfig.DEFAULT_LISTEN, listeners);
             return new AdminConfig(AdminConfig.DEFAULT_LISTEN, AdminConfig.LOCAL);
         }
-        YamlReader.Fields f = yaml.fields(node, "admin", ADMIN);
+        Section f = yaml.section(node, "admin");
+        boolean anyClients = f.has("clients"); // asked before any return: every key is known on every path
         if (f.has("listen") && isOff(f.get("listen"))) {
             return null;
         }
@@ -55,7 +52,7 @@ final class OperationsLoader {
         if (listen == null) {
             return null;
         }
-        if (!f.has("clients") && !IpLiteral.parse(listen.host()).isLoopbackAddress()) {
+        if (!anyClients && !IpLiteral.parse(listen.host()).isLoopbackAddress()) {
             yaml.error(f.get("listen"), "admin.listen: " + listen + " can be reached from other hosts; name who may "
                     + "ask in admin.clients (e.g. your Prometheus server's address)");
         }
@@ -86,7 +83,7 @@ final class OperationsLoader {
         if (node == null) {
             return d;
         }
-        YamlReader.Fields f = yaml.fields(node, "limits", LIMITS);
+        Section f = yaml.section(node, "limits");
         int all = f.has("max_connections") ? yaml.count(f.get("max_connections"), "limits.max_connections", 1,
                 MAX_CONNECTIONS, d.maxConnections()) : d.maxConnections();
         int perClient = f.has("max_connections_per_client") ? yaml.count(f.get("max_connections_per_client"),
@@ -103,7 +100,7 @@ final class OperationsLoader {
         if (node == null) {
             return Operations.DEFAULT_DRAIN;
         }
-        YamlReader.Fields f = yaml.fields(node, "shutdown", SHUTDOWN);
+        Section f = yaml.section(node, "shutdown");
         if (!f.has("drain")) {
             return Operations.DEFAULT_DRAIN;
         }
@@ -118,12 +115,12 @@ final class OperationsLoader {
         if (node == null) {
             return LoggingConfig.DEFAULTS;
         }
-        YamlReader.Fields f = yaml.fields(node, "logging", LOGGING);
+        Section f = yaml.section(node, "logging");
         String level = f.has("level") ? yaml.value(f.get("level"), "logging.level", OperationsLoader::level) : null;
         Map<String, String> loggers = new LinkedHashMap<>();
         if (f.has("loggers")) {
-            YamlReader.Fields l = yaml.fields(f.get("loggers"), "logging.loggers", null);
-            for (Map.Entry<String, Node> e : l.values().entrySet()) {
+            Section l = yaml.entries(f.get("loggers"), "logging.loggers");
+            for (Map.Entry<String, Node> e : l.entries().entrySet()) {
                 if (!LOGGER.matcher(e.getKey()).matches()) {
                     yaml.error(l.key(e.getKey()), "logging.loggers: '" + e.getKey()
                             + "' is not a logger name (e.g. dev.sluice.upstream)");

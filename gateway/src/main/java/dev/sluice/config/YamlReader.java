@@ -95,7 +95,20 @@ final class YamlReader {
             Section s = sections.get(i);
             errors.addAll(s.errorIndex(), s.unknownKeys());
         }
-        sections.clear();
+    }
+
+    /** How far the reading has got, to ask after {@link #finish()} whether it had found an error by then. */
+    record Mark(int errors, int sections) {
+    }
+
+    Mark mark() {
+        return new Mark(errors.size(), sections.size());
+    }
+
+    /** After {@link #finish()}: no error before {@code mark}, counting the unknown keys of sections opened by then. */
+    boolean noErrorsBefore(Mark mark) {
+        return mark.errors() == 0
+                && sections.subList(0, mark.sections()).stream().allMatch(s -> s.unknownKeys().isEmpty());
     }
 
     /** A plain scalar; {@code null} (with an error) for a list, mapping or empty value. */

@@ -15,14 +15,14 @@ import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 
 /** Reads the {@code admin}, {@code limits}, {@code shutdown} and {@code logging} sections. */
-final class OperationsLoader {
+final class OperationsReader {
     private static final Set<String> LEVELS = Set.of("off", "error", "warn", "info", "debug", "trace");
     private static final Pattern LOGGER = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
     private static final int MAX_CONNECTIONS = 1_000_000;
 
     private final YamlReader yaml;
 
-    OperationsLoader(YamlReader yaml) {
+    OperationsReader(YamlReader yaml) {
         this.yaml = yaml;
     }
 
@@ -41,22 +41,23 @@ final class OperationsLoader {
             return new AdminConfig(AdminConfig.DEFAULT_LISTEN, AdminConfig.LOCAL);
         }
         Section f = yaml.section(node, "admin");
-        boolean anyClients = f.has("clients"); // asked before any return: every key is known on every path
-        if (f.has("listen") && isOff(f.get("listen"))) {
+        Node listenNode = f.get("listen");
+        Node clientsNode = f.get("clients");
+        if (listenNode != null && isOff(listenNode)) {
             return null;
         }
-        HostPort listen = f.has("listen") ? yaml.value(f.get("listen"), "admin.listen", OperationsLoader::address)
+        HostPort listen = listenNode != null ? yaml.value(listenNode, "admin.listen", OperationsReader::address)
                 : AdminConfig.DEFAULT_LISTEN;
-        List<Cidr> clients = f.has("clients") ? yaml.values(f.get("clients"), "admin.clients", Cidr::parse)
+        List<Cidr> clients = clientsNode != null ? yaml.values(clientsNode, "admin.clients", Cidr::parse)
                 : AdminConfig.LOCAL;
         if (listen == null) {
             return null;
         }
-        if (!anyClients && !IpLiteral.parse(listen.host()).isLoopbackAddress()) {
-            yaml.error(f.get("listen"), "admin.listen: " + listen + " can be reached from other hosts; name who may "
+        if (clientsNode == null && !IpLiteral.parse(listen.host()).isLoopbackAddress()) {
+            yaml.error(listenNode, "admin.listen: " + listen + " can be reached from other hosts; name who may "
                     + "ask in admin.clients (e.g. your Prometheus server's address)");
         }
-        notAListener(f.has("listen") ? f.get("listen") : node, listen, listeners);
+        notAListener(listenNode != null ? listenNode : node, listen, listeners);
         return new AdminConfig(listen, List.copyOf(clients));
     }
 
@@ -116,7 +117,7 @@ final class OperationsLoader {
             return LoggingConfig.DEFAULTS;
         }
         Section f = yaml.section(node, "logging");
-        String level = f.has("level") ? yaml.value(f.get("level"), "logging.level", OperationsLoader::level) : null;
+        String level = f.has("level") ? yaml.value(f.get("level"), "logging.level", OperationsReader::level) : null;
         Map<String, String> loggers = new LinkedHashMap<>();
         if (f.has("loggers")) {
             Section l = yaml.entries(f.get("loggers"), "logging.loggers");
@@ -126,7 +127,7 @@ final class OperationsLoader {
                             + "' is not a logger name (e.g. dev.sluice.upstream)");
                     continue;
                 }
-                String v = yaml.value(e.getValue(), "logging.loggers." + e.getKey(), OperationsLoader::level);
+                String v = yaml.value(e.getValue(), "logging.loggers." + e.getKey(), OperationsReader::level);
                 if (v != null) {
                     loggers.put(e.getKey(), v);
                 }

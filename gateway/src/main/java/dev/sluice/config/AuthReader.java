@@ -16,7 +16,7 @@ import org.yaml.snakeyaml.nodes.Node;
  * optional {@code schemes:} order. Secrets come only from files; a file others may read is a warning. Keytabs are
  * checked offline: they must parse and hold a key for the principal.
  */
-final class AuthLoader {
+final class AuthReader {
     private static final Pattern PRINCIPAL = Pattern.compile("[^@\\s/]+(/[^@\\s/]+)*@[^@\\s]+");
     private static final Pattern SPN = Pattern.compile("[A-Za-z0-9_.-]+(@[A-Za-z0-9_.-]+|/[A-Za-z0-9_.-]+(@[^@\\s]+)?)");
     private static final Pattern WORKSTATION = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
@@ -28,7 +28,7 @@ final class AuthLoader {
     private Path krb5Conf;
     private Node krb5ConfNode;
 
-    AuthLoader(YamlReader yaml, ConfigFiles files) {
+    AuthReader(YamlReader yaml, ConfigFiles files) {
         this.yaml = yaml;
         this.files = files;
     }
@@ -206,7 +206,7 @@ final class AuthLoader {
         }
         NegotiateAuth.Mechanism mechanism = NegotiateAuth.Mechanism.SPNEGO;
         if (f.has("mechanism")) {
-            mechanism = yaml.value(f.get("mechanism"), what + " mechanism", AuthLoader::mechanism);
+            mechanism = yaml.value(f.get("mechanism"), what + " mechanism", AuthReader::mechanism);
         }
         if (principal == null || keytab == null || mechanism == null || (f.has("krb5_conf") && krb5 == null)) {
             return null;

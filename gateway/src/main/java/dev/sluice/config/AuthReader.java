@@ -13,20 +13,16 @@ import org.yaml.snakeyaml.nodes.Node;
 /**
  * Reads an {@code auth} mapping (or a {@code credentials_by_client} entry): the original Basic shape
  * {@code { username, password_file }}, or {@code basic:}, {@code ntlm:} and {@code negotiate:} blocks with an
- * optional {@code schemes:} order. Secrets come only from files; a file others may read is a warning. Keytabs are
- * checked offline: they must parse and hold a key for the principal.
+ * optional {@code schemes:} order. Secrets come only from files, and keytabs must hold a key for the principal:
+ * {@link FileChecks} reads and checks those files after parsing.
  */
 final class AuthReader {
     private static final Pattern PRINCIPAL = Pattern.compile("[^@\\s/]+(/[^@\\s/]+)*@[^@\\s]+");
     private static final Pattern SPN = Pattern.compile("[A-Za-z0-9_.-]+(@[A-Za-z0-9_.-]+|/[A-Za-z0-9_.-]+(@[^@\\s]+)?)");
     private static final Pattern WORKSTATION = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
-    /** A password file holds one password: anything bigger is the wrong file (or /dev/zero). */
-    private static final int MAX_SECRET = 4096;
 
     private final YamlReader yaml;
     private final ConfigFiles files;
-    private Path krb5Conf;
-    private Node krb5ConfNode;
 
     AuthReader(YamlReader yaml, ConfigFiles files) {
         this.yaml = yaml;
@@ -115,7 +111,7 @@ final class AuthReader {
             yaml.error(userNode, what + " username: must be non-empty and must not contain ':' (Basic authentication)");
             username = null;
         }
-        Secret password = fileNode == null ? null : files.secret(fileNode, what + " password_file");
+        Secret password = fileNode == null ? null : files.password(fileNode, what + " password_file");
         if (username == null || password == null) {
             return null;
         }
@@ -150,7 +146,7 @@ final class AuthReader {
                 workstation = null;
             }
         }
-        Secret password = fileNode == null ? null : files.secret(fileNode, what + " password_file");
+        Secret password = fileNode == null ? null : files.password(fileNode, what + " password_file");
         if (username == null || domain == null || password == null) {
             return null;
         }
@@ -166,28 +162,8 @@ final class AuthReader {
                     + principal + "'");
             principal = null;
         }
-        Path keytab = keytabNode == null ? null : files.readable(keytabNode, what + " keytab");
-        if (keytab != null && principal != null) {
-            String problem = Keytabs.problem(keytab, principal);
-            if (problem != null) {
-                yaml.error(keytabNode, what + " keytab: " + keytab + ": " + problem);
-                keytab = null;
-            } else {
-                files.warnIfShared(keytabNode, what + " keytab", keytab);
-            }
-        }
-        Path krb5 = null;
-        if (f.has("krb5_conf")) {
-            krb5 = files.readable(f.get("krb5_conf"), what + " krb5_conf");
-            if (krb5 != null && krb5Conf != null && !krb5.equals(krb5Conf)) {
-                yaml.error(f.get("krb5_conf"), what + " krb5_conf: " + krb5 + " differs from " + krb5Conf + " (line "
-                        + yaml.position(krb5ConfNode).line() + "); krb5.conf is one file for the whole gateway "
-                        + "(the JVM reads one)");
-            } else if (krb5 != null) {
-                krb5Conf = krb5;
-                krb5ConfNode = f.get("krb5_conf");
-            }
-        }
+        Path keytab = keytabNode == null ? null : files.keytab(keytabNode, what + " keytab", principal);
+        Path krb5 = f.has("krb5_conf") ? files.krb5Conf(f.get("krb5_conf"), what + " krb5_conf") : null;
         String spn = null;
         if (f.has("spn")) {
             spn = yaml.scalar(f.get("spn"), what + " spn");

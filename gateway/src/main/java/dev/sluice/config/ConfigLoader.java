@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -20,17 +21,17 @@ import org.yaml.snakeyaml.nodes.Node;
 
 /**
  * Reads {@code gateway.yaml} into a {@link GatewayConfig}. It reports every error it finds, each with its
- * {@code file:line:col}, instead of stopping at the first; nothing is looked up in DNS.
+ * {@code file:line:col}, instead of stopping at the first; nothing is looked up in DNS. Two passes: the text is
+ * parsed by one reader per section, touching no file ({@link ConfigFiles} notes the files it names); then
+ * {@link FileChecks} looks at those files on disk.
  */
 public final class ConfigLoader {
     private final String file;
-    private final Path baseDir;
     private final YamlReader yaml;
     private final ConfigFiles files;
 
     private ConfigLoader(String file, Path baseDir) {
         this.file = file;
-        this.baseDir = baseDir;
         this.yaml = new YamlReader(file);
         this.files = new ConfigFiles(yaml, baseDir);
     }
@@ -48,7 +49,10 @@ public final class ConfigLoader {
         return parse(path.toString(), text, dir);
     }
 
-    /** Parses configuration text; {@code file} is the name used in error positions. */
+    /**
+     * Parses configuration text, then checks the files it names (relative to {@code baseDir}); {@code file} is the
+     * name used in error positions.
+     */
     public static GatewayConfig parse(String file, String text, Path baseDir) throws ConfigException {
         return new ConfigLoader(file, baseDir).read(text);
     }
@@ -73,11 +77,14 @@ public final class ConfigLoader {
         if (clientsNode != null && clients.isEmpty() && yaml.noErrorsBefore(afterClients)) {
             yaml.error(clientsNode, "clients: no client range: nobody could use the gateway");
         }
-        if (!yaml.errors().isEmpty()) {
-            throw new ConfigException(yaml.errors());
+        FileChecks checks = FileChecks.run(files.named()); // the text is read: now the files it names
+        List<ConfigError> errors = new ArrayList<>(yaml.errors());
+        errors.addAll(checks.errors());
+        if (!errors.isEmpty()) {
+            throw new ConfigException(errors);
         }
         return new GatewayConfig(file, List.copyOf(listeners), List.copyOf(clients), Map.copyOf(upstreams),
-                List.copyOf(rules), timeouts, accessLog, operations, List.copyOf(yaml.warnings()));
+                List.copyOf(rules), timeouts, accessLog, operations, checks.warnings());
     }
 
     private Node compose(String text) {
@@ -145,12 +152,7 @@ public final class ConfigLoader {
         if (path == null) {
             return "stdout";
         }
-        Path dir = path.toAbsolutePath().getParent();
-        if (Files.isDirectory(path)) {
-            yaml.error(node, "access_log: " + path + " is a directory; name a file in it");
-        } else if (dir != null && !Files.isDirectory(dir)) {
-            yaml.error(node, "access_log: directory " + dir + " does not exist");
-        }
+        files.accessLog(node, path);
         return path.toString();
     }
 

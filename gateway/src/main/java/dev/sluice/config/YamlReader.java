@@ -19,7 +19,6 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 final class YamlReader {
     private final String file;
     private final List<ConfigError> errors = new ArrayList<>();
-    private final List<ConfigError> warnings = new ArrayList<>();
     private final List<Section> sections = new ArrayList<>();
 
     YamlReader(String file) {
@@ -32,15 +31,6 @@ final class YamlReader {
 
     Position position(Node node) {
         return new Position(file, node.getStartMark().getLine() + 1, node.getStartMark().getColumn() + 1);
-    }
-
-    List<ConfigError> warnings() {
-        return warnings;
-    }
-
-    /** Not an error (the configuration is used), but something the operator should fix. */
-    void warning(Node node, String message) {
-        warnings.add(new ConfigError(position(node), "warning: " + message));
     }
 
     void error(Node node, String message) {

@@ -4,10 +4,19 @@ import java.util.Arrays;
 
 /** A password read from a file. It never shows itself: {@code toString} is masked, equality is by identity. */
 public final class Secret {
-    private final char[] value;
+    private char[] value;
 
     public Secret(String value) {
         this.value = value.toCharArray();
+    }
+
+    /** A password still to be read from its file: {@link FileChecks} loads it before the configuration is used. */
+    Secret() {
+        this.value = new char[0];
+    }
+
+    void load(String password) {
+        this.value = password.toCharArray();
     }
 
     /** The clear text, for the one place that must send it (the proxy handshake). */

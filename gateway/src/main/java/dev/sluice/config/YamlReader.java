@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
@@ -20,7 +19,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 final class YamlReader {
     private final String file;
     private final List<ConfigError> errors = new ArrayList<>();
-    private final List<ConfigError> warnings = new ArrayList<>();
+    private final List<Section> sections = new ArrayList<>();
 
     YamlReader(String file) {
         this.file = file;
@@ -34,15 +33,6 @@ final class YamlReader {
         return new Position(file, node.getStartMark().getLine() + 1, node.getStartMark().getColumn() + 1);
     }
 
-    List<ConfigError> warnings() {
-        return warnings;
-    }
-
-    /** Not an error (the configuration is used), but something the operator should fix. */
-    void warning(Node node, String message) {
-        warnings.add(new ConfigError(position(node), "warning: " + message));
-    }
-
     void error(Node node, String message) {
         errors.add(new ConfigError(position(node), message));
     }
@@ -51,29 +41,64 @@ final class YamlReader {
         errors.add(new ConfigError(position, message));
     }
 
-    /** The keys of a mapping, checked against {@code allowed}: unknown and repeated keys are errors. */
-    Fields fields(Node node, String what, Set<String> allowed) {
-        if (!(node instanceof MappingNode map)) {
-            error(node, what + ": expected a mapping (key: value), got " + describe(node));
-            return new Fields(this, node, Map.of(), Map.of());
-        }
+    /** A mapping whose keys its reader declares by reading them (see {@link Section}); repeated keys are errors. */
+    Section section(Node node, String what) {
+        return read(node, what, false);
+    }
+
+    /** A mapping of names the operator chooses (upstreams, loggers): any key is allowed. */
+    Section entries(Node node, String what) {
+        return read(node, what, true);
+    }
+
+    private Section read(Node node, String what, boolean open) {
+        int errorIndex = errors.size();
         Map<String, Node> values = new LinkedHashMap<>();
         Map<String, Node> keys = new LinkedHashMap<>();
-        for (NodeTuple t : map.getValue()) {
-            String key = t.getKeyNode() instanceof ScalarNode s ? s.getValue() : null;
-            if (key == null) {
-                error(t.getKeyNode(), what + ": keys must be plain names");
-            } else if (keys.containsKey(key)) {
-                error(t.getKeyNode(), what + ": duplicate key '" + key + "' (first at line "
-                        + position(keys.get(key)).line() + ")");
-            } else if (allowed != null && !allowed.contains(key)) {
-                error(t.getKeyNode(), what + ": unknown key '" + key + "'" + suggestion(key, allowed));
-            } else {
-                keys.put(key, t.getKeyNode());
-                values.put(key, t.getValueNode());
+        if (!(node instanceof MappingNode map)) {
+            error(node, what + ": expected a mapping (key: value), got " + describe(node));
+        } else {
+            for (NodeTuple t : map.getValue()) {
+                String key = t.getKeyNode() instanceof ScalarNode s ? s.getValue() : null;
+                if (key == null) {
+                    error(t.getKeyNode(), what + ": keys must be plain names");
+                } else if (keys.containsKey(key)) {
+                    error(t.getKeyNode(), what + ": duplicate key '" + key + "' (first at line "
+                            + position(keys.get(key)).line() + ")");
+                } else {
+                    keys.put(key, t.getKeyNode());
+                    values.put(key, t.getValueNode());
+                }
             }
         }
-        return new Fields(this, node, keys, values);
+        Section section = new Section(this, node, what, keys, values, open, errorIndex);
+        sections.add(section);
+        return section;
+    }
+
+    /**
+     * Reports the keys of every section that no reader asked for. Each section's errors go where it was opened
+     * in the list, so that errors at one position keep the order of a reader that checked keys first.
+     */
+    void finish() {
+        for (int i = sections.size() - 1; i >= 0; i--) {
+            Section s = sections.get(i);
+            errors.addAll(s.errorIndex(), s.unknownKeys());
+        }
+    }
+
+    /** How far the reading has got, to ask after {@link #finish()} whether it had found an error by then. */
+    record Mark(int errors, int sections) {
+    }
+
+    Mark mark() {
+        return new Mark(errors.size(), sections.size());
+    }
+
+    /** After {@link #finish()}: no error before {@code mark}, counting the unknown keys of sections opened by then. */
+    boolean noErrorsBefore(Mark mark) {
+        return mark.errors() == 0
+                && sections.subList(0, mark.sections()).stream().allMatch(s -> s.unknownKeys().isEmpty());
     }
 
     /** A plain scalar; {@code null} (with an error) for a list, mapping or empty value. */
@@ -144,7 +169,7 @@ final class YamlReader {
     }
 
     /** {@code section.key} as a duration greater than zero, or {@code fallback} when absent (or wrong). */
-    Duration duration(Fields f, String section, String key, Duration fallback) {
+    Duration duration(Section f, String section, String key, Duration fallback) {
         if (!f.has(key)) {
             return fallback;
         }
@@ -163,62 +188,5 @@ final class YamlReader {
             return "a list";
         }
         return node instanceof ScalarNode s && s.getValue().isEmpty() ? "nothing" : "'" + ((ScalarNode) node).getValue() + "'";
-    }
-
-    private static String suggestion(String key, Set<String> allowed) {
-        String best = null;
-        int bestDistance = 3;
-        for (String a : allowed) {
-            int d = distance(key, a);
-            if (d < bestDistance) {
-                best = a;
-                bestDistance = d;
-            }
-        }
-        return best != null ? " (did you mean '" + best + "'?)" : " (allowed: " + String.join(", ", new java.util.TreeSet<>(allowed)) + ")";
-    }
-
-    private static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
-    }
-
-    /** The checked keys of one mapping. */
-    record Fields(YamlReader reader, Node node, Map<String, Node> keys, Map<String, Node> values) {
-
-        Node get(String key) {
-            return values.get(key);
-        }
-
-        boolean has(String key) {
-            return values.containsKey(key);
-        }
-
-        Node key(String key) {
-            return keys.get(key);
-        }
-
-        /** The value of a required key, or null with an error at the mapping. */
-        Node require(String key, String what) {
-            Node n = values.get(key);
-            if (n == null && node instanceof MappingNode) {
-                reader.error(node, what + ": missing required key '" + key + "'");
-            }
-            return n;
-        }
     }
 }

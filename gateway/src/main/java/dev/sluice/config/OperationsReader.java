@@ -15,23 +15,19 @@ import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 
 /** Reads the {@code admin}, {@code limits}, {@code shutdown} and {@code logging} sections. */
-final class OperationsLoader {
-    private static final Set<String> ADMIN = Set.of("listen", "clients");
-    private static final Set<String> LIMITS = Set.of("max_connections", "max_connections_per_client");
-    private static final Set<String> SHUTDOWN = Set.of("drain");
-    private static final Set<String> LOGGING = Set.of("level", "loggers");
+final class OperationsReader {
     private static final Set<String> LEVELS = Set.of("off", "error", "warn", "info", "debug", "trace");
     private static final Pattern LOGGER = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
     private static final int MAX_CONNECTIONS = 1_000_000;
 
     private final YamlReader yaml;
 
-    OperationsLoader(YamlReader yaml) {
+    OperationsReader(YamlReader yaml) {
         this.yaml = yaml;
     }
 
     /** {@code listeners}: those already read, whose addresses the admin listener must not take. */
-    Operations read(YamlReader.Fields top, List<ListenerConfig> listeners) {
+    Operations read(Section top, List<ListenerConfig> listeners) {
         Limits limits = limits(top.get("limits"));
         return new Operations(admin(top.get("admin"), listeners), limits, drain(top.get("shutdown")), logging(top.get("logging")));
     }
@@ -44,22 +40,24 @@ final class OperationsLoader {
             notAListener(node, AdminConfig.DEFAULT_LISTEN, listeners);
             return new AdminConfig(AdminConfig.DEFAULT_LISTEN, AdminConfig.LOCAL);
         }
-        YamlReader.Fields f = yaml.fields(node, "admin", ADMIN);
-        if (f.has("listen") && isOff(f.get("listen"))) {
+        Section f = yaml.section(node, "admin");
+        Node listenNode = f.get("listen");
+        Node clientsNode = f.get("clients");
+        if (listenNode != null && isOff(listenNode)) {
             return null;
         }
-        HostPort listen = f.has("listen") ? yaml.value(f.get("listen"), "admin.listen", OperationsLoader::address)
+        HostPort listen = listenNode != null ? yaml.value(listenNode, "admin.listen", OperationsReader::address)
                 : AdminConfig.DEFAULT_LISTEN;
-        List<Cidr> clients = f.has("clients") ? yaml.values(f.get("clients"), "admin.clients", Cidr::parse)
+        List<Cidr> clients = clientsNode != null ? yaml.values(clientsNode, "admin.clients", Cidr::parse)
                 : AdminConfig.LOCAL;
         if (listen == null) {
             return null;
         }
-        if (!f.has("clients") && !IpLiteral.parse(listen.host()).isLoopbackAddress()) {
-            yaml.error(f.get("listen"), "admin.listen: " + listen + " can be reached from other hosts; name who may "
+        if (clientsNode == null && !IpLiteral.parse(listen.host()).isLoopbackAddress()) {
+            yaml.error(listenNode, "admin.listen: " + listen + " can be reached from other hosts; name who may "
                     + "ask in admin.clients (e.g. your Prometheus server's address)");
         }
-        notAListener(f.has("listen") ? f.get("listen") : node, listen, listeners);
+        notAListener(listenNode != null ? listenNode : node, listen, listeners);
         return new AdminConfig(listen, List.copyOf(clients));
     }
 
@@ -86,7 +84,7 @@ final class OperationsLoader {
         if (node == null) {
             return d;
         }
-        YamlReader.Fields f = yaml.fields(node, "limits", LIMITS);
+        Section f = yaml.section(node, "limits");
         int all = f.has("max_connections") ? yaml.count(f.get("max_connections"), "limits.max_connections", 1,
                 MAX_CONNECTIONS, d.maxConnections()) : d.maxConnections();
         int perClient = f.has("max_connections_per_client") ? yaml.count(f.get("max_connections_per_client"),
@@ -103,7 +101,7 @@ final class OperationsLoader {
         if (node == null) {
             return Operations.DEFAULT_DRAIN;
         }
-        YamlReader.Fields f = yaml.fields(node, "shutdown", SHUTDOWN);
+        Section f = yaml.section(node, "shutdown");
         if (!f.has("drain")) {
             return Operations.DEFAULT_DRAIN;
         }
@@ -118,18 +116,18 @@ final class OperationsLoader {
         if (node == null) {
             return LoggingConfig.DEFAULTS;
         }
-        YamlReader.Fields f = yaml.fields(node, "logging", LOGGING);
-        String level = f.has("level") ? yaml.value(f.get("level"), "logging.level", OperationsLoader::level) : null;
+        Section f = yaml.section(node, "logging");
+        String level = f.has("level") ? yaml.value(f.get("level"), "logging.level", OperationsReader::level) : null;
         Map<String, String> loggers = new LinkedHashMap<>();
         if (f.has("loggers")) {
-            YamlReader.Fields l = yaml.fields(f.get("loggers"), "logging.loggers", null);
-            for (Map.Entry<String, Node> e : l.values().entrySet()) {
+            Section l = yaml.entries(f.get("loggers"), "logging.loggers");
+            for (Map.Entry<String, Node> e : l.entries().entrySet()) {
                 if (!LOGGER.matcher(e.getKey()).matches()) {
                     yaml.error(l.key(e.getKey()), "logging.loggers: '" + e.getKey()
                             + "' is not a logger name (e.g. dev.sluice.upstream)");
                     continue;
                 }
-                String v = yaml.value(e.getValue(), "logging.loggers." + e.getKey(), OperationsLoader::level);
+                String v = yaml.value(e.getValue(), "logging.loggers." + e.getKey(), OperationsReader::level);
                 if (v != null) {
                     loggers.put(e.getKey(), v);
                 }

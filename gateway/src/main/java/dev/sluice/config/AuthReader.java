@@ -7,49 +7,40 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.nodes.Node;
 
 /**
  * Reads an {@code auth} mapping (or a {@code credentials_by_client} entry): the original Basic shape
  * {@code { username, password_file }}, or {@code basic:}, {@code ntlm:} and {@code negotiate:} blocks with an
- * optional {@code schemes:} order. Secrets come only from files; a file others may read is a warning. Keytabs are
- * checked offline: they must parse and hold a key for the principal.
+ * optional {@code schemes:} order. Secrets come only from files, and keytabs must hold a key for the principal:
+ * {@link FileChecks} reads and checks those files after parsing.
  */
-final class AuthLoader {
-    static final Set<String> KEYS = Set.of("username", "password_file", "password", "basic", "ntlm", "negotiate",
-            "schemes");
-    private static final Set<String> BASIC = Set.of("username", "password_file", "password");
-    private static final Set<String> NTLM = Set.of("username", "domain", "password_file", "password", "workstation");
-    private static final Set<String> NEGOTIATE = Set.of("principal", "keytab", "krb5_conf", "spn", "mechanism");
+final class AuthReader {
     private static final Pattern PRINCIPAL = Pattern.compile("[^@\\s/]+(/[^@\\s/]+)*@[^@\\s]+");
     private static final Pattern SPN = Pattern.compile("[A-Za-z0-9_.-]+(@[A-Za-z0-9_.-]+|/[A-Za-z0-9_.-]+(@[^@\\s]+)?)");
     private static final Pattern WORKSTATION = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
-    /** A password file holds one password: anything bigger is the wrong file (or /dev/zero). */
-    private static final int MAX_SECRET = 4096;
 
     private final YamlReader yaml;
     private final ConfigFiles files;
-    private Path krb5Conf;
-    private Node krb5ConfNode;
 
-    AuthLoader(YamlReader yaml, ConfigFiles files) {
+    AuthReader(YamlReader yaml, ConfigFiles files) {
         this.yaml = yaml;
         this.files = files;
     }
 
     /** The auth of {@code f} (an auth mapping's or a credentials_by_client entry's fields), or null. */
-    AuthConfig read(YamlReader.Fields f, String what, List<ProxyUrl> proxies) {
-        boolean legacy = f.has("username") || f.has("password_file") || f.has("password");
-        boolean blocks = f.has("basic") || f.has("ntlm") || f.has("negotiate");
+    AuthConfig read(Section f, String what, List<ProxyUrl> proxies) {
+        boolean legacy = f.has("username") | f.has("password_file") | f.has("password");
+        boolean blocks = f.has("basic") | f.has("ntlm") | f.has("negotiate");
+        Node schemes = f.get("schemes"); // asked before any return: every key is known on every path
         if (legacy && blocks) {
             yaml.error(f.node(), what + ": either username/password_file (Basic) or basic:/ntlm:/negotiate: "
                     + "blocks, not both");
             return null;
         }
         if (!blocks) {
-            if (f.has("schemes")) {
+            if (schemes != null) {
                 yaml.error(f.key("schemes"), what + ": schemes: orders basic:, ntlm: and negotiate: blocks; "
                         + "there are none");
             }
@@ -62,18 +53,18 @@ final class AuthLoader {
         NegotiateAuth negotiate = null;
         if (f.has("negotiate")) {
             configured.put(AuthScheme.NEGOTIATE, f.key("negotiate"));
-            negotiate = negotiate(yaml.fields(f.get("negotiate"), what + " negotiate", NEGOTIATE),
+            negotiate = negotiate(yaml.section(f.get("negotiate"), what + " negotiate"),
                     what + " negotiate", proxies);
         }
         if (f.has("ntlm")) {
             configured.put(AuthScheme.NTLM, f.key("ntlm"));
-            ntlm = ntlm(yaml.fields(f.get("ntlm"), what + " ntlm", NTLM), what + " ntlm");
+            ntlm = ntlm(yaml.section(f.get("ntlm"), what + " ntlm"), what + " ntlm");
         }
         if (f.has("basic")) {
             configured.put(AuthScheme.BASIC, f.key("basic"));
-            basic = basic(yaml.fields(f.get("basic"), what + " basic", BASIC), what + " basic");
+            basic = basic(yaml.section(f.get("basic"), what + " basic"), what + " basic");
         }
-        List<AuthScheme> order = f.has("schemes") ? schemes(f.get("schemes"), what, configured)
+        List<AuthScheme> order = schemes != null ? schemes(schemes, what, configured)
                 : List.copyOf(configured.keySet()); // EnumMap: negotiate, ntlm, basic
         if ((f.has("negotiate") && negotiate == null) || (f.has("ntlm") && ntlm == null)
                 || (f.has("basic") && basic == null) || order.isEmpty()) {
@@ -111,7 +102,7 @@ final class AuthLoader {
         return List.copyOf(order);
     }
 
-    private BasicAuth basic(YamlReader.Fields f, String what) {
+    private BasicAuth basic(Section f, String what) {
         noInlinePassword(f, what);
         Node userNode = f.require("username", what);
         Node fileNode = f.require("password_file", what);
@@ -120,14 +111,14 @@ final class AuthLoader {
             yaml.error(userNode, what + " username: must be non-empty and must not contain ':' (Basic authentication)");
             username = null;
         }
-        Secret password = fileNode == null ? null : files.secret(fileNode, what + " password_file");
+        Secret password = fileNode == null ? null : files.password(fileNode, what + " password_file");
         if (username == null || password == null) {
             return null;
         }
         return new BasicAuth(username, files.path(fileNode), password);
     }
 
-    private NtlmAuth ntlm(YamlReader.Fields f, String what) {
+    private NtlmAuth ntlm(Section f, String what) {
         noInlinePassword(f, what);
         Node userNode = f.require("username", what);
         Node fileNode = f.require("password_file", what);
@@ -155,14 +146,14 @@ final class AuthLoader {
                 workstation = null;
             }
         }
-        Secret password = fileNode == null ? null : files.secret(fileNode, what + " password_file");
+        Secret password = fileNode == null ? null : files.password(fileNode, what + " password_file");
         if (username == null || domain == null || password == null) {
             return null;
         }
         return new NtlmAuth(username, domain, files.path(fileNode), password, workstation);
     }
 
-    private NegotiateAuth negotiate(YamlReader.Fields f, String what, List<ProxyUrl> proxies) {
+    private NegotiateAuth negotiate(Section f, String what, List<ProxyUrl> proxies) {
         Node principalNode = f.require("principal", what);
         Node keytabNode = f.require("keytab", what);
         String principal = principalNode == null ? null : yaml.scalar(principalNode, what + " principal");
@@ -171,28 +162,8 @@ final class AuthLoader {
                     + principal + "'");
             principal = null;
         }
-        Path keytab = keytabNode == null ? null : files.readable(keytabNode, what + " keytab");
-        if (keytab != null && principal != null) {
-            String problem = Keytabs.problem(keytab, principal);
-            if (problem != null) {
-                yaml.error(keytabNode, what + " keytab: " + keytab + ": " + problem);
-                keytab = null;
-            } else {
-                files.warnIfShared(keytabNode, what + " keytab", keytab);
-            }
-        }
-        Path krb5 = null;
-        if (f.has("krb5_conf")) {
-            krb5 = files.readable(f.get("krb5_conf"), what + " krb5_conf");
-            if (krb5 != null && krb5Conf != null && !krb5.equals(krb5Conf)) {
-                yaml.error(f.get("krb5_conf"), what + " krb5_conf: " + krb5 + " differs from " + krb5Conf + " (line "
-                        + yaml.position(krb5ConfNode).line() + "); krb5.conf is one file for the whole gateway "
-                        + "(the JVM reads one)");
-            } else if (krb5 != null) {
-                krb5Conf = krb5;
-                krb5ConfNode = f.get("krb5_conf");
-            }
-        }
+        Path keytab = keytabNode == null ? null : files.keytab(keytabNode, what + " keytab", principal);
+        Path krb5 = f.has("krb5_conf") ? files.krb5Conf(f.get("krb5_conf"), what + " krb5_conf") : null;
         String spn = null;
         if (f.has("spn")) {
             spn = yaml.scalar(f.get("spn"), what + " spn");
@@ -211,7 +182,7 @@ final class AuthLoader {
         }
         NegotiateAuth.Mechanism mechanism = NegotiateAuth.Mechanism.SPNEGO;
         if (f.has("mechanism")) {
-            mechanism = yaml.value(f.get("mechanism"), what + " mechanism", AuthLoader::mechanism);
+            mechanism = yaml.value(f.get("mechanism"), what + " mechanism", AuthReader::mechanism);
         }
         if (principal == null || keytab == null || mechanism == null || (f.has("krb5_conf") && krb5 == null)) {
             return null;
@@ -227,7 +198,7 @@ final class AuthLoader {
         };
     }
 
-    private void noInlinePassword(YamlReader.Fields f, String what) {
+    private void noInlinePassword(Section f, String what) {
         if (f.has("password")) {
             yaml.error(f.key("password"), what + ": inline passwords are not accepted; "
                     + "put the password in a file readable only by the gateway and name it in password_file");

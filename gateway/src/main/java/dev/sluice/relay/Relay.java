@@ -1,9 +1,5 @@
 package dev.sluice.relay;
 
-import dev.sluice.session.Outcome;
-
-import dev.sluice.session.ConnectionRecord;
-
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -18,11 +14,10 @@ import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Moves bytes from one leg to the other: one instance per direction. Writes in {@code channelRead}, flushes in
- * {@code channelReadComplete}; stops reading while the other leg cannot take more (its write buffer is above the
- * high water mark) and resumes when it drains, so a slow reader slows the writer and nothing piles up.
- * A FIN on one side becomes a half-close ({@code shutdownOutput}) on the other; both legs close when both
- * directions are done, or at once on a reset or the idle timeout.
+ * Moves bytes from one leg to the other: one instance per {@link Direction}. Writes in {@code channelRead}, flushes
+ * in {@code channelReadComplete}; stops reading while the other leg cannot take more (its write buffer is above the
+ * high water mark) and resumes when it drains, so a slow reader slows the writer and nothing piles up. What a FIN,
+ * a lost or failed leg and the idle timeout mean is decided by {@link EndOfStream}; this class does what it says.
  *
  * <p>A direction that has moved {@link #SPLICE_AFTER} bytes by copying goes on by {@link Splice} (zero copy) when
  * both legs allow it: bulk transfers leave user space, while short exchanges (a TLS handshake, an API call) and
@@ -34,59 +29,64 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     public static final String IDLE = "idle";
     /** Bytes a direction copies before it is spliced. */
     static final long SPLICE_AFTER = 128 * 1024;
-    /**
-     * What a leg may leave unread after its own FIN and still have ended in order: a TLS close_notify or two
-     * (24-31 bytes each). A server that sends close_notify, FIN and closes meets the client's close_notify with a
-     * reset; that is the normal end of HTTPS, not a cut tunnel.
-     */
-    static final long CLOSE_ALERTS = 64;
 
+    private final Direction direction;
     private final Channel peer;
-    private final ConnectionRecord tunnel;
-    private final boolean upstream; // true: this reads from the client and writes to the proxy
-    private final Shared shared;
+    private final Joint joint;
     private final boolean canSplice; // decided once: the legs' transport and TLS do not change
     private long copied;
     private boolean splicing;
-    private boolean inputEnded; // FIN seen while splicing: done once what is left has been spliced
-    private long intoMeAtEnd = -1; // bytes of the other direction (into this leg) when this leg's FIN was passed on
 
-    /** The state both directions of one tunnel share. */
-    private static final class Shared {
-        boolean upDone;
-        boolean downDone;
-        IdleStateHandler idle;
+    /** What both directions of one tunnel share. */
+    private static final class Joint {
+        final EndOfStream end = new EndOfStream();
+        final RelayReport report;
+        final IdleStateHandler idle;
         Relay up; // reads the client, writes the upstream
         Relay down;
+
+        Joint(RelayReport report, long idleMillis) {
+            this.report = report;
+            this.idle = new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS);
+        }
+
+        Relay writerTo(Direction d) {
+            return d == Direction.CLIENT_TO_PROXY ? down : up;
+        }
     }
 
-    private Relay(Channel from, Channel peer, ConnectionRecord tunnel, boolean upstream, Shared shared) {
+    private Relay(Direction direction, Channel from, Channel peer, Joint joint) {
+        this.direction = direction;
         this.peer = peer;
-        this.tunnel = tunnel;
-        this.upstream = upstream;
-        this.shared = shared;
+        this.joint = joint;
         this.canSplice = Splice.possible(from, peer);
     }
 
     /**
-     * Joins two connected legs on one event loop: writes {@code firstBytes} (the buffered ClientHello) to the
-     * upstream, then relays both ways until done. Both channels must have ALLOW_HALF_CLOSURE set.
+     * The hand-over after a dial: joins the two legs (both on one event loop, with ALLOW_HALF_CLOSURE set) and
+     * relays both ways until done. The client's prefix is written upstream first, then what the upstream leg held
+     * is released into the relay, then a client FIN seen while the prefix was held is passed on.
      */
-    public static void start(Channel client, Channel upstreamLeg, ByteBuf firstBytes, ConnectionRecord tunnel, long idleMillis) {
-        Shared shared = new Shared();
-        shared.idle = new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS);
-        client.pipeline().addLast(IDLE, shared.idle);
-        shared.up = new Relay(client, upstreamLeg, tunnel, true, shared);
-        shared.down = new Relay(upstreamLeg, client, tunnel, false, shared);
-        client.pipeline().addLast(NAME, shared.up);
-        upstreamLeg.pipeline().addLast(NAME, shared.down);
-        tunnel.addHelloBytes(firstBytes.readableBytes());
-        tunnel.relaying();
-        upstreamLeg.writeAndFlush(firstBytes, upstreamLeg.voidPromise());
-        upstreamLeg.config().setAutoRead(true);
+    public static void join(ClientLeg clientLeg, UpstreamLeg upstreamLeg, long idleMillis, RelayReport report) {
+        Channel client = clientLeg.channel();
+        Channel upstream = upstreamLeg.channel();
+        ByteBuf prefix = clientLeg.prefix();
+        Joint joint = new Joint(report, idleMillis);
+        client.pipeline().addLast(IDLE, joint.idle);
+        joint.up = new Relay(Direction.CLIENT_TO_PROXY, client, upstream, joint);
+        joint.down = new Relay(Direction.PROXY_TO_CLIENT, upstream, client, joint);
+        client.pipeline().addLast(NAME, joint.up);
+        upstream.pipeline().addLast(NAME, joint.down);
+        report.joined(prefix.readableBytes());
+        upstream.writeAndFlush(prefix, upstream.voidPromise());
+        upstream.config().setAutoRead(true);
         client.config().setAutoRead(true);
-        if (!client.isActive() || !upstreamLeg.isActive()) {
-            closeBoth(client, upstreamLeg, tunnel);
+        if (!client.isActive() || !upstream.isActive()) {
+            joint.up.act(client, joint.end.abandon());
+        }
+        upstreamLeg.release().accept(upstream); // what came with the proxy's answer, now that the relay is there
+        if (clientLeg.ended()) {
+            client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
         }
     }
 
@@ -95,21 +95,14 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         if (msg instanceof ByteBuf buf) {
             long n = buf.readableBytes();
             copied += n;
-            count(n, false);
+            joint.end.moved(direction, n);
+            joint.report.moved(direction, n, false);
         }
         peer.write(msg, peer.voidPromise());
         if (!peer.isWritable()) {
             ctx.channel().config().setAutoRead(false);
-        } else if (canSplice && copied >= SPLICE_AFTER && !splicing && !inputEnded) {
+        } else if (canSplice && copied >= SPLICE_AFTER && !splicing && !joint.end.finSeen(direction)) {
             startSplice(ctx);
-        }
-    }
-
-    private void count(long n, boolean spliced) {
-        if (upstream) {
-            tunnel.addUp(n, spliced);
-        } else {
-            tunnel.addDown(n, spliced);
         }
     }
 
@@ -142,21 +135,10 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         if (splicing) {
             long n = Splice.take(ctx.channel());
             if (n > 0) {
-                count(n, true);
-                shared.idle.resetReadTimeout(); // spliced bytes pass no handler: tell the idle timer
-            } else if (inputEnded) {
-                // a round that moved nothing after the FIN: the end, unless a full pipe kept the rest back
-                ctx.channel().config().setAutoRead(false); // EOF stays readable: no polling while we wait
-                if (Splice.drained(peer)) {
-                    halfClose(ctx);
-                } else {
-                    peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-                        if (f.isSuccess()) {
-                            ctx.channel().config().setAutoRead(true); // look again once the pipe is empty
-                        }
-                    });
-                }
+                joint.report.moved(direction, n, true);
+                joint.idle.resetReadTimeout(); // spliced bytes pass no handler: tell the idle timer
             }
+            act(ctx.channel(), joint.end.splicedRound(direction, n, Splice.drained(peer)));
             return;
         }
         // the flush may have drained the peer at once; then no writability event will come to resume us
@@ -167,9 +149,8 @@ public final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        Relay writer = upstream ? shared.down : shared.up; // the direction that writes to this channel
         // a spliced direction's reading is paused and resumed by the splice itself
-        if (ctx.channel().isWritable() && !writer.splicing) {
+        if (ctx.channel().isWritable() && !joint.writerTo(direction).splicing) {
             peer.config().setAutoRead(true);
         }
         ctx.fireChannelWritabilityChanged();
@@ -178,76 +159,20 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            if (splicing) {
-                inputEnded = true; // data may still wait in the socket: channelReadComplete decides when it is done
-            } else {
-                halfClose(ctx);
-            }
+            act(ctx.channel(), joint.end.fin(direction, splicing));
         } else if (evt instanceof IdleStateEvent) {
-            tunnel.fail(Outcome.IDLE_TIMEOUT, "no data in either direction for "
-                    + shared.idle.getAllIdleTimeInMillis() + " ms");
-            closeBoth(ctx.channel(), peer, tunnel);
+            act(ctx.channel(), joint.end.idle(joint.idle.getAllIdleTimeInMillis()));
         } else {
             ctx.fireUserEventTriggered(evt);
-        }
-    }
-
-    private void halfClose(ChannelHandlerContext ctx) {
-        intoMeAtEnd = intoMe();
-        if (upstream) {
-            shared.upDone = true;
-        } else {
-            shared.downDone = true;
-        }
-        if (shared.upDone && shared.downDone) {
-            tunnel.closing();
-            Closing.afterFlush(peer);
-            Closing.afterFlush(ctx.channel());
-            return;
-        }
-        if (peer.isActive()) {
-            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-                SslHandler tls = peer.pipeline().get(SslHandler.class);
-                if (tls != null) {
-                    // a TLS leg (to an https:// proxy) says close_notify before its FIN, or the peer sees truncation
-                    tls.closeOutbound().addListener(c -> shutdownOutput(peer));
-                } else {
-                    shutdownOutput(peer);
-                }
-            });
-        }
-    }
-
-    private static void shutdownOutput(Channel ch) {
-        if (ch instanceof DuplexChannel d && ch.isActive()) {
-            d.shutdownOutput();
-        }
-    }
-
-    /** Counts what this direction has spliced from {@code from} since its last count. */
-    private void countSpliced(Channel from) {
-        if (splicing) {
-            long n = Splice.take(from);
-            if (n > 0) {
-                count(n, true);
-            }
         }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         countSpliced(ctx.channel()); // the last round, if no channelReadComplete followed it
-        if (!tunnel.isClosing()) {
-            // not closed by us: both directions done would have set closing, so one is cut short
-            boolean myInputDone = upstream ? shared.upDone : shared.downDone;
-            if (!myInputDone) {
-                tunnel.fail(Outcome.RESET, side() + " closed the connection abruptly");
-            } else if (!endedInOrder()) {
-                tunnel.fail(Outcome.RESET, side() + " connection lost while " + otherSide()
-                        + " data was still going to it");
-            }
-            tunnel.closing();
-            endPeer(myInputDone);
+        if (!joint.end.closing() && !joint.report.closedByOwner()) {
+            joint.writerTo(direction).countSpliced(peer); // into this leg: judged below
+            act(ctx.channel(), joint.end.lost(direction));
         }
         ctx.fireChannelInactive();
     }
@@ -255,61 +180,68 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-        boolean myInputDone = upstream ? shared.upDone : shared.downDone;
-        if (!myInputDone || !endedInOrder()) {
-            tunnel.fail(Outcome.RESET, side() + ": " + (cause instanceof IOException ? message : cause.toString()));
-        }
-        tunnel.closing();
-        ctx.channel().close();
-        endPeer(myInputDone);
+        joint.writerTo(direction).countSpliced(peer); // into this leg: judged below
+        act(ctx.channel(), joint.end.failed(direction, cause instanceof IOException ? message : cause.toString()));
     }
 
-    /** Bytes relayed into this direction's leg so far (by the other direction). */
-    private long intoMe() {
-        return upstream ? tunnel.bytesDown() : tunnel.bytesUp();
-    }
-
-    /**
-     * This leg ended its stream (FIN) and went away with at most {@link #CLOSE_ALERTS} bytes sent to it since:
-     * the orderly end of a TLS session. Noted, not an error.
-     */
-    private boolean endedInOrder() {
-        // spliced bytes are counted per read round: count the writer's last round before judging
-        (upstream ? shared.down : shared.up).countSpliced(peer);
-        long after = intoMe() - intoMeAtEnd;
-        if (intoMeAtEnd < 0 || after > CLOSE_ALERTS) {
-            return false;
-        }
-        if (after > 0) {
-            tunnel.note(side() + " closed after its end of stream; the last " + after + " bytes for it (such as a "
-                    + "TLS close_notify) were not delivered");
-        }
-        return true;
-    }
-
-    /**
-     * The other leg after this one failed: a reset is passed on as one, but a leg that had ended its stream (FIN)
-     * sent it whole, and what is queued of it is delivered first.
-     */
-    private void endPeer(boolean myInputDone) {
-        if (myInputDone) {
-            Closing.afterFlush(peer);
-        } else {
-            Closing.reset(peer);
+    /** Counts what this direction has spliced from {@code from} since its last count. */
+    private void countSpliced(Channel from) {
+        if (splicing) {
+            long n = Splice.take(from);
+            if (n > 0) {
+                joint.end.moved(direction, n);
+                joint.report.moved(direction, n, true);
+            }
         }
     }
 
-    private String side() {
-        return upstream ? "client" : "upstream";
+    /** Does what {@link EndOfStream} decided: to this direction's leg ({@code self}) first, then to its peer. */
+    private void act(Channel self, EndOfStream.Decision d) {
+        if (d.failed() != null) {
+            joint.report.failed(d.failed());
+        }
+        if (d.note() != null) {
+            joint.report.note(d.note());
+        }
+        act(d.self(), self, peer);
+        act(d.peer(), peer, self);
     }
 
-    private String otherSide() {
-        return upstream ? "upstream" : "client";
+    private static void act(EndOfStream.Act act, Channel ch, Channel other) {
+        switch (act) {
+            case NOTHING -> { }
+            case STOP_READING -> ch.config().setAutoRead(false);
+            case FLUSH_THEN_READ_OTHER -> ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+                if (f.isSuccess()) {
+                    other.config().setAutoRead(true); // look again once the pipe is empty
+                }
+            });
+            case HALF_CLOSE -> halfClose(ch);
+            case CLOSE_AFTER_FLUSH -> Closing.afterFlush(ch);
+            case CLOSE -> ch.close();
+            case RESET -> Closing.reset(ch);
+        }
     }
 
-    private static void closeBoth(Channel a, Channel b, ConnectionRecord tunnel) {
-        tunnel.closing();
-        a.close();
-        b.close();
+    /** Flushes {@code ch}, then ends its output: after a close_notify on a TLS leg (to an https:// proxy). */
+    private static void halfClose(Channel ch) {
+        if (!ch.isActive()) {
+            return;
+        }
+        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+            SslHandler tls = ch.pipeline().get(SslHandler.class);
+            if (tls != null) {
+                // without close_notify before the FIN, the peer of a TLS leg sees truncation
+                tls.closeOutbound().addListener(c -> shutdownOutput(ch));
+            } else {
+                shutdownOutput(ch);
+            }
+        });
+    }
+
+    private static void shutdownOutput(Channel ch) {
+        if (ch instanceof DuplexChannel d && ch.isActive()) {
+            d.shutdownOutput();
+        }
     }
 }

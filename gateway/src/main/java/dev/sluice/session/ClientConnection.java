@@ -17,17 +17,17 @@ import dev.sluice.policy.Flow;
 import dev.sluice.policy.LocalTargets;
 import dev.sluice.relay.Closing;
 import dev.sluice.session.Outcome;
+import dev.sluice.relay.ClientLeg;
 import dev.sluice.relay.Relay;
+import dev.sluice.relay.UpstreamLeg;
 import dev.sluice.session.ConnectionRecord;
 import dev.sluice.config.AuthScheme;
 import dev.sluice.upstream.DialException;
 import dev.sluice.upstream.DialObserver;
 import dev.sluice.upstream.Dialer;
 import dev.sluice.upstream.Upstream;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
@@ -238,13 +238,9 @@ public final class ClientConnection implements PeekListener {
             upstream.close();
             return;
         }
-        boolean clientDoneSending = peek.inputShutdown();
-        ByteBuf first = peek.release();
-        Relay.start(client, upstream, first, tunnel, compiled.config().timeouts().idle().toMillis());
-        Dialer.handOver(upstream); // tunnel bytes that came with the proxy's answer go to the relay now
-        if (clientDoneSending) {
-            client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
-        }
+        Relay.join(new ClientLeg(client, peek.release(), peek.inputShutdown()),
+                new UpstreamLeg(upstream, Dialer::handOver), compiled.config().timeouts().idle().toMillis(),
+                new RecordedRelay(tunnel));
     }
 
     private void clientClosed() {

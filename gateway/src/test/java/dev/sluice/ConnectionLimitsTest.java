@@ -10,6 +10,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
+import dev.sluice.testing.Metrics;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import java.io.BufferedReader;
@@ -27,9 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -88,7 +87,7 @@ class ConnectionLimitsTest {
         ListAppender<ILoggingEvent> warnings = capture("dev.sluice.observe.Refusals");
         List<Socket> held = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(NAME + ":443", origin.port());
              RunningGateway gw = RunningGateway.start(yaml(proxy.port(), """
                      timeouts: { client_hello: 60s }
@@ -232,7 +231,7 @@ class ConnectionLimitsTest {
     void maxConnectionsRefusesAnyClientUntilAConnectionCloses() throws Exception {
         ListAppender<ILoggingEvent> warnings = capture("dev.sluice.observe.Refusals");
         List<Socket> held = new ArrayList<>();
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(NAME + ":443", origin.port());
              RunningGateway gw = RunningGateway.start(yaml(proxy.port(), """
                      timeouts: { client_hello: 60s }
@@ -280,7 +279,7 @@ class ConnectionLimitsTest {
     void outOfDescriptorsTheListenerPausesWithoutSpinningAndResumesByItself() throws Exception {
         final int limit = 192; // the JVM with this classpath needs about 110 of them before any connection
         List<Socket> held = new ArrayList<>();
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(NAME + ":443", origin.port())) {
             Path cfg = dir.resolve("gateway.yaml");
             Files.writeString(cfg, yaml(proxy.port(), """
@@ -444,34 +443,13 @@ class ConnectionLimitsTest {
         }
     }
 
-    /** GET /metrics: each sample ("name{labels}") and its value. */
-    private static Map<String, Double> metrics(InetSocketAddress admin) throws IOException {
-        try (Socket s = new Socket(admin.getAddress(), admin.getPort())) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write(("GET /metrics HTTP/1.1\r\nHost: " + admin.getAddress().getHostAddress()
-                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(response).startsWith("HTTP/1.1 200");
-            Map<String, Double> samples = new HashMap<>();
-            for (String line : response.substring(response.indexOf("\r\n\r\n") + 4).split("\n")) {
-                int space = line.lastIndexOf(' ');
-                if (!line.startsWith("#") && space > 0) {
-                    samples.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
-                }
-            }
-            return samples;
-        }
-    }
-
     private static double metric(InetSocketAddress admin, String sample) throws IOException {
-        Double v = metrics(admin).get(sample);
-        assertThat(v).as("metric " + sample).isNotNull();
-        return v;
+        return Metrics.scrape(admin).sample(sample);
     }
 
     /** A sample that may be absent until it is first counted. */
     private static double metric(InetSocketAddress admin, String sample, double absent) throws IOException {
-        return metrics(admin).getOrDefault(sample, absent);
+        return Metrics.scrape(admin).sample(sample, absent);
     }
 
     private static ListAppender<ILoggingEvent> capture(String logger) {

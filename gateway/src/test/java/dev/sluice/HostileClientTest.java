@@ -89,7 +89,7 @@ class HostileClientTest {
     static final long HEAP_SLACK = 4L << 20;
     /** RSS bound (growth over the attack, after a full GC) for attacks of a single or a few connections, KiB. */
     static final long SMALL_RSS_KIB = 8 * 1024;
-    static final byte[] CURL = fixture("curl.bin");
+    static final byte[] CURL = Hellos.captured("curl.bin");
 
     @TempDir
     static Path dir;
@@ -110,7 +110,7 @@ class HostileClientTest {
 
     @BeforeAll
     static void startGateway() throws Exception {
-        tlsOrigin = Origin.tls(GatewayIntegrationTest::commands);
+        tlsOrigin = Origin.tls(Origin.COMMANDS);
         recordOrigin = Origin.raw(HostileClientTest::ackFirstRecord);
         eofOrigin = Origin.raw(HostileClientTest::ackAllAtEof);
         proxy = new FakeProxy()
@@ -963,14 +963,6 @@ class HostileClientTest {
         try {
             return Clients.sha256(b);
         } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static byte[] fixture(String name) {
-        try {
-            return GatewayIntegrationTest.fixture(name);
-        } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }

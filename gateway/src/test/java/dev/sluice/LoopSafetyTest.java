@@ -112,7 +112,7 @@ class LoopSafetyTest {
         assertThat(originBefore).isEqualTo(2);
 
         byte[][] tries = {Hellos.withServerName("a.test.example"), Hellos.withServerName("localhost"),
-            Hellos.withServerName("anything.else"), GatewayIntegrationTest.fixture("openssl-nosni.bin"),
+            Hellos.withServerName("anything.else"), Hellos.captured("openssl-nosni.bin"),
             "CONNECT a.test.example:443 HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII)};
         for (byte[] t : tries) {
             attempt("127.0.0.2", gw.port(), t, "reset"); // a client outside the ranges is told nothing

@@ -31,7 +31,7 @@ class ProxyAuthTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        origin = Origin.tls(GatewayIntegrationTest::commands);
+        origin = Origin.tls(Origin.COMMANDS);
         for (String[] f : new String[][] {{"ntlm.pass", NTLM_PASSWORD}, {"wrong.pass", "not-it"},
             {"basic.pass", "b4sic"}}) {
             Path p = dir.resolve(f[0]);
@@ -105,7 +105,7 @@ class ProxyAuthTest {
             String line = gw.awaitLine(0);
             assertThat(field(line, "outcome")).isEqualTo("proxy_auth_failed");
             assertThat(field(line, "error")).isEqualTo("127.0.0.1:" + first.port() + ": proxy rejected the ntlm "
-                    + "credentials of CORP\\\\svc-sluice (407 to our authenticate message)");
+                    + "credentials of CORP\\svc-sluice (407 to our authenticate message)");
             assertThat(field(line, "auth")).as("the scheme it failed with").isEqualTo("ntlm");
             assertThat(line).doesNotContain("not-it");
             assertThat(second.requests).as("the same credentials are not tried at the next proxy").isEmpty();

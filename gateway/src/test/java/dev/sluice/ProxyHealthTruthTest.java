@@ -8,6 +8,7 @@ import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.GatewayProcess;
 import dev.sluice.testing.Hellos;
+import dev.sluice.testing.Metrics;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import dev.sluice.testing.TestServer;
@@ -100,8 +101,8 @@ class ProxyHealthTruthTest {
             });
             assertThat(gw.gateway.routing().upstreams().get("corp").proxies().get(0).isUp()).isTrue();
             assertThat(adminGet("/healthz")).isEqualTo("200 ok");
-            assertThat(adminGet("/metrics")).contains("sluice_upstream_proxy_up{proxy=\"127.0.0.1:" + squid.port()
-                    + "\",upstream=\"corp\"} 1.0");
+            assertThat(Metrics.scrape(gw.gateway.adminAddress()).value("sluice_upstream_proxy_up",
+                    "proxy", "127.0.0.1:" + squid.port(), "upstream", "corp")).isEqualTo(1.0);
         }
     }
 
@@ -140,7 +141,7 @@ class ProxyHealthTruthTest {
      */
     @Test
     void runningOutOfDescriptorsIsTheGatewaysOwnLimitNotTheProxys() throws Exception {
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
                 FakeProxy squid = new FakeProxy().route("proxy.golang.org:443", origin.port())) {
             int admin = GatewayProcess.freePort();
             int listen = GatewayProcess.freePort();

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
+import dev.sluice.testing.Hellos;
+import dev.sluice.testing.Metrics;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import io.netty.channel.epoll.Epoll;
@@ -39,7 +41,7 @@ class SpliceRelayTest {
     @BeforeEach
     void setUp() throws Exception {
         Assumptions.assumeTrue(Epoll.isAvailable(), "splice needs the epoll transport");
-        hello = GatewayIntegrationTest.fixture("go.bin");
+        hello = Hellos.captured("go.bin");
         proxy = new FakeProxy();
     }
 
@@ -70,7 +72,7 @@ class SpliceRelayTest {
     }
 
     double spliced(String direction) throws Exception {
-        return new AdminServerTest.Admin(gw.gateway.adminAddress()).scrape()
+        return Metrics.scrape(gw.gateway.adminAddress())
                 .value("sluice_spliced_bytes_total", "direction", direction);
     }
 

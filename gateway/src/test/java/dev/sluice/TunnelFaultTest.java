@@ -12,6 +12,8 @@ import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.FakeProxy.Direction;
 import dev.sluice.testing.FakeProxy.Fault;
 import dev.sluice.testing.GatewayProcess;
+import dev.sluice.testing.Hellos;
+import dev.sluice.testing.Metrics;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import io.netty.channel.epoll.Epoll;
@@ -99,7 +101,7 @@ class TunnelFaultTest {
     @BeforeEach
     void setUp() throws Exception {
         Assumptions.assumeTrue(Epoll.isAvailable(), "the splice path needs the epoll transport");
-        hello = GatewayIntegrationTest.fixture("go.bin");
+        hello = Hellos.captured("go.bin");
         proxy = new FakeProxy();
     }
 
@@ -135,7 +137,7 @@ class TunnelFaultTest {
     }
 
     long spliced(String direction) throws Exception {
-        return (long) new AdminServerTest.Admin(gw.gateway.adminAddress()).scrape()
+        return (long) Metrics.scrape(gw.gateway.adminAddress())
                 .value("sluice_spliced_bytes_total", "direction", direction);
     }
 
@@ -822,14 +824,7 @@ class TunnelFaultTest {
      * request on its own connection with {@code Connection: close}, so the sampling leaves no descriptor open.
      */
     static long gatewayReadDown(int adminPort) throws Exception {
-        try (Socket s = Clients.tcp(adminPort)) {
-            s.getOutputStream().write(("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(answer).startsWith("HTTP/1.1 200");
-            return (long) new AdminServerTest.Scrape("text/plain", answer.substring(answer.indexOf("\r\n\r\n") + 4))
-                    .value("sluice_bytes_total", "direction", "down");
-        }
+        return (long) Metrics.scrape(adminPort).value("sluice_bytes_total", "direction", "down");
     }
 
     @Test

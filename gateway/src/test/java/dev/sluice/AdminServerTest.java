@@ -9,6 +9,7 @@ import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.Hellos;
 import dev.sluice.testing.Json;
 import dev.sluice.testing.Metrics;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import dev.sluice.testing.TestServer;
@@ -36,6 +37,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,6 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code /metrics}, {@code /healthz}, {@code /readyz}, {@code /status.json} and the HTTP edge cases, over real
  * loopback sockets. Also checks that every metric the shipped Grafana dashboard queries really exists.
  */
+@ExtendWith(NettyLeaks.class)
 class AdminServerTest {
     /** Markup a client can put in its server name; it reaches the error text of a bad_hello. */
     static final String HOSTILE = "<img src=x onerror=alert(1)>";

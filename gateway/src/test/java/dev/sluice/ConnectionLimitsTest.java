@@ -11,6 +11,7 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.Metrics;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import java.io.BufferedReader;
@@ -41,6 +42,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +51,7 @@ import org.slf4j.LoggerFactory;
  * flooding the gateway cannot take it from the others, a global cap holds, and EMFILE neither spins the
  * listener nor leaves it deaf once descriptors are free again. The figures are printed for the closing note.
  */
+@ExtendWith(NettyLeaks.class)
 class ConnectionLimitsTest {
     static final InetAddress GOOD = address("127.0.0.1");
     static final InetAddress FLOODER = address("127.0.0.2");

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.Hellos;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.Refused;
 import dev.sluice.testing.RunningGateway;
@@ -24,12 +25,14 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The gateway over real loopback sockets: a real JDK TLS client with SNI, the in-JVM CONNECT proxy, and a TLS
  * origin whose certificate the client verifies (so a finished handshake proves the ClientHello arrived intact).
  */
+@ExtendWith(NettyLeaks.class)
 class GatewayIntegrationTest {
     static final String PASSWORD = "s3cret-P4ss:word";
     /** The upstream's auth line in {@link #config}; more upstream keys are added after it. */

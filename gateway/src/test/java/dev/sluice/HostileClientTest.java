@@ -123,7 +123,9 @@ class HostileClientTest {
                 access_log: stdout
                 admin: { listen: 127.0.0.1:0 }
                 """.formatted(proxy.port(), HELLO_TIMEOUT_MS));
-        gw = GatewayProcess.start(cfg, Map.of(), GatewayProcess.UNIT_JVM);
+        List<String> jvm = new ArrayList<>(GatewayProcess.UNIT_JVM);
+        jvm.add(GatewayProcess.PARANOID_LEAKS);
+        gw = GatewayProcess.start(cfg, Map.of(), jvm);
         try {
             port = boundPort(gw.awaitErr(l -> l.contains("Gateway: listener https bound to "), Duration.ofSeconds(30)));
             adminPort = boundPort(gw.awaitErr(l -> l.contains("Gateway: admin listener bound to "),
@@ -148,12 +150,20 @@ class HostileClientTest {
 
     @AfterAll
     static void stopGateway() throws Exception {
-        if (gw != null) {
-            gw.close();
-        }
-        for (AutoCloseable c : new AutoCloseable[] {proxy, tlsOrigin, recordOrigin, eofOrigin}) {
-            if (c != null) {
-                c.close();
+        try {
+            if (gw != null && gw.process.isAlive()) {
+                gw.heapUsedAfterGc();
+                normalClient(null); // an allocation after the GC: Netty's detector reports what the GC found
+                assertThat(gw.leaks()).as("Netty LEAK reports in the gateway's log (paranoid)").isEmpty();
+            }
+        } finally {
+            if (gw != null) {
+                gw.close();
+            }
+            for (AutoCloseable c : new AutoCloseable[] {proxy, tlsOrigin, recordOrigin, eofOrigin}) {
+                if (c != null) {
+                    c.close();
+                }
             }
         }
     }
@@ -701,6 +711,8 @@ class HostileClientTest {
             int fdsAfter = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                     .until(gw::openFds, n -> n <= base.idleFds());
             long heapAfter = gw.heapUsedAfterGc();
+            normalClient(null); // an allocation after the GC: Netty's detector reports what the GC found
+            assertThat(gw.leaks()).as("Netty LEAK reports in the gateway's log (paranoid) after " + name).isEmpty();
             long rssAfter = gw.rssKiB();
             assertThat(heapAfter - base.heap()).as("heap after a full GC minus the one before this attack, bytes")
                     .isLessThan(HEAP_SLACK);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.Hellos;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.Pki;
 import dev.sluice.testing.Refused;
@@ -26,6 +27,7 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -37,6 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * client outside {@code clients}, as a bare reset. Each leaves exactly one access-log line saying why, and the
  * gateway serving others.
  */
+@ExtendWith(NettyLeaks.class)
 class OutcomesTest {
     @TempDir
     Path dir;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.ProxyAuthenticator;
 import dev.sluice.testing.RunningGateway;
@@ -14,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -21,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in-JVM proxy whose NTLM is the JDK's own NTLM server, a TLS origin. What the client gets (its bytes, SHA-256
  * checked), the access log's outcome, error and auth, and which legs the proxy saw.
  */
+@ExtendWith(NettyLeaks.class)
 class ProxyAuthTest {
     static final String NTLM_PASSWORD = "Pa55-w0rd!";
 

@@ -9,6 +9,7 @@ import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.GatewayProcess;
 import dev.sluice.testing.Hellos;
 import dev.sluice.testing.Metrics;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import dev.sluice.testing.TestServer;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -35,6 +37,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * must not be able to do that by asking for names that do not resolve), the gateway's own exhaustion is never
  * blamed on a proxy, and a tunnel's error names the most telling of its attempts.
  */
+@ExtendWith(NettyLeaks.class)
 class ProxyHealthTruthTest {
     @TempDir
     Path dir;

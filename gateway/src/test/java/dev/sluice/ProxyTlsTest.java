@@ -9,6 +9,7 @@ import dev.sluice.config.ConfigLoader;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.Hellos;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.Pki;
 import dev.sluice.testing.Refused;
@@ -20,9 +21,11 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** https:// proxies: the CONNECT inside TLS to the proxy, its name verified, mutual TLS, X-Forwarded-For. */
+@ExtendWith(NettyLeaks.class)
 class ProxyTlsTest {
     @TempDir
     Path dir;

@@ -8,6 +8,7 @@ import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.Hellos;
 import dev.sluice.testing.Metrics;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import io.netty.channel.epoll.Epoll;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * counts, and its weak spot covered: the sender's FIN reaches the gateway while megabytes still wait in its
  * socket, and none of them may be lost or sent after the FIN it passes on. A busy spliced tunnel is not idle.
  */
+@ExtendWith(NettyLeaks.class)
 class SpliceRelayTest {
     static final long SIZE = 32L << 20;
 

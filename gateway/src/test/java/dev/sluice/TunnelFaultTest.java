@@ -14,6 +14,7 @@ import dev.sluice.testing.FakeProxy.Fault;
 import dev.sluice.testing.GatewayProcess;
 import dev.sluice.testing.Hellos;
 import dev.sluice.testing.Metrics;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import io.netty.channel.epoll.Epoll;
@@ -50,6 +51,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -78,6 +80,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  *     the idle timeout is longer than the stall, closed as {@code idle_timeout} when it is shorter.</li>
  * </ul>
  */
+@ExtendWith(NettyLeaks.class)
 class TunnelFaultTest {
     static final long KIB = 1024;
     static final long MIB = 1024 * 1024;

@@ -8,7 +8,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.GatewayProcess;
-import dev.sluice.testing.JsonObjects;
+import dev.sluice.testing.Json;
+import dev.sluice.testing.Metrics;
 import dev.sluice.testing.Origin;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -46,7 +47,7 @@ class AccessLogDiskFullTest {
                 () -> "needs a private tmpfs (root, unshare(1), mount): " + unavailable);
 
         Path log = mount.resolve("access.log");
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(SNI + ":443", origin.port())) {
             int port = GatewayProcess.freePort();
             int admin = GatewayProcess.freePort();
@@ -98,7 +99,7 @@ class AccessLogDiskFullTest {
                 String text = Files.readString(file, StandardCharsets.UTF_8);
                 List<String> lines = Arrays.asList(text.split("\n"));
                 assertThat(text).endsWith("\n");
-                assertThat(lines).as("every line one whole JSON object").allMatch(JsonObjects::isOne);
+                assertThat(lines).as("every line one whole JSON object").allMatch(Json::isObject);
                 assertThat(lines).as("every line a connection of ours, once").extracting(l -> field(l, "client"))
                         .doesNotHaveDuplicates()
                         .allMatch(c -> clients.contains(Integer.parseInt(c.substring("127.0.0.1:".length()))));
@@ -188,11 +189,7 @@ class AccessLogDiskFullTest {
     }
 
     private static long dropped(int admin, String reason) throws Exception {
-        String body = GatewayProcess.get(admin, "/metrics").body();
-        Matcher m = Pattern.compile("(?m)^sluice_access_log_dropped_total\\{reason=\"" + reason + "\"} (\\S+)$")
-                .matcher(body);
-        assertThat(m.find()).as("the metric for %s in:%n%s", reason, body).isTrue();
-        return (long) Double.parseDouble(m.group(1));
+        return (long) Metrics.scrape(admin).value("sluice_access_log_dropped_total", "reason", reason);
     }
 
     private static int count(String text) {

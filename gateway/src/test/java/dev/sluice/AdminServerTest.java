@@ -7,6 +7,9 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.Hellos;
+import dev.sluice.testing.Json;
+import dev.sluice.testing.Metrics;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import dev.sluice.testing.TestServer;
@@ -27,16 +30,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.extension.ExtendWith;
+import tools.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,6 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code /metrics}, {@code /healthz}, {@code /readyz}, {@code /status.json} and the HTTP edge cases, over real
  * loopback sockets. Also checks that every metric the shipped Grafana dashboard queries really exists.
  */
+@ExtendWith(NettyLeaks.class)
 class AdminServerTest {
     /** Markup a client can put in its server name; it reaches the error text of a bad_hello. */
     static final String HOSTILE = "<img src=x onerror=alert(1)>";
@@ -109,7 +112,7 @@ class AdminServerTest {
     void metricsAfterRealTrafficCountTunnelsBytesAndLatencies() throws Exception {
         start();
         threeTunnels();
-        Scrape m = awaitScrape(s -> s.sum("sluice_tunnels_total") == 3);
+        Metrics m = awaitScrape(s -> s.sum("sluice_tunnels_total") == 3);
 
         assertThat(m.contentType).startsWith("text/plain; version=0.0.4");
         assertThat(m.value("sluice_tunnels_total", "listener", "https", "rule", "go", "action", "splice",
@@ -145,11 +148,11 @@ class AdminServerTest {
             start();
 
             helloFrom("127.0.0.2", names.get(0));
-            Scrape afterOne = awaitScrape(s -> s.sum("sluice_tunnels_total") == 1);
+            Metrics afterOne = awaitScrape(s -> s.sum("sluice_tunnels_total") == 1);
             for (String name : names.subList(1, names.size())) {
                 helloFrom("127.0.0.2", name);
             }
-            Scrape afterMany = awaitScrape(s -> s.sum("sluice_tunnels_total") == names.size());
+            Metrics afterMany = awaitScrape(s -> s.sum("sluice_tunnels_total") == names.size());
 
             assertThat(afterMany.value("sluice_tunnels_total", "rule", "go", "outcome", "ok"))
                     .isEqualTo(names.size());
@@ -170,7 +173,7 @@ class AdminServerTest {
     void errorCountersStartAtZeroSoAnAlertSeesTheFirstError() throws Exception {
         // increase(x[5m]) > 0 (the README's SluiceOutOfDescriptors alert) never fires when x first appears at 1
         start();
-        Scrape fresh = admin.scrape();
+        Metrics fresh = admin.scrape();
         assertThat(fresh.value("sluice_accept_errors_total", "listener", "https")).isEqualTo(0.0);
         assertThat(fresh.value("sluice_upstream_connect_errors_total", "upstream", "corp",
                 "proxy", "127.0.0.1:" + proxy.port())).isEqualTo(0.0);
@@ -269,17 +272,19 @@ class AdminServerTest {
         start();
         threeTunnels();
         String json = await().atMost(Duration.ofSeconds(5)).until(() -> admin.get("/status.json").body(),
-                j -> j.contains("\"outcome\":\"bad_hello\""));
+                j -> !badHelloErrors(Json.object(j)).isEmpty());
 
-        assertThat(json).contains("\"listeners\":[{\"name\":\"https\"");
-        assertThat(json).contains("{\"url\":\"http://127.0.0.1:" + proxy.port() + "\",\"up\":true");
-        assertThat(ruleHits(json, "go")).isEqualTo(1);
-        assertThat(ruleHits(json, "blocked")).isEqualTo(1);
+        JsonNode status = Json.object(json);
+        assertThat(status.get("listeners").get(0).get("name").stringValue()).isEqualTo("https");
+        JsonNode proxy0 = status.get("upstreams").get(0).get("proxies").get(0);
+        assertThat(proxy0.get("url").stringValue()).isEqualTo("http://127.0.0.1:" + proxy.port());
+        assertThat(proxy0.get("up").booleanValue()).isTrue();
+        assertThat(ruleHits(status, "go")).isEqualTo(1);
+        assertThat(ruleHits(status, "blocked")).isEqualTo(1);
         assertThat(json).as("no raw markup anywhere in the JSON").doesNotContain("<").doesNotContain(">");
-        Matcher error = Pattern.compile("\"outcome\":\"bad_hello\",\"error\":\"((?:[^\"\\\\]|\\\\.)*)\"")
-                .matcher(json);
-        assertThat(error.find()).as(json).isTrue();
-        assertThat(unescapeJson(error.group(1))).contains("server name \"" + HOSTILE + "\"");
+        List<String> errors = badHelloErrors(status);
+        assertThat(errors).as(json).hasSize(1);
+        assertThat(errors.get(0)).contains("server name \"" + HOSTILE + "\"");
     }
 
     // ---- /status (what a browser does with it: StatusPageBrowserTest) ----
@@ -309,13 +314,12 @@ class AdminServerTest {
         start(withDoomedUpstream());
         threeTunnels();
         sendHello("x.doomed.example.test"); // a connect error too
-        Scrape m = awaitScrape(s -> s.sum("sluice_tunnels_total") == 4);
+        Metrics m = awaitScrape(s -> s.sum("sluice_tunnels_total") == 4);
 
         Set<String> queried = new TreeSet<>();
-        Matcher expr = Pattern.compile("\"expr\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(dashboard);
-        while (expr.find()) {
+        for (JsonNode expr : Json.parse(dashboard).findValues("expr")) {
             Matcher id = Pattern.compile("(?<![A-Za-z0-9_:])(?:sluice|jvm|process)_[A-Za-z0-9_]*")
-                    .matcher(unescapeJson(expr.group(1)));
+                    .matcher(expr.stringValue());
             while (id.find()) {
                 queried.add(id.group().replaceFirst("_(bucket|sum|count)$", ""));
             }
@@ -394,41 +398,30 @@ class AdminServerTest {
         in.readAllBytes();
     }
 
-    Scrape awaitScrape(Predicate<Scrape> until) {
+    Metrics awaitScrape(Predicate<Metrics> until) {
         return await().atMost(Duration.ofSeconds(10)).until(() -> admin.scrape(), until);
     }
 
     // ---- reading the answers ----
 
-    static long ruleHits(String json, String rule) {
-        Matcher m = Pattern.compile("\\{\"name\":\"" + Pattern.quote(rule) + "\",[^}]*\"hits\":(\\d+)\\}").matcher(json);
-        assertThat(m.find()).as("rule " + rule + " in " + json).isTrue();
-        return Long.parseLong(m.group(1));
-    }
-
-    static String unescapeJson(String s) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c != '\\') {
-                sb.append(c);
-                continue;
-            }
-            char e = s.charAt(++i);
-            switch (e) {
-                case 'u' -> {
-                    sb.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
-                    i += 4;
-                }
-                case 'n' -> sb.append('\n');
-                case 'r' -> sb.append('\r');
-                case 't' -> sb.append('\t');
-                case 'b' -> sb.append('\b');
-                case 'f' -> sb.append('\f');
-                default -> sb.append(e); // \" \\ \/
+    static long ruleHits(JsonNode status, String rule) {
+        for (JsonNode r : status.get("rules")) {
+            if (rule.equals(r.get("name").stringValue())) {
+                return r.get("hits").longValue();
             }
         }
-        return sb.toString();
+        throw new AssertionError("rule " + rule + " in " + status);
+    }
+
+    /** The {@code error} of each {@code recent_errors} entry whose outcome is bad_hello. */
+    static List<String> badHelloErrors(JsonNode status) {
+        List<String> errors = new ArrayList<>();
+        for (JsonNode e : status.get("recent_errors")) {
+            if ("bad_hello".equals(Json.text(e, "outcome"))) {
+                errors.add(Json.text(e, "error"));
+            }
+        }
+        return errors;
     }
 
     /** The metric a line of the text format is about ({@code # HELP name ...}, {@code # TYPE name ...} or a sample). */
@@ -475,81 +468,10 @@ class AdminServerTest {
             return send("GET", path);
         }
 
-        Scrape scrape() throws Exception {
+        Metrics scrape() throws Exception {
             HttpResponse<String> r = exchange("GET", "/metrics");
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-            return new Scrape(r.headers().firstValue("Content-Type").orElse(""), r.body());
-        }
-    }
-
-    /** One sample of the text format. */
-    record Sample(String name, Map<String, String> labels, double value) {
-        String series() {
-            return name + labels;
-        }
-    }
-
-    /** A parsed /metrics answer. */
-    static final class Scrape {
-        private static final Pattern SAMPLE = Pattern.compile("^([A-Za-z_:][A-Za-z0-9_:]*)(?:\\{(.*)\\})?\\s+(\\S+)");
-        private static final Pattern LABEL = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
-
-        final String contentType;
-        final String text;
-        final List<Sample> samples = new ArrayList<>();
-        /** Names from the {@code # TYPE} lines. */
-        final Set<String> families = new TreeSet<>();
-
-        Scrape(String contentType, String text) {
-            this.contentType = contentType;
-            this.text = text;
-            for (String line : text.lines().toList()) {
-                if (line.startsWith("# TYPE ")) {
-                    families.add(line.split(" ")[2]);
-                } else if (!line.startsWith("#") && !line.isBlank()) {
-                    Matcher m = SAMPLE.matcher(line);
-                    assertThat(m.find()).as("a sample line: " + line).isTrue();
-                    Map<String, String> labels = new TreeMap<>();
-                    if (m.group(2) != null) {
-                        Matcher l = LABEL.matcher(m.group(2));
-                        while (l.find()) {
-                            labels.put(l.group(1), l.group(2));
-                        }
-                    }
-                    samples.add(new Sample(m.group(1), labels, Double.parseDouble(m.group(3))));
-                }
-            }
-        }
-
-        private List<Sample> matching(String name, String... labelPairs) {
-            return samples.stream().filter(s -> s.name().equals(name)).filter(s -> {
-                for (int i = 0; i < labelPairs.length; i += 2) {
-                    if (!labelPairs[i + 1].equals(s.labels().get(labelPairs[i]))) {
-                        return false;
-                    }
-                }
-                return true;
-            }).toList();
-        }
-
-        /** The sum over the samples of {@code name} that carry these label values (0 when there is none). */
-        double sum(String name, String... labelPairs) {
-            return matching(name, labelPairs).stream().mapToDouble(Sample::value).sum();
-        }
-
-        /** The value of the one sample of {@code name} with these label values. */
-        double value(String name, String... labelPairs) {
-            List<Sample> found = matching(name, labelPairs);
-            assertThat(found).as(name + " " + List.of(labelPairs) + " in\n" + text).hasSize(1);
-            return found.get(0).value();
-        }
-
-        Set<String> series() {
-            return samples.stream().map(Sample::series).collect(Collectors.toCollection(TreeSet::new));
-        }
-
-        long sluiceLines() {
-            return text.lines().filter(l -> l.startsWith("sluice_")).count();
+            return Metrics.parse(r.headers().firstValue("Content-Type").orElse(""), r.body());
         }
     }
 }

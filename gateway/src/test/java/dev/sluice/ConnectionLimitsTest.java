@@ -10,6 +10,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
+import dev.sluice.testing.Metrics;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import java.io.BufferedReader;
@@ -27,9 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -42,6 +42,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +51,7 @@ import org.slf4j.LoggerFactory;
  * flooding the gateway cannot take it from the others, a global cap holds, and EMFILE neither spins the
  * listener nor leaves it deaf once descriptors are free again. The figures are printed for the closing note.
  */
+@ExtendWith(NettyLeaks.class)
 class ConnectionLimitsTest {
     static final InetAddress GOOD = address("127.0.0.1");
     static final InetAddress FLOODER = address("127.0.0.2");
@@ -88,7 +90,7 @@ class ConnectionLimitsTest {
         ListAppender<ILoggingEvent> warnings = capture("dev.sluice.observe.Refusals");
         List<Socket> held = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(NAME + ":443", origin.port());
              RunningGateway gw = RunningGateway.start(yaml(proxy.port(), """
                      timeouts: { client_hello: 60s }
@@ -232,7 +234,7 @@ class ConnectionLimitsTest {
     void maxConnectionsRefusesAnyClientUntilAConnectionCloses() throws Exception {
         ListAppender<ILoggingEvent> warnings = capture("dev.sluice.observe.Refusals");
         List<Socket> held = new ArrayList<>();
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(NAME + ":443", origin.port());
              RunningGateway gw = RunningGateway.start(yaml(proxy.port(), """
                      timeouts: { client_hello: 60s }
@@ -280,7 +282,7 @@ class ConnectionLimitsTest {
     void outOfDescriptorsTheListenerPausesWithoutSpinningAndResumesByItself() throws Exception {
         final int limit = 192; // the JVM with this classpath needs about 110 of them before any connection
         List<Socket> held = new ArrayList<>();
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(NAME + ":443", origin.port())) {
             Path cfg = dir.resolve("gateway.yaml");
             Files.writeString(cfg, yaml(proxy.port(), """
@@ -444,34 +446,13 @@ class ConnectionLimitsTest {
         }
     }
 
-    /** GET /metrics: each sample ("name{labels}") and its value. */
-    private static Map<String, Double> metrics(InetSocketAddress admin) throws IOException {
-        try (Socket s = new Socket(admin.getAddress(), admin.getPort())) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write(("GET /metrics HTTP/1.1\r\nHost: " + admin.getAddress().getHostAddress()
-                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(response).startsWith("HTTP/1.1 200");
-            Map<String, Double> samples = new HashMap<>();
-            for (String line : response.substring(response.indexOf("\r\n\r\n") + 4).split("\n")) {
-                int space = line.lastIndexOf(' ');
-                if (!line.startsWith("#") && space > 0) {
-                    samples.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
-                }
-            }
-            return samples;
-        }
-    }
-
     private static double metric(InetSocketAddress admin, String sample) throws IOException {
-        Double v = metrics(admin).get(sample);
-        assertThat(v).as("metric " + sample).isNotNull();
-        return v;
+        return Metrics.scrape(admin).sample(sample);
     }
 
     /** A sample that may be absent until it is first counted. */
     private static double metric(InetSocketAddress admin, String sample, double absent) throws IOException {
-        return metrics(admin).getOrDefault(sample, absent);
+        return Metrics.scrape(admin).sample(sample, absent);
     }
 
     private static ListAppender<ILoggingEvent> capture(String logger) {

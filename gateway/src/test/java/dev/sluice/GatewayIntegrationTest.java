@@ -4,9 +4,10 @@ import static dev.sluice.testing.RunningGateway.field;
 import static dev.sluice.testing.RunningGateway.number;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sluice.inbound.ClientHelloParser;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
+import dev.sluice.testing.Hellos;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.Refused;
 import dev.sluice.testing.RunningGateway;
@@ -24,12 +25,14 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The gateway over real loopback sockets: a real JDK TLS client with SNI, the in-JVM CONNECT proxy, and a TLS
  * origin whose certificate the client verifies (so a finished handshake proves the ClientHello arrived intact).
  */
+@ExtendWith(NettyLeaks.class)
 class GatewayIntegrationTest {
     static final String PASSWORD = "s3cret-P4ss:word";
     /** The upstream's auth line in {@link #config}; more upstream keys are added after it. */
@@ -41,29 +44,9 @@ class GatewayIntegrationTest {
     FakeProxy proxy;
     RunningGateway gw;
 
-    /** The origin's little protocol: "UP n" (it reads n bytes, answers their SHA-256) and "DOWN n seed". */
-    static void commands(Socket s) throws Exception {
-        InputStream in = s.getInputStream();
-        OutputStream out = s.getOutputStream();
-        while (true) {
-            String line = Clients.readLine(in);
-            if (line.isEmpty()) {
-                return;
-            }
-            String[] cmd = line.split(" ");
-            if (cmd[0].equals("UP")) {
-                String sha = Clients.receive(in, Long.parseLong(cmd[1]));
-                out.write((sha + "\n").getBytes(StandardCharsets.US_ASCII));
-                out.flush();
-            } else if (cmd[0].equals("DOWN")) {
-                Clients.send(out, Long.parseLong(cmd[1]), Long.parseLong(cmd[2]));
-            }
-        }
-    }
-
     @BeforeEach
     void setUp() throws Exception {
-        origin = Origin.tls(GatewayIntegrationTest::commands);
+        origin = Origin.tls(Origin.COMMANDS);
         proxy = new FakeProxy().requireAuth("gateway", PASSWORD).route("proxy.golang.org:443", origin.port());
         Files.writeString(dir.resolve("proxy.pass"), PASSWORD + "\n");
     }
@@ -142,8 +125,8 @@ class GatewayIntegrationTest {
                     before.replace("action: splice, upstream: corp", "action: reject"), dir));
 
             try (Socket late = Clients.tcp(gw.port())) {
-                late.getOutputStream().write(fixture("go.bin"));
-                assertToldPromptly(late, "access_denied");
+                late.getOutputStream().write(Hellos.captured("go.bin"));
+                Refused.assertToldPromptly(late, "access_denied");
             }
             String rejected = gw.awaitLine(0);
             assertThat(field(rejected, "outcome")).isEqualTo("rejected");
@@ -198,8 +181,8 @@ class GatewayIntegrationTest {
         proxy.close(); // now both are dead
         for (int i = 0; i < 2; i++) {
             try (Socket s = Clients.tcp(gw.port())) {
-                s.getOutputStream().write(fixture("go.bin"));
-                assertToldPromptly(s, "internal_error");
+                s.getOutputStream().write(Hellos.captured("go.bin"));
+                Refused.assertToldPromptly(s, "internal_error");
             }
         }
         String last = gw.awaitLine(3);
@@ -249,8 +232,8 @@ class GatewayIntegrationTest {
                     + proxyUrl(proxy.port()), "").replace(AUTH_LINE,
                     AUTH_LINE + "    retry: { deadline: 700ms }\n"), dir);
             try (Socket s = Clients.tcp(gw.port())) {
-                s.getOutputStream().write(fixture("go.bin"));
-                assertToldPromptly(s, "internal_error");
+                s.getOutputStream().write(Hellos.captured("go.bin"));
+                Refused.assertToldPromptly(s, "internal_error");
             }
             String line = gw.awaitLine(0);
             assertThat(field(line, "outcome")).isEqualTo("proxy_error");
@@ -303,11 +286,11 @@ class GatewayIntegrationTest {
         gw = RunningGateway.start(yaml, dir);
         try (Socket s = Clients.tcp(gw.port())) {
             // a hello naming "localhost" (the curl fixture with its SNI rewritten, same length)
-            byte[] hello = fixture("curl.bin");
+            byte[] hello = Hellos.captured("curl.bin");
             int at = new String(hello, StandardCharsets.ISO_8859_1).indexOf("github.com");
             System.arraycopy("localhost.".getBytes(StandardCharsets.US_ASCII), 0, hello, at, 10);
             s.getOutputStream().write(hello);
-            assertToldPromptly(s, "access_denied");
+            Refused.assertToldPromptly(s, "access_denied");
         }
         String line = gw.awaitLine(0);
         assertThat(field(line, "outcome")).isEqualTo("rejected");
@@ -316,7 +299,7 @@ class GatewayIntegrationTest {
 
     @Test
     void helloDrippedOneByteAtATimeArrivesUnchanged() throws Exception {
-        byte[] hello = fixture("chromium.bin");
+        byte[] hello = Hellos.captured("chromium.bin");
         AtomicLong helloMatches = new AtomicLong();
         try (Origin raw = Origin.raw(s -> {
             byte[] got = s.getInputStream().readNBytes(hello.length);
@@ -345,7 +328,7 @@ class GatewayIntegrationTest {
 
     @Test
     void halfCloseTravelsBothWays() throws Exception {
-        byte[] hello = fixture("go.bin");
+        byte[] hello = Hellos.captured("go.bin");
         try (Origin raw = Origin.raw(s -> {
             s.getInputStream().readNBytes(hello.length);
             String up = Clients.receiveAll(s.getInputStream()); // until the client's FIN arrives
@@ -371,7 +354,7 @@ class GatewayIntegrationTest {
 
     @Test
     void clientHalfClosesThenReadsALargeAnswerLate() throws Exception {
-        byte[] hello = fixture("go.bin");
+        byte[] hello = Hellos.captured("go.bin");
         long size = 20L << 20;
         try (Origin raw = Origin.raw(s -> {
             s.getInputStream().readNBytes(hello.length);
@@ -394,7 +377,7 @@ class GatewayIntegrationTest {
 
     @Test
     void serverHalfClosesThenReadsALargeUploadSlowly() throws Exception {
-        byte[] hello = fixture("go.bin");
+        byte[] hello = Hellos.captured("go.bin");
         long size = 20L << 20;
         try (Origin raw = Origin.raw(s -> {
             s.getInputStream().readNBytes(hello.length);
@@ -429,7 +412,7 @@ class GatewayIntegrationTest {
 
     @Test
     void slowReaderSlowsTheWriterInsteadOfFillingMemory() throws Exception {
-        byte[] hello = fixture("go.bin");
+        byte[] hello = Hellos.captured("go.bin");
         long total = 256L << 20;
         AtomicLong written = new AtomicLong();
         try (Origin raw = Origin.raw(s -> {
@@ -471,7 +454,7 @@ class GatewayIntegrationTest {
         gw = RunningGateway.start(config(proxyUrl(proxy.port()), "").replace("client_hello: 500ms",
                 "client_hello: 3s"), dir);
         try (Socket staller = Clients.tcp(gw.port())) {
-            staller.getOutputStream().write(fixture("go.bin"), 0, 30);
+            staller.getOutputStream().write(Hellos.captured("go.bin"), 0, 30);
             staller.getOutputStream().flush();
             roundTrip(gw.port());
             assertThat(field(gw.awaitLine(0), "outcome")).isEqualTo("ok");
@@ -509,10 +492,10 @@ class GatewayIntegrationTest {
                 early[i + 3] = (byte) (1019 >> 8);
                 early[i + 4] = (byte) 1019;
             }
-            s.getOutputStream().write(fixture("curl.bin"));
+            s.getOutputStream().write(Hellos.captured("curl.bin"));
             s.getOutputStream().write(early);
             s.getOutputStream().flush();
-            assertToldPromptly(s, "access_denied");
+            Refused.assertToldPromptly(s, "access_denied");
             // this client never closes its side: the gateway does not wait for it longer than the alert's bound
             long start = System.nanoTime();
             String line = gw.awaitLine(0);
@@ -525,21 +508,5 @@ class GatewayIntegrationTest {
     static void assertNoPasswordIn(String text) {
         assertThat(text).doesNotContain(PASSWORD)
                 .doesNotContain(Base64.getEncoder().encodeToString(("gateway:" + PASSWORD).getBytes(StandardCharsets.UTF_8)));
-    }
-
-    static byte[] fixture(String name) throws IOException {
-        try (InputStream in = ClientHelloParser.class.getResourceAsStream("/hellos/" + name)) {
-            return in.readAllBytes();
-        }
-    }
-
-    /**
-     * A connection refused after its hello (a 3.1 record, as in the fixtures) is told why by a fatal TLS alert,
-     * then the gateway's orderly close, within 3 s: not a reset, not left to time out.
-     */
-    static void assertToldPromptly(Socket s, String alert) throws IOException {
-        long start = System.nanoTime();
-        assertThat(Refused.told(s)).isEqualTo("fatal " + alert + " (record 3.1), then EOF");
-        assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(3000);
     }
 }

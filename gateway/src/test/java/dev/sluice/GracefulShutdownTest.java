@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.GatewayProcess;
+import dev.sluice.testing.Metrics;
 import dev.sluice.testing.NotifySocket;
 import dev.sluice.testing.Origin;
 import java.io.IOException;
@@ -73,7 +74,7 @@ class GracefulShutdownTest {
 
     @Test
     void aDownloadInProgressAtSigtermFinishesByteExactBeforeTheProcessExits() throws Exception {
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(SNI + ":443", origin.port());
              NotifySocket notify = new NotifySocket(dir.resolve("notify"))) {
             Gw gw = start(proxy, notify, ""); // shutdown.drain: the default, 30s
@@ -116,8 +117,7 @@ class GracefulShutdownTest {
                 HttpResponse<String> ready = GatewayProcess.get(gw.adminPort(), "/readyz");
                 assertThat(ready.statusCode()).isEqualTo(503);
                 assertThat(ready.body()).isEqualTo("draining for shutdown: not accepting connections\n");
-                assertThat(GatewayProcess.get(gw.adminPort(), "/metrics").body().lines())
-                        .contains("sluice_draining 1.0");
+                assertThat(Metrics.scrape(gw.adminPort()).sample("sluice_draining")).isEqualTo(1.0);
                 await().atMost(Duration.ofSeconds(2)).until(() -> notify.messages.contains("STOPPING=1"));
                 assertThat(download).as("still downloading after the drain checks").isNotDone();
 
@@ -158,7 +158,7 @@ class GracefulShutdownTest {
 
     @Test
     void anUploadInProgressAtSigtermFinishesAndTheTunnelStillCarriesADownload() throws Exception {
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(SNI + ":443", origin.port());
              NotifySocket notify = new NotifySocket(dir.resolve("notify"))) {
             Gw gw = start(proxy, notify, "shutdown: { drain: 30s }");
@@ -223,7 +223,7 @@ class GracefulShutdownTest {
 
     @Test
     void anIdleTunnelStillOpenWhenTheDrainRunsOutIsClosedWithOutcomeShutdown() throws Exception {
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(SNI + ":443", origin.port());
              NotifySocket notify = new NotifySocket(dir.resolve("notify"))) {
             Gw gw = start(proxy, notify, "shutdown: { drain: 1s }");

@@ -1,13 +1,14 @@
 package dev.sluice;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.GatewayProcess;
 import dev.sluice.testing.Hellos;
+import dev.sluice.testing.Json;
+import dev.sluice.testing.Metrics;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.Refused;
 import java.io.ByteArrayOutputStream;
@@ -45,10 +46,7 @@ import java.util.stream.Stream;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,17 +57,17 @@ import org.junit.jupiter.params.provider.MethodSource;
  * drip, oversized claims, not-TLS, every kind of bad server name, resets and half-closes, over real loopback
  * sockets. For each attack: the outcome and the access-log line are right (one valid JSON line, attacker text
  * escaped), the gateway's own log has no WARN, ERROR or stack trace, its memory stays bounded (RSS after the attack
- * and a full GC within a stated bound of RSS before it; heap after a full GC near the start's), its descriptors
- * return to the idle count once the attack's connections are gone, and a normal client (a real JDK TLS handshake
- * through the gateway, 4 KiB up and 4 KiB down, SHA-256 checked) is served meanwhile within
- * {@code max(1 s, 5 x the slowest of 10 runs before the attacks)}.
+ * and a full GC within a stated bound of RSS before it; heap after a full GC near the one before it), its
+ * descriptors return to the idle count once the attack's connections are gone, and a normal client (a real JDK TLS
+ * handshake through the gateway, 4 KiB up and 4 KiB down, SHA-256 checked) is served meanwhile within
+ * {@code max(1 s, 5 x the slowest of 10 runs just before the attack)}. Each attack takes its own baseline
+ * ({@link Baseline}), so the tests run in any order and alone.
  *
  * <p>Choices: {@code timeouts.client_hello} is 5 s (so 2 000 slowloris connections are certainly all pending at
  * once on 2 loaded cores); limits 8 000 / 4 000 per client (the gateway holds one descriptor per pending
  * connection); attackers come from 127.0.0.2 and 127.0.0.3, the normal client from 127.0.0.1. Each attack prints
  * one {@code hostile: } line with its figures.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class HostileClientTest {
     static final String NORMAL = "normal.example.test";
@@ -89,7 +87,7 @@ class HostileClientTest {
     static final long HEAP_SLACK = 4L << 20;
     /** RSS bound (growth over the attack, after a full GC) for attacks of a single or a few connections, KiB. */
     static final long SMALL_RSS_KIB = 8 * 1024;
-    static final byte[] CURL = fixture("curl.bin");
+    static final byte[] CURL = Hellos.captured("curl.bin");
 
     @TempDir
     static Path dir;
@@ -100,17 +98,11 @@ class HostileClientTest {
     static GatewayProcess gw;
     static int port;
     static int adminPort;
-    static long baselineMaxMs;
-    static long baselineMedianMs;
-    static long normalBoundMs;
-    static int idleFds;
-    static long baselineHeap;
-    static long lastHeap;
     static final String DOWN_SHA = sha(payload(4096, 99));
 
     @BeforeAll
     static void startGateway() throws Exception {
-        tlsOrigin = Origin.tls(GatewayIntegrationTest::commands);
+        tlsOrigin = Origin.tls(Origin.COMMANDS);
         recordOrigin = Origin.raw(HostileClientTest::ackFirstRecord);
         eofOrigin = Origin.raw(HostileClientTest::ackAllAtEof);
         proxy = new FakeProxy()
@@ -131,35 +123,24 @@ class HostileClientTest {
                 access_log: stdout
                 admin: { listen: 127.0.0.1:0 }
                 """.formatted(proxy.port(), HELLO_TIMEOUT_MS));
-        gw = GatewayProcess.start(cfg, Map.of(), GatewayProcess.UNIT_JVM);
+        List<String> jvm = new ArrayList<>(GatewayProcess.UNIT_JVM);
+        jvm.add(GatewayProcess.PARANOID_LEAKS);
+        gw = GatewayProcess.start(cfg, Map.of(), jvm);
         try {
             port = boundPort(gw.awaitErr(l -> l.contains("Gateway: listener https bound to "), Duration.ofSeconds(30)));
             adminPort = boundPort(gw.awaitErr(l -> l.contains("Gateway: admin listener bound to "),
                     Duration.ofSeconds(5)));
-            // warm up, then the normal client's usual time
             for (int i = 0; i < 5; i++) {
-                normalClient(null);
+                normalClient(null); // warm up
             }
-            List<Long> times = new ArrayList<>();
-            for (int i = 0; i < 10; i++) {
-                times.add(normalClient(null));
-            }
-            Collections.sort(times);
-            baselineMaxMs = times.get(times.size() - 1);
-            baselineMedianMs = times.get(times.size() / 2);
-            normalBoundMs = Math.max(1000, 5 * baselineMaxMs);
+            Baseline base = Baseline.measure();
             await().atMost(Duration.ofSeconds(20)).until(() -> gw.out.stream().filter(l -> l.startsWith("{")).count()
                     == 15);
             assertThat(gw.out).allMatch(l -> "ok".equals(json(l).get("outcome")));
-            baselineHeap = gw.heapUsedAfterGc(); // the first jcmd also opens the attach listener's descriptor
-            lastHeap = baselineHeap;
-            // idle: no connection open, the figure every attack must return to
-            await().atMost(Duration.ofSeconds(20)).until(() -> tlsOrigin.openConnections() == 0);
-            idleFds = gw.openFds();
             System.out.printf("hostile: baseline: normal client (TLS handshake, 4 KiB up, 4 KiB down, SHA-256 "
                             + "checked) median %d ms, max %d ms of 10 -> bound %d ms; gateway idle: RSS %.1f MiB, "
-                            + "%d fds, heap after GC %.1f MiB; client_hello timeout %d ms%n", baselineMedianMs,
-                    baselineMaxMs, normalBoundMs, gw.rssKiB() / 1024.0, idleFds, baselineHeap / MIB,
+                            + "%d fds, heap after GC %.1f MiB; client_hello timeout %d ms%n", base.medianMs(),
+                    base.maxMs(), base.boundMs(), gw.rssKiB() / 1024.0, base.idleFds(), base.heap() / MIB,
                     HELLO_TIMEOUT_MS);
         } catch (Throwable t) {
             System.out.println(gw.log());
@@ -169,12 +150,20 @@ class HostileClientTest {
 
     @AfterAll
     static void stopGateway() throws Exception {
-        if (gw != null) {
-            gw.close();
-        }
-        for (AutoCloseable c : new AutoCloseable[] {proxy, tlsOrigin, recordOrigin, eofOrigin}) {
-            if (c != null) {
-                c.close();
+        try {
+            if (gw != null && gw.process.isAlive()) {
+                gw.heapUsedAfterGc();
+                normalClient(null); // an allocation after the GC: Netty's detector reports what the GC found
+                assertThat(gw.leaks()).as("Netty LEAK reports in the gateway's log (paranoid)").isEmpty();
+            }
+        } finally {
+            if (gw != null) {
+                gw.close();
+            }
+            for (AutoCloseable c : new AutoCloseable[] {proxy, tlsOrigin, recordOrigin, eofOrigin}) {
+                if (c != null) {
+                    c.close();
+                }
             }
         }
     }
@@ -187,7 +176,6 @@ class HostileClientTest {
      * its line, and the normal client is served while all 2 000 are pending.
      */
     @Test
-    @Order(1)
     void slowloris2000HalfHellos() throws Exception {
         int half = CURL.length / 2;
         try (Attack a = new Attack("slowloris " + SLOWLORIS + " half-hellos", 64 * 1024)) {
@@ -218,7 +206,7 @@ class HostileClientTest {
                 assertThat(a.lines(LORIS)).as("lines before client_hello ran out").isEmpty();
                 long whileHeld = normalClient(a.normalPorts);
                 assertThat(whileHeld).as("ms for the normal client while %d hellos are pending", SLOWLORIS)
-                        .isLessThanOrEqualTo(normalBoundMs);
+                        .isLessThanOrEqualTo(a.base.boundMs());
                 int heldFds = gw.openFds();
 
                 List<Map<String, Object>> lines = a.awaitLines(LORIS, SLOWLORIS, Duration.ofSeconds(60));
@@ -262,7 +250,6 @@ class HostileClientTest {
      * gets hello_timeout after client_hello with about 50 bytes received.
      */
     @Test
-    @Order(2)
     void drip1BytePer100ms() throws Exception {
         try (Attack a = new Attack("drip " + DRIPPERS + " x 1 byte/100 ms of a real 517-byte hello", 16 * 1024)) {
             List<Socket> sockets = new ArrayList<>();
@@ -329,7 +316,6 @@ class HostileClientTest {
      * client can: bad_hello at the 9th byte, reset, and the gateway never buffers what follows.
      */
     @Test
-    @Order(3)
     void clientHelloClaiming16MiB() throws Exception {
         byte[] head = {22, 3, 1, 0x40, 0x00, 1, (byte) 0xff, (byte) 0xff, (byte) 0xff};
         oversized("ClientHello claiming 16 MiB (handshake length 0xFFFFFF) + 16 MiB sent", head,
@@ -338,7 +324,6 @@ class HostileClientTest {
 
     /** A record header claiming 65 535 bytes (TLS allows 16 384 + 2 048), then 16 MiB of junk. */
     @Test
-    @Order(4)
     void recordClaiming64KiB() throws Exception {
         byte[] head = {22, 3, 1, (byte) 0xff, (byte) 0xff, 1, 0, (byte) 0xff, (byte) 0xfb};
         oversized("record claiming 65535 bytes + 16 MiB sent", head, "TLS record length 65535 out of range 1-18432");
@@ -381,7 +366,6 @@ class HostileClientTest {
 
     /** A TLS application-data record (0x17) where the ClientHello should be. */
     @Test
-    @Order(5)
     void applicationDataRecordFirst() throws Exception {
         byte[] bytes = new byte[5 + 32];
         bytes[0] = 0x17;
@@ -394,7 +378,6 @@ class HostileClientTest {
 
     /** Plain HTTP to the TLS port. */
     @Test
-    @Order(6)
     void plainHttp() throws Exception {
         refused("plain HTTP to the TLS port",
                 ("GET / HTTP/1.1\r\nHost: " + NORMAL + "\r\nUser-Agent: <script>\r\n\r\n")
@@ -459,7 +442,6 @@ class HostileClientTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("serverNames")
-    @Order(7)
     void hostileServerName(SniCase c) throws Exception {
         if (!c.outcome().equals("ok")) {
             // nothing usable to send on: a reset; a hello that is fine but names no server: told so
@@ -498,7 +480,6 @@ class HostileClientTest {
      * saying reset.
      */
     @Test
-    @Order(8)
     void connectThenReset() throws Exception {
         try (Attack a = new Attack(RESETTERS + " x connect then reset at once", SMALL_RSS_KIB)) {
             Set<Integer> ports = new java.util.TreeSet<>();
@@ -527,7 +508,6 @@ class HostileClientTest {
      * receives the hello and then the FIN, and its answer still reaches the client; outcome ok.
      */
     @Test
-    @Order(9)
     void halfCloseRightAfterTheHello() throws Exception {
         byte[] hello = Hellos.withServerName("halfclose.example.test");
         try (Attack a = new Attack("half-close right after the hello", SMALL_RSS_KIB);
@@ -557,7 +537,6 @@ class HostileClientTest {
      * back to idle.
      */
     @Test
-    @Order(10)
     void floodOfHellosRefusedWithAnAlert() throws Exception {
         byte[] hello = Hellos.withServerName("127.0.0.1");
         try (Attack a = new Attack(REFUSED_FLOOD + " x a hello refused with an alert, 8 threads", SMALL_RSS_KIB)) {
@@ -599,8 +578,27 @@ class HostileClientTest {
     // ---------------------------------------------------------------- one attack's measurements
 
     /**
-     * Opens an attack's window: RSS and descriptors before, a sampler for their peaks, and the normal client in a
-     * loop. {@link #finish} checks and prints the figures.
+     * What an attack is measured against, taken by the attack itself on the idle gateway just before it starts (so
+     * no test depends on another having run first): the normal client's time (10 runs; the bound is
+     * {@code max(1 s, 5 x the slowest)}), the descriptors once no tunnel is open, and the heap after a full GC.
+     */
+    record Baseline(long medianMs, long maxMs, long boundMs, int idleFds, long heap) {
+        static Baseline measure() throws Exception {
+            List<Long> times = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                times.add(normalClient(null));
+            }
+            Collections.sort(times);
+            long max = times.get(times.size() - 1);
+            long heap = gw.heapUsedAfterGc(); // the first jcmd also opens the attach listener's descriptor
+            await().atMost(Duration.ofSeconds(20)).until(() -> tlsOrigin.openConnections() == 0);
+            return new Baseline(times.get(times.size() / 2), max, Math.max(1000, 5 * max), gw.openFds(), heap);
+        }
+    }
+
+    /**
+     * Opens an attack's window: its own {@link Baseline}, RSS and descriptors before, a sampler for their peaks,
+     * and the normal client in a loop. {@link #finish} checks and prints the figures.
      */
     static final class Attack implements AutoCloseable {
         final String name;
@@ -609,7 +607,7 @@ class HostileClientTest {
         final int outFrom;
         final long rssBefore;
         final int fdsBefore;
-        final long heapBefore;
+        final Baseline base;
         volatile long peakRss;
         volatile int peakFds;
         volatile boolean stop;
@@ -620,14 +618,14 @@ class HostileClientTest {
         final Thread normal;
         boolean finished;
 
-        Attack(String name, long rssBoundKiB) throws IOException {
+        Attack(String name, long rssBoundKiB) throws Exception {
+            this.base = Baseline.measure();
             this.name = name;
             this.rssBoundKiB = rssBoundKiB;
             this.errFrom = gw.err.size();
             this.outFrom = gw.out.size();
             this.rssBefore = gw.rssKiB();
             this.fdsBefore = gw.openFds();
-            this.heapBefore = lastHeap;
             this.peakRss = rssBefore;
             this.peakFds = fdsBefore;
             sampler = new Thread(() -> {
@@ -693,7 +691,7 @@ class HostileClientTest {
             assertThat(normalFailures).as("normal clients that failed during: " + name).isEmpty();
             long maxNormal = normalMs.stream().mapToLong(Long::longValue).max().orElseThrow();
             assertThat(maxNormal).as("slowest normal client (ms) during %s; bound max(1 s, 5 x baseline max %d ms)",
-                    name, baselineMaxMs).isLessThanOrEqualTo(normalBoundMs);
+                    name, base.maxMs()).isLessThanOrEqualTo(base.boundMs());
             List<Map<String, Object>> normalLines = awaitLines(NORMAL_FROM, normalPorts.size(), Duration.ofSeconds(20));
             assertThat(normalLines).as("the normal clients' lines").allMatch(l -> "ok".equals(l.get("outcome"))
                     && NORMAL.equals(l.get("sni")));
@@ -711,11 +709,12 @@ class HostileClientTest {
                     || l.startsWith("Caused by"));
 
             int fdsAfter = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
-                    .until(gw::openFds, n -> n <= idleFds);
+                    .until(gw::openFds, n -> n <= base.idleFds());
             long heapAfter = gw.heapUsedAfterGc();
-            lastHeap = heapAfter;
+            normalClient(null); // an allocation after the GC: Netty's detector reports what the GC found
+            assertThat(gw.leaks()).as("Netty LEAK reports in the gateway's log (paranoid) after " + name).isEmpty();
             long rssAfter = gw.rssKiB();
-            assertThat(heapAfter - baselineHeap).as("heap after a full GC minus the one before the attacks, bytes")
+            assertThat(heapAfter - base.heap()).as("heap after a full GC minus the one before this attack, bytes")
                     .isLessThan(HEAP_SLACK);
             assertThat(rssAfter - rssBefore).as("RSS growth over %s (after a full GC), KiB", name)
                     .isLessThan(rssBoundKiB);
@@ -723,8 +722,8 @@ class HostileClientTest {
                             + "%d -> back to %d (idle %d), heap after GC %.1f -> %.1f MiB, normal client %d runs, "
                             + "max %d ms (bound %d, baseline max %d)%n",
                     name, String.format(what, args), rssBefore / 1024.0, peakRss / 1024.0, rssAfter / 1024.0,
-                    (rssAfter - rssBefore) / 1024.0, rssBoundKiB / 1024, fdsBefore, peakFds, fdsAfter, idleFds,
-                    heapBefore / MIB, heapAfter / MIB, normalMs.size(), maxNormal, normalBoundMs, baselineMaxMs);
+                    (rssAfter - rssBefore) / 1024.0, rssBoundKiB / 1024, fdsBefore, peakFds, fdsAfter, base.idleFds(),
+                    base.heap() / MIB, heapAfter / MIB, normalMs.size(), maxNormal, base.boundMs(), base.maxMs());
         }
 
         @Override
@@ -933,12 +932,7 @@ class HostileClientTest {
     }
 
     static double metric(String sample) throws Exception {
-        for (String l : GatewayProcess.get(adminPort, "/metrics").body().lines().toList()) {
-            if (l.startsWith(sample + " ")) {
-                return Double.parseDouble(l.substring(sample.length() + 1).trim());
-            }
-        }
-        throw new AssertionError("no metric " + sample);
+        return Metrics.scrape(adminPort).sample(sample);
     }
 
     static int boundPort(String line) {
@@ -967,14 +961,6 @@ class HostileClientTest {
         }
     }
 
-    static byte[] fixture(String name) {
-        try {
-            return GatewayIntegrationTest.fixture(name);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     static InetAddress address(String literal) {
         try {
             return InetAddress.getByName(literal);
@@ -985,146 +971,6 @@ class HostileClientTest {
 
     /** An access-log line as a map; fails the test if it is not exactly one JSON object. */
     static Map<String, Object> json(String line) {
-        try {
-            MiniJson p = new MiniJson(line);
-            Object v = p.value();
-            p.ws();
-            if (p.pos != line.length() || !(v instanceof Map)) {
-                throw new IllegalArgumentException("trailing text at " + p.pos);
-            }
-            @SuppressWarnings("unchecked")
-            Map<String, Object> m = (Map<String, Object>) v;
-            return m;
-        } catch (RuntimeException e) {
-            return fail("not one JSON object (" + e.getMessage() + "): " + line);
-        }
+        return Json.map(line);
     }
-
-    /** Just enough of a strict JSON reader for the access log: objects, arrays, strings, integers, literals. */
-    static final class MiniJson {
-        final String s;
-        int pos;
-
-        MiniJson(String s) {
-            this.s = s;
-        }
-
-        void ws() {
-            while (pos < s.length() && " \t\r\n".indexOf(s.charAt(pos)) >= 0) {
-                pos++;
-            }
-        }
-
-        Object value() {
-            ws();
-            if (pos >= s.length()) {
-                throw new IllegalArgumentException("end of text");
-            }
-            char c = s.charAt(pos);
-            if (c == '{') {
-                pos++;
-                Map<String, Object> m = new LinkedHashMap<>();
-                ws();
-                if (s.charAt(pos) == '}') {
-                    pos++;
-                    return m;
-                }
-                while (true) {
-                    ws();
-                    String k = string();
-                    ws();
-                    expect(':');
-                    if (m.put(k, value()) != null) {
-                        throw new IllegalArgumentException("duplicate key " + k);
-                    }
-                    ws();
-                    if (s.charAt(pos) == ',') {
-                        pos++;
-                    } else {
-                        expect('}');
-                        return m;
-                    }
-                }
-            }
-            if (c == '[') {
-                pos++;
-                List<Object> l = new ArrayList<>();
-                ws();
-                if (s.charAt(pos) == ']') {
-                    pos++;
-                    return l;
-                }
-                while (true) {
-                    l.add(value());
-                    ws();
-                    if (s.charAt(pos) == ',') {
-                        pos++;
-                    } else {
-                        expect(']');
-                        return l;
-                    }
-                }
-            }
-            if (c == '"') {
-                return string();
-            }
-            for (String lit : new String[] {"null", "true", "false"}) {
-                if (s.startsWith(lit, pos)) {
-                    pos += lit.length();
-                    return lit.equals("null") ? null : Boolean.valueOf(lit);
-                }
-            }
-            int start = pos;
-            if (s.charAt(pos) == '-') {
-                pos++;
-            }
-            while (pos < s.length() && Character.isDigit(s.charAt(pos))) {
-                pos++;
-            }
-            if (pos == start || (pos == start + 1 && s.charAt(start) == '-')) {
-                throw new IllegalArgumentException("unexpected '" + c + "' at " + pos);
-            }
-            return Long.parseLong(s.substring(start, pos));
-        }
-
-        String string() {
-            expect('"');
-            StringBuilder sb = new StringBuilder();
-            while (true) {
-                char c = s.charAt(pos++);
-                if (c == '"') {
-                    return sb.toString();
-                }
-                if (c < 0x20) {
-                    throw new IllegalArgumentException("control character in a string at " + (pos - 1));
-                }
-                if (c != '\\') {
-                    sb.append(c);
-                    continue;
-                }
-                char e = s.charAt(pos++);
-                switch (e) {
-                    case '"', '\\', '/' -> sb.append(e);
-                    case 'b' -> sb.append('\b');
-                    case 'f' -> sb.append('\f');
-                    case 'n' -> sb.append('\n');
-                    case 'r' -> sb.append('\r');
-                    case 't' -> sb.append('\t');
-                    case 'u' -> {
-                        sb.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
-                        pos += 4;
-                    }
-                    default -> throw new IllegalArgumentException("bad escape \\" + e + " at " + (pos - 1));
-                }
-            }
-        }
-
-        void expect(char c) {
-            if (pos >= s.length() || s.charAt(pos) != c) {
-                throw new IllegalArgumentException("expected '" + c + "' at " + pos);
-            }
-            pos++;
-        }
-    }
-
 }

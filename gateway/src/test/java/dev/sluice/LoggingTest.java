@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.GatewayProcess;
+import dev.sluice.testing.Metrics;
 import dev.sluice.testing.NotifySocket;
 import dev.sluice.testing.Origin;
 import java.io.IOException;
@@ -162,7 +163,7 @@ class LoggingTest {
     @Test
     void sighupReopensTheAccessLogFileAfterItWasMovedEvenWhenTheNewConfigurationIsInvalid() throws Exception {
         Path log = dir.resolve("access.log");
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(SNI + ":443", origin.port());
              NotifySocket notify = new NotifySocket(dir.resolve("notify"))) {
             int port = GatewayProcess.freePort();
@@ -226,7 +227,7 @@ class LoggingTest {
     @Test
     void sigusr1ReopensTheAccessLogFileAndLeavesTheConfigurationAloneWhereSighupReloadsIt() throws Exception {
         Path log = dir.resolve("access.log");
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(SNI + ":443", origin.port())) {
             int port = GatewayProcess.freePort();
             int admin = GatewayProcess.freePort();
@@ -287,11 +288,7 @@ class LoggingTest {
 
     /** sluice_config_reloads_total{result=...} from /metrics. */
     private static long reloads(int admin, String result) throws Exception {
-        String body = GatewayProcess.get(admin, "/metrics").body();
-        java.util.regex.Matcher m = Pattern.compile("(?m)^sluice_config_reloads_total\\{result=\"" + result
-                + "\"} (\\S+)$").matcher(body);
-        assertThat(m.find()).as("sluice_config_reloads_total{result=%s} in:%n%s", result, body).isTrue();
-        return (long) Double.parseDouble(m.group(1));
+        return (long) Metrics.scrape(admin).value("sluice_config_reloads_total", "result", result);
     }
 
     /** Waits for the file to hold one complete line, and returns it. */

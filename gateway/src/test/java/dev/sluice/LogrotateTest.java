@@ -38,7 +38,7 @@ class LogrotateTest {
         assumeTrue(Files.isExecutable(logrotate) || System.getenv("CI") != null, "needs logrotate (/usr/sbin/logrotate)");
         Path shipped = Path.of("../conf/logrotate/sluice");
         Path log = dir.resolve("access.log");
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(SNI + ":443", origin.port())) {
             int port = GatewayProcess.freePort();
             Path cfg = dir.resolve("gateway.yaml");

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.GatewayProcess;
 import dev.sluice.testing.Hellos;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Refused;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * destinations that point at the gateway, loopback or link-local need iptables: e2e/run's loop-safety case;
  * the address classes: {@code LocalTargetsTest}.)
  */
+@ExtendWith(NettyLeaks.class)
 class LoopSafetyTest {
     @TempDir
     Path dir;
@@ -112,7 +115,7 @@ class LoopSafetyTest {
         assertThat(originBefore).isEqualTo(2);
 
         byte[][] tries = {Hellos.withServerName("a.test.example"), Hellos.withServerName("localhost"),
-            Hellos.withServerName("anything.else"), GatewayIntegrationTest.fixture("openssl-nosni.bin"),
+            Hellos.withServerName("anything.else"), Hellos.captured("openssl-nosni.bin"),
             "CONNECT a.test.example:443 HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII)};
         for (byte[] t : tries) {
             attempt("127.0.0.2", gw.port(), t, "reset"); // a client outside the ranges is told nothing

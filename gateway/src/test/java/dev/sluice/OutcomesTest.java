@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
+import dev.sluice.testing.Hellos;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.Pki;
 import dev.sluice.testing.Refused;
@@ -25,6 +27,7 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -36,6 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * client outside {@code clients}, as a bare reset. Each leaves exactly one access-log line saying why, and the
  * gateway serving others.
  */
+@ExtendWith(NettyLeaks.class)
 class OutcomesTest {
     @TempDir
     Path dir;
@@ -85,12 +89,12 @@ class OutcomesTest {
     }
 
     static ClientAction sendHello(String fixture) throws IOException {
-        return send(GatewayIntegrationTest.fixture(fixture));
+        return send(Hellos.captured(fixture));
     }
 
     /** The fixture's hello with TLS 1.2 (3.3) in its record header, as the JDK sends it. */
     static byte[] inRecordVersion33(String fixture) throws IOException {
-        byte[] hello = GatewayIntegrationTest.fixture(fixture);
+        byte[] hello = Hellos.captured(fixture);
         hello[2] = 3;
         return hello;
     }
@@ -113,7 +117,7 @@ class OutcomesTest {
     }
 
     static Stream<Arguments> cases() throws IOException {
-        byte[] malformed = GatewayIntegrationTest.fixture("go.bin");
+        byte[] malformed = Hellos.captured("go.bin");
         malformed[5] = 2;
         return Stream.of(
                 new Case("denied_client: outside the client ranges", "[10.0.0.0/8]", WORKS, false,
@@ -145,7 +149,7 @@ class OutcomesTest {
                         send(new byte[] {22, 3, 1, 0x40, 0, 1, 0x01, 0x11, 0x70}), RESET,
                         "bad_hello", "exceeds the limit of 65536"),
                 new Case("hello_timeout: stalls mid-hello", null, WORKS, false,
-                        send(Arrays.copyOf(GatewayIntegrationTest.fixture("go.bin"), 40)), RESET,
+                        send(Arrays.copyOf(Hellos.captured("go.bin"), 40)), RESET,
                         "hello_timeout", "no complete ClientHello after 500 ms (40 bytes received)"),
                 new Case("proxy_auth_failed: 407 to the right user with the wrong password", null,
                         p -> p.requireAuth("gateway", "other"), false, tlsClient("proxy.golang.org"),
@@ -269,7 +273,7 @@ class OutcomesTest {
     @Test
     void resetByTheOriginMidTransferIsReported() throws Exception {
         proxy.requireAuth("gateway", "right");
-        byte[] hello = GatewayIntegrationTest.fixture("go.bin");
+        byte[] hello = Hellos.captured("go.bin");
         origin.close();
         try (Origin raw = Origin.raw(s -> {
             s.getInputStream().readNBytes(hello.length);
@@ -295,7 +299,7 @@ class OutcomesTest {
         proxy.requireAuth("gateway", "right").mode(FakeProxy.Mode.HANG);
         gw = RunningGateway.start(config(null, proxy.port(), "15m").replace("connect: 500ms", "connect: 5s"), dir);
         try (Socket s = Clients.tcp(gw.port())) {
-            s.getOutputStream().write(GatewayIntegrationTest.fixture("go.bin"));
+            s.getOutputStream().write(Hellos.captured("go.bin"));
             s.getOutputStream().flush();
             org.awaitility.Awaitility.await().until(() -> !proxy.requests.isEmpty());
             s.setSoLinger(true, 0);

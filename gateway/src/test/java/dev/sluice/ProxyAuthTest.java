@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.ProxyAuthenticator;
 import dev.sluice.testing.RunningGateway;
@@ -14,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -21,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in-JVM proxy whose NTLM is the JDK's own NTLM server, a TLS origin. What the client gets (its bytes, SHA-256
  * checked), the access log's outcome, error and auth, and which legs the proxy saw.
  */
+@ExtendWith(NettyLeaks.class)
 class ProxyAuthTest {
     static final String NTLM_PASSWORD = "Pa55-w0rd!";
 
@@ -31,7 +34,7 @@ class ProxyAuthTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        origin = Origin.tls(GatewayIntegrationTest::commands);
+        origin = Origin.tls(Origin.COMMANDS);
         for (String[] f : new String[][] {{"ntlm.pass", NTLM_PASSWORD}, {"wrong.pass", "not-it"},
             {"basic.pass", "b4sic"}}) {
             Path p = dir.resolve(f[0]);
@@ -105,7 +108,7 @@ class ProxyAuthTest {
             String line = gw.awaitLine(0);
             assertThat(field(line, "outcome")).isEqualTo("proxy_auth_failed");
             assertThat(field(line, "error")).isEqualTo("127.0.0.1:" + first.port() + ": proxy rejected the ntlm "
-                    + "credentials of CORP\\\\svc-sluice (407 to our authenticate message)");
+                    + "credentials of CORP\\svc-sluice (407 to our authenticate message)");
             assertThat(field(line, "auth")).as("the scheme it failed with").isEqualTo("ntlm");
             assertThat(line).doesNotContain("not-it");
             assertThat(second.requests).as("the same credentials are not tried at the next proxy").isEmpty();

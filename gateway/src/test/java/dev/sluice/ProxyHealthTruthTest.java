@@ -8,6 +8,8 @@ import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.GatewayProcess;
 import dev.sluice.testing.Hellos;
+import dev.sluice.testing.Metrics;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import dev.sluice.testing.TestServer;
@@ -25,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -34,6 +37,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * must not be able to do that by asking for names that do not resolve), the gateway's own exhaustion is never
  * blamed on a proxy, and a tunnel's error names the most telling of its attempts.
  */
+@ExtendWith(NettyLeaks.class)
 class ProxyHealthTruthTest {
     @TempDir
     Path dir;
@@ -100,8 +104,8 @@ class ProxyHealthTruthTest {
             });
             assertThat(gw.gateway.compiled().upstreams().get("corp").proxies().get(0).isUp()).isTrue();
             assertThat(adminGet("/healthz")).isEqualTo("200 ok");
-            assertThat(adminGet("/metrics")).contains("sluice_upstream_proxy_up{proxy=\"127.0.0.1:" + squid.port()
-                    + "\",upstream=\"corp\"} 1.0");
+            assertThat(Metrics.scrape(gw.gateway.adminAddress()).value("sluice_upstream_proxy_up",
+                    "proxy", "127.0.0.1:" + squid.port(), "upstream", "corp")).isEqualTo(1.0);
         }
     }
 
@@ -140,7 +144,7 @@ class ProxyHealthTruthTest {
      */
     @Test
     void runningOutOfDescriptorsIsTheGatewaysOwnLimitNotTheProxys() throws Exception {
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
                 FakeProxy squid = new FakeProxy().route("proxy.golang.org:443", origin.port())) {
             int admin = GatewayProcess.freePort();
             int listen = GatewayProcess.freePort();

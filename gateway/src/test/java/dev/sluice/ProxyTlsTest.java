@@ -10,8 +10,11 @@ import dev.sluice.config.ConfigException;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
+import dev.sluice.testing.Hellos;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.Pki;
+import dev.sluice.testing.Refused;
 import dev.sluice.testing.RunningGateway;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,9 +23,11 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** https:// proxies: the CONNECT inside TLS to the proxy, its name verified, mutual TLS, X-Forwarded-For. */
+@ExtendWith(NettyLeaks.class)
 class ProxyTlsTest {
     @TempDir
     Path dir;
@@ -31,7 +36,7 @@ class ProxyTlsTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        origin = Origin.tls(GatewayIntegrationTest::commands);
+        origin = Origin.tls(Origin.COMMANDS);
     }
 
     @AfterEach
@@ -149,8 +154,8 @@ class ProxyTlsTest {
     /** The client is told internal_error and the access log names the TLS failure and its reason. */
     private void assertRefused(String reason) throws Exception {
         try (var s = Clients.tcp(gw.port())) {
-            s.getOutputStream().write(GatewayIntegrationTest.fixture("go.bin"));
-            GatewayIntegrationTest.assertToldPromptly(s, "internal_error");
+            s.getOutputStream().write(Hellos.captured("go.bin"));
+            Refused.assertToldPromptly(s, "internal_error");
         }
         String line = gw.awaitLine(0);
         assertThat(field(line, "outcome")).isEqualTo("connect_error");

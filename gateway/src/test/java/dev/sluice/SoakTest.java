@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.GatewayProcess;
 import dev.sluice.testing.Hellos;
+import dev.sluice.testing.Metrics;
 import dev.sluice.testing.Origin;
 import java.io.IOException;
 import java.io.InputStream;
@@ -462,8 +463,7 @@ class SoakTest {
     /** No client connection open in the gateway (its own gauge), and the descriptor count settled. */
     static void awaitQuiet(GatewayProcess gw, int admin) {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            String metrics = GatewayProcess.get(admin, "/metrics").body();
-            return metrics.lines().anyMatch(l -> l.equals("sluice_connections_active 0.0"));
+            return Metrics.scrape(admin).sample("sluice_connections_active", -1) == 0;
         });
         int[] last = {-1};
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
+import dev.sluice.testing.Hellos;
+import dev.sluice.testing.Metrics;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import io.netty.channel.epoll.Epoll;
@@ -19,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * counts, and its weak spot covered: the sender's FIN reaches the gateway while megabytes still wait in its
  * socket, and none of them may be lost or sent after the FIN it passes on. A busy spliced tunnel is not idle.
  */
+@ExtendWith(NettyLeaks.class)
 class SpliceRelayTest {
     static final long SIZE = 32L << 20;
 
@@ -39,7 +44,7 @@ class SpliceRelayTest {
     @BeforeEach
     void setUp() throws Exception {
         Assumptions.assumeTrue(Epoll.isAvailable(), "splice needs the epoll transport");
-        hello = GatewayIntegrationTest.fixture("go.bin");
+        hello = Hellos.captured("go.bin");
         proxy = new FakeProxy();
     }
 
@@ -70,7 +75,7 @@ class SpliceRelayTest {
     }
 
     double spliced(String direction) throws Exception {
-        return new AdminServerTest.Admin(gw.gateway.adminAddress()).scrape()
+        return Metrics.scrape(gw.gateway.adminAddress())
                 .value("sluice_spliced_bytes_total", "direction", direction);
     }
 

@@ -32,7 +32,7 @@ class TransferIntegrityTest {
 
     @Test
     void twoHundredFiftySixMebibytesEachWayArriveIntact() throws Exception {
-        try (Origin origin = Origin.tls(GatewayIntegrationTest::commands);
+        try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route("proxy.golang.org:443", origin.port())) {
             String yaml = """
                     listeners: [{ name: https, listen: 127.0.0.1:0 }]

@@ -12,6 +12,9 @@ import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.FakeProxy.Direction;
 import dev.sluice.testing.FakeProxy.Fault;
 import dev.sluice.testing.GatewayProcess;
+import dev.sluice.testing.Hellos;
+import dev.sluice.testing.Metrics;
+import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import io.netty.channel.epoll.Epoll;
@@ -48,6 +51,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -76,6 +80,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  *     the idle timeout is longer than the stall, closed as {@code idle_timeout} when it is shorter.</li>
  * </ul>
  */
+@ExtendWith(NettyLeaks.class)
 class TunnelFaultTest {
     static final long KIB = 1024;
     static final long MIB = 1024 * 1024;
@@ -99,7 +104,7 @@ class TunnelFaultTest {
     @BeforeEach
     void setUp() throws Exception {
         Assumptions.assumeTrue(Epoll.isAvailable(), "the splice path needs the epoll transport");
-        hello = GatewayIntegrationTest.fixture("go.bin");
+        hello = Hellos.captured("go.bin");
         proxy = new FakeProxy();
     }
 
@@ -135,7 +140,7 @@ class TunnelFaultTest {
     }
 
     long spliced(String direction) throws Exception {
-        return (long) new AdminServerTest.Admin(gw.gateway.adminAddress()).scrape()
+        return (long) Metrics.scrape(gw.gateway.adminAddress())
                 .value("sluice_spliced_bytes_total", "direction", direction);
     }
 
@@ -822,14 +827,7 @@ class TunnelFaultTest {
      * request on its own connection with {@code Connection: close}, so the sampling leaves no descriptor open.
      */
     static long gatewayReadDown(int adminPort) throws Exception {
-        try (Socket s = Clients.tcp(adminPort)) {
-            s.getOutputStream().write(("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(answer).startsWith("HTTP/1.1 200");
-            return (long) new AdminServerTest.Scrape("text/plain", answer.substring(answer.indexOf("\r\n\r\n") + 4))
-                    .value("sluice_bytes_total", "direction", "down");
-        }
+        return (long) Metrics.scrape(adminPort).value("sluice_bytes_total", "direction", "down");
     }
 
     @Test

@@ -31,7 +31,7 @@ class UpstreamFailoverTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        origin = Origin.tls(GatewayIntegrationTest::commands);
+        origin = Origin.tls(Origin.COMMANDS);
     }
 
     @AfterEach

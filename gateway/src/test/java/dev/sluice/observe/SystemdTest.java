@@ -33,10 +33,18 @@ class SystemdTest {
     }
 
     @Test
-    void withoutNotifySocketNothingHappens() {
-        try (Systemd s = Systemd.fromEnvironment()) {
-            assertThat(s.active()).isEqualTo(System.getenv("NOTIFY_SOCKET") != null);
-            s.ready("x"); // must not throw
+    void anAtNameIsAnAbstractSocketAndStatusIsOneDatagram() {
+        String name = "sluice-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (NotifySocket systemd = NotifySocket.abstractName(name);
+             Systemd s = Systemd.connect(group, "@" + name)) {
+            assertThat(s.active()).isTrue();
+            s.status("3 tunnels");
+            s.ready("serving");
+            await().until(() -> systemd.messages.size() == 2);
+            assertThat(systemd.messages).containsExactly("STATUS=3 tunnels", "READY=1\nSTATUS=serving");
+        } finally {
+            group.shutdownGracefully();
         }
     }
 }

@@ -165,6 +165,12 @@ public final class GatewayProcess implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Netty's leak detector at {@code paranoid} in the gateway process: every buffer tracked, a leak logged as an
+     * ERROR line with {@code LEAK:} on stderr ({@link #leaks()}). See {@link NettyLeaks} for the same in this JVM.
+     */
+    public static final String PARANOID_LEAKS = "-Dio.netty.leakDetection.level=paranoid";
+
     /** The JVM flags of {@code conf/jvm.options} (what the service runs with; LauncherTest holds them equal). */
     public static final List<String> UNIT_JVM = List.of("-Xms16m", "-Xmx512m", "-Xmn8m", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError");
@@ -266,6 +272,11 @@ public final class GatewayProcess implements AutoCloseable {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The {@code LEAK:} lines of Netty's leak detector in the gateway's log so far. */
+    public List<String> leaks() {
+        return err.stream().filter(l -> l.contains("LEAK:")).toList();
     }
 
     /** Both streams, for a failure message. */

@@ -1,6 +1,9 @@
 package dev.sluice.testing;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -10,6 +13,18 @@ import java.nio.charset.StandardCharsets;
  */
 public final class Hellos {
     private Hellos() {
+    }
+
+    /** A real client's ClientHello from {@code src/test/resources/hellos/} ({@code go.bin}, {@code curl.bin}, ...). */
+    public static byte[] captured(String name) {
+        try (InputStream in = Hellos.class.getResourceAsStream("/hellos/" + name)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no captured hello " + name);
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** A complete ClientHello record carrying {@code serverName} (its bytes taken as ISO-8859-1). */

@@ -25,6 +25,10 @@ public final class NotifySocket implements AutoCloseable {
     public final Path path;
 
     public NotifySocket(Path path) {
+        this(path, path.toString());
+    }
+
+    private NotifySocket(Path path, String address) {
         this.path = path;
         channel = new Bootstrap().group(group).channel(EpollDomainDatagramChannel.class)
                 .handler(new SimpleChannelInboundHandler<DomainDatagramPacket>() {
@@ -37,7 +41,15 @@ public final class NotifySocket implements AutoCloseable {
                         }
                     }
                 })
-                .bind(new DomainSocketAddress(path.toString())).syncUninterruptibly().channel();
+                .bind(new DomainSocketAddress(address)).syncUninterruptibly().channel();
+    }
+
+    /**
+     * A socket in the abstract namespace, as systemd's {@code NOTIFY_SOCKET=@name} names it; {@link #path} is then
+     * null.
+     */
+    public static NotifySocket abstractName(String name) {
+        return new NotifySocket(null, "\0" + name);
     }
 
     @Override

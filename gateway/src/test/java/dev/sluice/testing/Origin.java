@@ -1,7 +1,10 @@
 package dev.sluice.testing;
 
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import javax.net.ssl.ExtendedSSLSession;
@@ -18,6 +21,29 @@ public final class Origin extends TestServer {
     public interface Behaviour {
         void serve(Socket s) throws Exception;
     }
+
+    /**
+     * The origin's little protocol, line by line until an empty line: "UP n" (it reads n bytes and answers their
+     * SHA-256) and "DOWN n seed" (it sends n deterministic bytes, {@link Clients#send}).
+     */
+    public static final Behaviour COMMANDS = s -> {
+        InputStream in = s.getInputStream();
+        OutputStream out = s.getOutputStream();
+        while (true) {
+            String line = Clients.readLine(in);
+            if (line.isEmpty()) {
+                return;
+            }
+            String[] cmd = line.split(" ");
+            if (cmd[0].equals("UP")) {
+                String sha = Clients.receive(in, Long.parseLong(cmd[1]));
+                out.write((sha + "\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            } else if (cmd[0].equals("DOWN")) {
+                Clients.send(out, Long.parseLong(cmd[1]), Long.parseLong(cmd[2]));
+            }
+        }
+    };
 
     private volatile Behaviour behaviour;
     public final List<String> serverNames = new CopyOnWriteArrayList<>();

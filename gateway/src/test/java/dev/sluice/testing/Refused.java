@@ -1,5 +1,7 @@
 package dev.sluice.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +17,16 @@ public final class Refused {
             80, "internal_error", 109, "missing_extension", 112, "unrecognized_name");
 
     private Refused() {
+    }
+
+    /**
+     * A connection refused after its hello (a 3.1 record, as in the captured hellos) is told why by a fatal TLS
+     * alert, then the gateway's orderly close, within 3 s: not a reset, not left to time out.
+     */
+    public static void assertToldPromptly(Socket s, String alert) throws IOException {
+        long start = System.nanoTime();
+        assertThat(told(s)).isEqualTo("fatal " + alert + " (record 3.1), then EOF");
+        assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(3000);
     }
 
     /**

@@ -11,8 +11,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** A gateway started in this JVM from YAML text, with its access log lines collected for assertions. */
 public final class RunningGateway implements AutoCloseable {
@@ -59,13 +57,12 @@ public final class RunningGateway implements AutoCloseable {
         return List.copyOf(accessLog.subList(0, n));
     }
 
-    /** A string field of a JSON access-log line (null for JSON null or absent). */
+    /**
+     * A top-level field of a JSON access-log line, read with {@link Json}: a string unescaped, a number's digits;
+     * null for JSON null or absent. Fails the test if the line is not one JSON object.
+     */
     public static String field(String line, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":(\"((?:[^\"\\\\]|\\\\.)*)\"|null|-?\\d+)").matcher(line);
-        if (!m.find()) {
-            return null;
-        }
-        return m.group(2) != null ? m.group(2) : m.group(1).equals("null") ? null : m.group(1);
+        return Json.text(Json.object(line), name);
     }
 
     public static long number(String line, String name) {

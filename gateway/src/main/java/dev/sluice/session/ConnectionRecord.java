@@ -107,11 +107,11 @@ public final class ConnectionRecord {
     }
 
     /** Marks that the gateway itself is closing both legs, so their going inactive is not an error. */
-    public void closing() {
+    void closing() {
         closing = true;
     }
 
-    public boolean isClosing() {
+    boolean isClosing() {
         return closing;
     }
 
@@ -121,7 +121,7 @@ public final class ConnectionRecord {
         observer.helloRead(this, System.nanoTime() - startNanos);
     }
 
-    public void relaying() {
+    void relaying() {
         relaying = true;
         observer.relaying(this);
     }
@@ -168,18 +168,18 @@ public final class ConnectionRecord {
         return auth;
     }
 
-    public void addUp(long n, boolean spliced) {
+    void addUp(long n, boolean spliced) {
         bytesUp += n; // one writer (the event loop): no lost update
         observer.moved(true, n, spliced);
     }
 
-    public void addDown(long n, boolean spliced) {
+    void addDown(long n, boolean spliced) {
         bytesDown += n;
         observer.moved(false, n, spliced);
     }
 
     /** Bytes read from the client before the tunnel existed (the ClientHello and anything after it). */
-    public void addHelloBytes(long n) {
+    void addHelloBytes(long n) {
         addUp(n, false);
     }
 

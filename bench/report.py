@@ -3,6 +3,8 @@
 
 usage: report.py --raw RAW.jsonl --out DIR [--meta key=value ...]
 Each figure is the median over the runs, with min-max; run 0 (the warm-up) is ignored. The table goes to stdout too.
+When the raw figures hold the path sluice-baseline (bench/run --baseline JAR), it gets its own column, bars and the
+ratio sluice ÷ baseline.
 """
 import argparse
 import json
@@ -11,8 +13,10 @@ import statistics
 import sys
 
 PATHS = ["direct", "sluice", "redsocks"]
+BASELINE = "sluice-baseline"
 GB = 1e9
 BULK = ["bulk_down_1", "bulk_down_16", "bulk_up_1", "bulk_up_16"]
+SETUP = ["latency", "rate_8", "rate_64"]  # short tunnels: their CPU over their count is the CPU per tunnel
 
 # key, label, unit, higher is better, target for sluice: (text, check(sluice, direct, redsocks) -> bool or None)
 FIGURES = [
@@ -21,6 +25,7 @@ FIGURES = [
     ("bulk_up_1", "bulk up, 1 stream", "Gbit/s", True),
     ("bulk_up_16", "bulk up, 16 streams", "Gbit/s", True),
     ("cpu_per_gb", "gateway CPU per GB relayed", "CPU s/GB", False),
+    ("cpu_per_tunnel", "gateway CPU per tunnel", "CPU ms", False),
     ("setup_p50", "tunnel setup p50", "ms", False),
     ("setup_p99", "tunnel setup p99", "ms", False),
     ("rate_8", "tunnels/s, 8 clients", "1/s", True),
@@ -48,10 +53,11 @@ TARGETS = {
 }
 
 
-def values(raw):
+def values(raw, paths):
     """{figure: {path: [one value per run]}} from the raw lines."""
-    v = {k: {p: [] for p in PATHS} for k, *_ in FIGURES}
+    v = {k: {p: [] for p in paths} for k, *_ in FIGURES}
     cpu = {}  # (run, path) -> [cpu seconds, bytes]
+    tun = {}  # (run, path) -> [cpu seconds, tunnels] of the short-tunnel measurements
     for m in raw:
         run, path, fig, d = m["run"], m["path"], m["fig"], m["data"]
         if run == 0 or m["rc"] != 0 or not d:
@@ -74,9 +80,16 @@ def values(raw):
             v["rss_per_tunnel"][path].append((d["rss_open_kib"] - d["rss_idle_kib"]) / d["n"])
         elif fig == "ready":
             v["ready"][path].append(d["ready_ms"])
+        if fig in SETUP and "cpu_s" in d:
+            t = tun.setdefault((run, path), [0.0, 0])
+            t[0] += d["cpu_s"]
+            t[1] += d["tunnels"]
     for (run, path), (secs, nbytes) in sorted(cpu.items()):
         if nbytes:
             v["cpu_per_gb"][path].append(secs / (nbytes / GB))
+    for (run, path), (secs, tunnels) in sorted(tun.items()):
+        if tunnels:
+            v["cpu_per_tunnel"][path].append(secs * 1000 / tunnels)
     return v
 
 
@@ -115,27 +128,40 @@ def main():
     meta = dict(kv.split("=", 1) for kv in a.meta)
     with open(a.raw) as f:
         raw = [json.loads(line) for line in f if line.strip()]
-    v = values(raw)
+    base = any(m["path"] == BASELINE for m in raw)
+    paths = ["direct", "sluice", BASELINE, "redsocks"] if base else PATHS
+    v = values(raw, paths)
     summary, rows = {}, []
     for key, label, unit, _ in FIGURES:
-        s = {p: stats(v[key][p]) for p in PATHS}
-        med = {p: s[p]["median"] if s[p] else None for p in PATHS}
+        s = {p: stats(v[key][p]) for p in paths}
+        med = {p: s[p]["median"] if s[p] else None for p in paths}
         text, check = TARGETS.get(key, ("—", None))
         verdict = check(med["sluice"], med["direct"], med["redsocks"]) if check else None
         result = "—" if check is None else "n/a" if verdict is None else "pass" if verdict else "**miss**"
         summary[key] = {"label": label, "unit": unit, "target": text if check else None,
                         "result": None if verdict is None else ("pass" if verdict else "miss"), **s}
+        if base:
+            r = s["sluice"]["median"] / s[BASELINE]["median"] if s["sluice"] and s[BASELINE] and s[BASELINE]["median"] else None
+            summary[key]["sluice_vs_baseline"] = r
         name = label.replace("N idle", idle_n(meta))
-        rows.append(f"| {name} ({unit}) | {cell(s['direct'])} | {cell(s['sluice'])} | {cell(s['redsocks'])} "
+        rows.append(f"| {name} ({unit}) | {cell(s['direct'])} | {cell(s['sluice'])} "
+                    + (f"| {cell(s[BASELINE])} " if base else "")
+                    + f"| {cell(s['redsocks'])} "
                     f"| {ratio(s['sluice'], s['direct'])} | {ratio(s['redsocks'], s['direct'])} "
-                    f"| {ratio(s['sluice'], s['redsocks'])} | {text} | {result} |")
+                    f"| {ratio(s['sluice'], s['redsocks'])} "
+                    + (f"| {ratio(s['sluice'], s[BASELINE])} " if base else "")
+                    + f"| {text} | {result} |")
 
     bulk = int(meta.get("bulk_bytes", 0))
     lines = [
         f"# Sluice benchmark, {meta.get('utc', '?')} ({meta.get('mode', '?')} run)",
         "",
-        f"- {meta.get('runs', '?')} run(s); each cell is the median (min–max) over the runs; the three paths are "
-        "measured interleaved in every run, each run starting with another path",
+        f"- {meta.get('runs', '?')} run(s); each cell is the median (min–max) over the runs; the "
+        f"{'four' if base else 'three'} paths are measured interleaved in every run, each run starting with another path",
+        *([f"- sluice-baseline: the sluice path under the same conditions (launcher, JVM flags, configuration, "
+           f"interleaving) with the `--baseline` jar, {meta.get('sluice_baseline', '?')}: "
+           f"`{meta.get('baseline_jar', '?')}`; sluice: `{meta.get('jar', '?')}`. "
+           "`sluice ÷ baseline` is the after ÷ before of each figure"] if base else []),
         f"- Sluice JVM flags (`SLUICE_JAVA_OPTS`): `{meta.get('java_opts', '?')}`",
         f"- {meta.get('sluice', '?')}; {meta.get('java', '?')}; {meta.get('redsocks', '?')} (`type = http-connect`, `splice` {meta.get('redsocks_splice', '?')})",
         f"- machine: {meta.get('cpus', '?')}, Linux {meta.get('kernel', '?')}; load average before the run "
@@ -149,9 +175,9 @@ def main():
            f"descriptor limit it holds about 3 300 tunnels, so its memory is measured with "
            f"{meta.get('idle_n_redsocks')}"] if meta.get("idle_n_redsocks", meta.get("idle_n")) != meta.get("idle_n") else []),
         "",
-        "| figure | direct | sluice | redsocks | sluice ÷ direct | redsocks ÷ direct | sluice ÷ redsocks "
-        "| target (sluice) | result |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| figure | direct | sluice " + ("| sluice-baseline " if base else "") + "| redsocks | sluice ÷ direct "
+        "| redsocks ÷ direct | sluice ÷ redsocks " + ("| sluice ÷ baseline " if base else "") + "| target (sluice) | result |",
+        "|---|---|---|---|---|---|---|---|---|" + ("---|---|" if base else ""),
         *rows,
     ]
     failures = [f for f in meta.get("failures", "").splitlines() if f.strip()]
@@ -163,18 +189,18 @@ def main():
         f.write(table)
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump({"meta": meta, "figures": summary, "raw": raw}, f, indent=1)
-    chart(summary, meta, os.path.join(a.out, "chart.png"))
+    chart(summary, meta, paths, os.path.join(a.out, "chart.png"))
     sys.stdout.write(table)
 
 
-def chart(summary, meta, path):
+def chart(summary, meta, all_paths, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    colors = {"direct": "#7f7f7f", "sluice": "#1f77b4", "redsocks": "#ff7f0e"}
+    colors = {"direct": "#7f7f7f", "sluice": "#1f77b4", BASELINE: "#9ecae1", "redsocks": "#ff7f0e"}
     fig, axes = plt.subplots(4, 4, figsize=(16, 13))
     for ax, (key, s) in zip(axes.flat, summary.items()):
-        paths = [p for p in PATHS if s[p]]
+        paths = [p for p in all_paths if s[p]]
         med = [s[p]["median"] for p in paths]
         err = [[s[p]["median"] - s[p]["min"] for p in paths], [s[p]["max"] - s[p]["median"] for p in paths]]
         ax.bar(paths, med, yerr=err, capsize=4, color=[colors[p] for p in paths])
@@ -184,6 +210,8 @@ def chart(summary, meta, path):
         title = s["label"].replace(" N idle", " idle")
         base = "direct" if s["direct"] else "redsocks"
         notes = [f"sluice ÷ {base} {ratio(s['sluice'], s[base])}"] if s["sluice"] and s[base] else []
+        if s.get(BASELINE) and s["sluice"]:
+            title += f" (sluice ÷ baseline {ratio(s['sluice'], s[BASELINE])})"
         if s["result"]:
             notes.append(f"target {s['target']}: {s['result']}")
         title += "\n" + "; ".join(notes)
@@ -193,7 +221,8 @@ def chart(summary, meta, path):
     for ax in list(axes.flat)[len(summary):]:
         ax.axis("off")
     fig.suptitle(f"Sluice benchmark {meta.get('utc', '')} ({meta.get('mode', '')}, {meta.get('runs', '?')} runs, "
-                 f"median and min–max) — JVM: {meta.get('java_opts', '')}\nmemory: {idle_n(meta)} tunnels",
+                 f"median and min–max) — JVM: {meta.get('java_opts', '')}\nmemory: {idle_n(meta)} tunnels"
+                 + (f"; sluice-baseline: {meta.get('baseline_jar', '?')}" if BASELINE in all_paths else ""),
                  fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     fig.savefig(path, dpi=90)

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The auth lab: real servers for proxy authentication (Basic, Negotiate/Kerberos, NTLMv2) in the e2e topology.
-# Sourced by e2e/run, which defines T, CA, the namespaces and helpers (in_ns, wait_service, setup_failed, ...).
+# Sourced by e2e/run, which defines T, CA, the namespaces and helpers (setup_failed, ...; in_ns, wait_service and the
+# other lab helpers come from lib/netns.sh).
 # See e2e/README.md, "The auth lab".
 #
 # On the proxy host (sluice-e2e-proxy):

@@ -3,8 +3,8 @@
 // JSON object on stdout and exits non-zero if any tunnel failed or moved a wrong number of bytes.
 //
 //	load bulk    -mode down|up -streams N -bytes TOTAL [-verify] [-pid GW]   throughput, gateway CPU seconds
-//	load latency -n N                                                          sequential set-up latency
-//	load rate    -c N -duration D                                              tunnels per second
+//	load latency -n N [-pid GW]                                                sequential set-up latency, gateway CPU
+//	load rate    -c N -duration D [-pid GW]                                    tunnels per second, gateway CPU seconds
 //	load idle    -n N -pid GW                                                  gateway VmRSS idle and with N tunnels
 //	load notify  -socket PATH -- CMD ARGS...                                   exec to sd_notify READY=1 (runs on)
 //
@@ -302,6 +302,7 @@ func up(want uint64, verify bool) (uint64, error) {
 }
 
 func latency(n int) (map[string]any, error) {
+	s0, cpu0 := sockets(), cpuSeconds()
 	ms := make([]float64, 0, n)
 	for i := 0; i < n; i++ {
 		t0 := time.Now()
@@ -312,14 +313,20 @@ func latency(n int) (map[string]any, error) {
 		ms = append(ms, float64(time.Since(t0).Microseconds())/1000)
 		c.Close()
 	}
+	cpu1 := cpuAfter(s0)
 	sort.Float64s(ms)
 	q := func(p float64) float64 { return ms[int(p*float64(len(ms)-1)+0.5)] }
-	return map[string]any{"n": n, "p50_ms": q(0.50), "p99_ms": q(0.99), "max_ms": ms[len(ms)-1], "tunnels": n}, nil
+	out := map[string]any{"n": n, "p50_ms": q(0.50), "p99_ms": q(0.99), "max_ms": ms[len(ms)-1], "tunnels": n}
+	if *pid != 0 {
+		out["cpu_s"] = cpu1 - cpu0
+	}
+	return out, nil
 }
 
 func rate(conc int, dur time.Duration) (map[string]any, error) {
 	var ok, bad atomic.Int64
 	var firstErr atomic.Value
+	s0, cpu0 := sockets(), cpuSeconds()
 	start := time.Now()
 	deadline := start.Add(dur)
 	var wg sync.WaitGroup
@@ -341,8 +348,12 @@ func rate(conc int, dur time.Duration) (map[string]any, error) {
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
+	cpu1 := cpuAfter(s0)
 	out := map[string]any{"c": conc, "secs": secs, "tunnels": ok.Load(), "errors": bad.Load(),
 		"per_s": float64(ok.Load()) / secs}
+	if *pid != 0 {
+		out["cpu_s"] = cpu1 - cpu0
+	}
 	if bad.Load() > 0 {
 		return out, fmt.Errorf("rate: %d tunnels failed, first: %v", bad.Load(), firstErr.Load())
 	}
@@ -480,6 +491,35 @@ func cpuSeconds() float64 {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return float64(ut+st) / float64(*clkTck)
+}
+
+// sockets is how many sockets the gateway process holds open (0 without -pid).
+func sockets() int {
+	if *pid == 0 {
+		return 0
+	}
+	dir := fmt.Sprintf("/proc/%d/fd", *pid)
+	fds, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, fd := range fds {
+		if l, err := os.Readlink(dir + "/" + fd.Name()); err == nil && strings.HasPrefix(l, "socket:") {
+			n++
+		}
+	}
+	return n
+}
+
+// cpuAfter waits (5 s at most) until the gateway holds no more sockets than it held before the tunnels (s0, give
+// or take 2, as bench/run's settle), so that closing them is counted too, then reads its CPU seconds.
+func cpuAfter(s0 int) float64 {
+	deadline := time.Now().Add(5 * time.Second)
+	for *pid != 0 && sockets() > s0+2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return cpuSeconds()
 }
 
 func rssKiB() int64 {

@@ -3,7 +3,7 @@ package dev.sluice;
 import dev.sluice.config.ConfigError;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.GatewayConfig;
-import dev.sluice.observe.Systemd;
+import dev.sluice.observe.systemd.Systemd;
 import dev.sluice.session.CompiledConfig;
 import java.nio.file.Path;
 import java.util.List;

@@ -6,7 +6,7 @@ import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.net.HostPort;
 import dev.sluice.net.IpLiteral;
-import dev.sluice.observe.Systemd;
+import dev.sluice.observe.systemd.Systemd;
 import dev.sluice.session.CompiledConfig;
 import dev.sluice.upstream.KerberosClients;
 import java.io.PrintWriter;

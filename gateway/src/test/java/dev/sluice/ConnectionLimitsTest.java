@@ -87,7 +87,7 @@ class ConnectionLimitsTest {
         final long download = 64L << 20;
         final int threads = 4;
         long t0 = System.nanoTime();
-        ListAppender<ILoggingEvent> warnings = capture("dev.sluice.observe.Refusals");
+        ListAppender<ILoggingEvent> warnings = capture("dev.sluice.observe.metrics.Refusals");
         List<Socket> held = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
         try (Origin origin = Origin.tls(Origin.COMMANDS);
@@ -222,7 +222,7 @@ class ConnectionLimitsTest {
                 s.close();
             }
             pool.shutdownNow();
-            release(warnings, "dev.sluice.observe.Refusals");
+            release(warnings, "dev.sluice.observe.metrics.Refusals");
         }
     }
 
@@ -232,7 +232,7 @@ class ConnectionLimitsTest {
      */
     @Test
     void maxConnectionsRefusesAnyClientUntilAConnectionCloses() throws Exception {
-        ListAppender<ILoggingEvent> warnings = capture("dev.sluice.observe.Refusals");
+        ListAppender<ILoggingEvent> warnings = capture("dev.sluice.observe.metrics.Refusals");
         List<Socket> held = new ArrayList<>();
         try (Origin origin = Origin.tls(Origin.COMMANDS);
              FakeProxy proxy = new FakeProxy().route(NAME + ":443", origin.port());
@@ -269,7 +269,7 @@ class ConnectionLimitsTest {
             for (Socket s : held) {
                 s.close();
             }
-            release(warnings, "dev.sluice.observe.Refusals");
+            release(warnings, "dev.sluice.observe.metrics.Refusals");
         }
     }
 

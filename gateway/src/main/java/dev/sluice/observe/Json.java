@@ -1,17 +1,19 @@
 package dev.sluice.observe;
 
+
+
 /** The little JSON the access log needs: string escaping that keeps any input on one safe line. */
-final class Json {
+public final class Json {
     private Json() {
     }
 
     /** {@code ,"name":"value"} (or {@code null}). */
-    static void field(StringBuilder sb, String name, String value) {
+    public static void field(StringBuilder sb, String name, String value) {
         sb.append(",\"").append(name).append("\":");
         string(sb, value);
     }
 
-    static void string(StringBuilder sb, String s) {
+    public static void string(StringBuilder sb, String s) {
         if (s == null) {
             sb.append("null");
             return;

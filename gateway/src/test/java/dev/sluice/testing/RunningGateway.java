@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.Gateway;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.GatewayConfig;
-import dev.sluice.observe.AccessLog;
+import dev.sluice.observe.logging.AccessLog;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.sluice.observe;
+package dev.sluice.observe.logging;
 
 import dev.sluice.upstream.AttemptFailure;
 import dev.sluice.upstream.AttemptListener;

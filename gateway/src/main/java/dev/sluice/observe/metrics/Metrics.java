@@ -1,8 +1,10 @@
-package dev.sluice.observe;
+package dev.sluice.observe.metrics;
 
-import dev.sluice.session.Outcome;
-import dev.sluice.session.ConnectionRecord;
 import dev.sluice.config.AuthScheme;
+import dev.sluice.observe.GatewayView;
+import dev.sluice.observe.logging.AccessLog;
+import dev.sluice.session.ConnectionRecord;
+import dev.sluice.session.Outcome;
 import dev.sluice.upstream.AttemptFailure;
 import dev.sluice.upstream.AttemptListener;
 import dev.sluice.upstream.DialException;

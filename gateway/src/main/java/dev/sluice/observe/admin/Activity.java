@@ -1,9 +1,8 @@
-package dev.sluice.observe;
+package dev.sluice.observe.admin;
 
 import dev.sluice.net.HostPort;
-
-import dev.sluice.session.Outcome;
 import dev.sluice.session.ConnectionRecord;
+import dev.sluice.session.Outcome;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
-package dev.sluice.observe;
+package dev.sluice.observe.metrics;
 
+import dev.sluice.observe.logging.Throttle;
 import java.net.InetAddress;
 import java.util.EnumMap;
 import java.util.Map;

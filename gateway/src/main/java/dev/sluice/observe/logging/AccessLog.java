@@ -1,7 +1,7 @@
-package dev.sluice.observe;
+package dev.sluice.observe.logging;
 
 import dev.sluice.net.HostPort;
-
+import dev.sluice.observe.Json;
 import dev.sluice.session.ConnectionRecord;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
-package dev.sluice.observe;
+package dev.sluice.observe.admin;
 
+import dev.sluice.observe.Json;
 import java.util.List;
 
 /** {@code /status.json}: the {@link Status} for scripts. Times are ISO-8601 UTC, durations in milliseconds. */

@@ -1,4 +1,4 @@
-package dev.sluice.observe;
+package dev.sluice.observe.systemd;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;

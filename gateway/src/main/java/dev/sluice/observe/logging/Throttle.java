@@ -1,4 +1,4 @@
-package dev.sluice.observe;
+package dev.sluice.observe.logging;
 
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -6,17 +6,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * Lets a log line through at most once per interval, and counts what it held back, so a flood of the same event
  * (refused connections, failed accepts) costs one line per interval instead of one per event.
  */
-final class Throttle {
+public final class Throttle {
     private final long intervalNanos;
     private final AtomicLong next = new AtomicLong(System.nanoTime());
     private final AtomicLong events = new AtomicLong();
 
-    Throttle(long intervalMillis) {
+    public Throttle(long intervalMillis) {
         this.intervalNanos = intervalMillis * 1_000_000;
     }
 
     /** Counts one event; returns 0 when it should not be logged, else the events since the last line logged. */
-    long event() {
+    public long event() {
         events.incrementAndGet();
         long now = System.nanoTime();
         long due = next.get();

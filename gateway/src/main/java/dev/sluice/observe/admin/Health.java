@@ -1,6 +1,7 @@
-package dev.sluice.observe;
+package dev.sluice.observe.admin;
 
 import dev.sluice.config.Action;
+import dev.sluice.observe.GatewayView;
 import dev.sluice.policy.Rule;
 import dev.sluice.upstream.Proxy;
 import dev.sluice.upstream.Upstream;

@@ -1,7 +1,9 @@
-package dev.sluice.observe;
+package dev.sluice.observe.admin;
 
 import dev.sluice.config.AdminConfig;
 import dev.sluice.net.Cidr;
+import dev.sluice.observe.GatewayView;
+import dev.sluice.observe.metrics.Metrics;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;

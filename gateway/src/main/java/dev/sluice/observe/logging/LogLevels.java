@@ -1,4 +1,4 @@
-package dev.sluice.observe;
+package dev.sluice.observe.logging;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;

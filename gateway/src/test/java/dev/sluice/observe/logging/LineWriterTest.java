@@ -1,4 +1,4 @@
-package dev.sluice.observe;
+package dev.sluice.observe.logging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

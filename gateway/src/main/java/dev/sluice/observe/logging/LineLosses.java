@@ -1,4 +1,4 @@
-package dev.sluice.observe;
+package dev.sluice.observe.logging;
 
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;

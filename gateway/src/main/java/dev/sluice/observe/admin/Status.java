@@ -1,8 +1,8 @@
-package dev.sluice.observe;
-
-import dev.sluice.net.HostPort;
+package dev.sluice.observe.admin;
 
 import dev.sluice.config.Action;
+import dev.sluice.net.HostPort;
+import dev.sluice.observe.GatewayView;
 import dev.sluice.policy.Rule;
 import dev.sluice.session.ConnectionRecord;
 import dev.sluice.upstream.Proxy;

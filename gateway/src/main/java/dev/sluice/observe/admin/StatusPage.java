@@ -1,7 +1,6 @@
-package dev.sluice.observe;
+package dev.sluice.observe.admin;
 
 import dev.sluice.session.Outcome;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package dev.sluice.observe;
+package dev.sluice.observe.systemd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -1,11 +1,8 @@
 package dev.sluice.observe.logging;
 
-import dev.sluice.net.HostPort;
-import dev.sluice.observe.Json;
 import dev.sluice.session.ConnectionRecord;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -76,7 +73,7 @@ public final class AccessLog implements ConnectionRecord.Observer, AutoCloseable
 
     @Override
     public void ended(ConnectionRecord t) {
-        String line = format(t);
+        String line = AccessLogLine.format(t);
         if (writer == null) {
             taps.forEach(tap -> tap.accept(line));
             return;
@@ -84,51 +81,6 @@ public final class AccessLog implements ConnectionRecord.Observer, AutoCloseable
         if (!queue.offer(line)) {
             losses.queueFull();
         }
-    }
-
-    /** The JSON line for one tunnel (no newline). */
-    public static String format(ConnectionRecord t) {
-        StringBuilder sb = new StringBuilder(384);
-        sb.append("{\"ts\":");
-        Json.string(sb, Instant.ofEpochMilli(t.startMillis()).toString());
-        Json.field(sb, "client", t.client() == null ? null : HostPort.of(t.client()).toString());
-        Json.field(sb, "listener", t.listener());
-        Json.field(sb, "sni", t.sni());
-        sb.append(",\"alpn\":[");
-        for (int i = 0; i < t.alpn().size(); i++) {
-            if (i > 0) {
-                sb.append(',');
-            }
-            Json.string(sb, t.alpn().get(i));
-        }
-        sb.append(']');
-        Json.field(sb, "dst", t.dst());
-        Json.field(sb, "rule", t.rule());
-        Json.field(sb, "action", t.action());
-        Json.field(sb, "upstream", t.upstream());
-        Json.field(sb, "proxy", t.proxy());
-        Json.field(sb, "auth", t.auth());
-        Json.field(sb, "target", t.target());
-        Json.field(sb, "outcome", t.outcome() == null ? null : t.outcome().label());
-        sb.append(",\"bytes_up\":").append(t.bytesUp());
-        sb.append(",\"bytes_down\":").append(t.bytesDown());
-        sb.append(",\"duration_ms\":").append(t.durationMillis());
-        Json.field(sb, "error", t.error());
-        if (t.note() != null) {
-            Json.field(sb, "note", t.note());
-        }
-        if (!t.attempts().isEmpty()) {
-            sb.append(",\"attempts\":[");
-            for (int i = 0; i < t.attempts().size(); i++) {
-                ConnectionRecord.Attempt a = t.attempts().get(i);
-                sb.append(i > 0 ? ",{" : "{").append("\"via\":");
-                Json.string(sb, a.via());
-                Json.field(sb, "error", a.error());
-                sb.append(",\"ms\":").append(a.millis()).append('}');
-            }
-            sb.append(']');
-        }
-        return sb.append('}').toString();
     }
 
     private void drain() {

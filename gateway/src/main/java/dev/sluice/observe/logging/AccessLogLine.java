@@ -1,0 +1,68 @@
+package dev.sluice.observe.logging;
+
+import dev.sluice.net.HostPort;
+import dev.sluice.observe.JsonOutput;
+import dev.sluice.session.ConnectionRecord;
+import java.time.Instant;
+import java.util.List;
+import tools.jackson.core.JsonGenerator;
+
+/**
+ * The access log's JSON line for one connection (no newline). The fields, their order and their forms are the
+ * access log's interface: {@code ts}, {@code client}, {@code listener}, {@code sni}, {@code alpn} (an array),
+ * {@code dst}, {@code rule}, {@code action}, {@code upstream}, {@code proxy}, {@code auth}, {@code target},
+ * {@code outcome}, then the numbers {@code bytes_up}, {@code bytes_down}, {@code duration_ms}, then {@code error};
+ * each of these present, as {@code null} when unknown. {@code note} and {@code attempts} are left out when there
+ * is none. Strings are escaped to ASCII ({@link JsonOutput}), so a line is always one line.
+ */
+public final class AccessLogLine {
+    private AccessLogLine() {
+    }
+
+    public static String format(ConnectionRecord t) {
+        return JsonOutput.write(g -> write(g, t));
+    }
+
+    private static void write(JsonGenerator g, ConnectionRecord t) {
+        g.writeStartObject();
+        g.writeStringProperty("ts", Instant.ofEpochMilli(t.startMillis()).toString());
+        g.writeStringProperty("client", t.client() == null ? null : HostPort.of(t.client()).toString());
+        g.writeStringProperty("listener", t.listener());
+        g.writeStringProperty("sni", t.sni());
+        g.writeArrayPropertyStart("alpn");
+        List<String> alpn = t.alpn();
+        for (int i = 0; i < alpn.size(); i++) {
+            g.writeString(alpn.get(i));
+        }
+        g.writeEndArray();
+        g.writeStringProperty("dst", t.dst());
+        g.writeStringProperty("rule", t.rule());
+        g.writeStringProperty("action", t.action());
+        g.writeStringProperty("upstream", t.upstream());
+        g.writeStringProperty("proxy", t.proxy());
+        g.writeStringProperty("auth", t.auth());
+        g.writeStringProperty("target", t.target());
+        g.writeStringProperty("outcome", t.outcome() == null ? null : t.outcome().label());
+        g.writeNumberProperty("bytes_up", t.bytesUp());
+        g.writeNumberProperty("bytes_down", t.bytesDown());
+        g.writeNumberProperty("duration_ms", t.durationMillis());
+        g.writeStringProperty("error", t.error());
+        if (t.note() != null) {
+            g.writeStringProperty("note", t.note());
+        }
+        List<ConnectionRecord.Attempt> attempts = t.attempts();
+        if (!attempts.isEmpty()) {
+            g.writeArrayPropertyStart("attempts");
+            for (int i = 0; i < attempts.size(); i++) {
+                ConnectionRecord.Attempt a = attempts.get(i);
+                g.writeStartObject();
+                g.writeStringProperty("via", a.via());
+                g.writeStringProperty("error", a.error());
+                g.writeNumberProperty("ms", a.millis());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+        }
+        g.writeEndObject();
+    }
+}

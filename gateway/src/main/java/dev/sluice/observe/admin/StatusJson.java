@@ -1,7 +1,8 @@
 package dev.sluice.observe.admin;
 
-import dev.sluice.observe.Json;
-import java.util.List;
+import dev.sluice.observe.GatewayView;
+import dev.sluice.observe.JsonOutput;
+import tools.jackson.core.JsonGenerator;
 
 /** {@code /status.json}: the {@link Status} for scripts. Times are ISO-8601 UTC, durations in milliseconds. */
 final class StatusJson {
@@ -9,85 +10,96 @@ final class StatusJson {
     }
 
     static String render(Status s) {
-        StringBuilder sb = new StringBuilder(4096);
-        sb.append("{\"version\":");
-        Json.string(sb, s.build().version());
-        Json.field(sb, "netty", s.build().netty());
-        Json.field(sb, "java", s.build().java());
-        Json.field(sb, "transport", s.build().transport());
-        Json.field(sb, "now", s.now().toString());
-        Json.field(sb, "started", s.started().toString());
-        sb.append(",\"uptime_ms\":").append(s.uptime().toMillis());
-        Json.field(sb, "state", s.state());
-        Json.field(sb, "health", s.health());
-        sb.append(",\"connections\":{\"open\":").append(s.connections()).append(",\"max\":").append(s.maxConnections())
-                .append(",\"max_per_client\":").append(s.maxPerClient()).append('}');
-        sb.append(",\"listeners\":");
-        list(sb, s.listeners(), (b, l) -> {
-            b.append("{\"name\":");
-            Json.string(b, l.name());
-            Json.field(b, "address", l.address());
-            Json.field(b, "transparent", l.transparent());
-            b.append(",\"bound\":").append(l.bound()).append('}');
-        });
-        sb.append(",\"upstreams\":");
-        list(sb, s.upstreams(), (b, u) -> {
-            b.append("{\"name\":");
-            Json.string(b, u.name());
-            Json.field(b, "strategy", u.strategy());
-            b.append(",\"proxies\":");
-            list(b, u.proxies(), (c, p) -> {
-                c.append("{\"url\":");
-                Json.string(c, p.url());
-                c.append(",\"up\":").append(p.up());
-                c.append(",\"latency_ms\":").append(p.latencyMillis() < 0 ? "null"
-                        : String.valueOf(Math.round(p.latencyMillis() * 10) / 10.0));
-                c.append(",\"successes\":").append(p.successes()).append(",\"failures\":").append(p.failures())
-                        .append('}');
-            });
-            b.append('}');
-        });
-        sb.append(",\"rules\":");
-        list(sb, s.rules(), (b, r) -> {
-            b.append("{\"name\":");
-            Json.string(b, r.name());
-            Json.field(b, "action", r.action());
-            Json.field(b, "upstream", r.upstream());
-            b.append(",\"hits\":").append(r.hits()).append('}');
-        });
-        sb.append(",\"busiest_tunnels\":");
-        list(sb, s.busiest(), (b, t) -> {
-            b.append("{\"client\":");
-            Json.string(b, t.client());
-            Json.field(b, "sni", t.sni());
-            Json.field(b, "listener", t.listener());
-            Json.field(b, "rule", t.rule());
-            Json.field(b, "proxy", t.proxy());
-            b.append(",\"bytes_up\":").append(t.bytesUp()).append(",\"bytes_down\":").append(t.bytesDown())
-                    .append(",\"age_ms\":").append(t.ageMillis()).append(",\"relaying\":").append(t.relaying())
-                    .append('}');
-        });
-        sb.append(",\"recent_errors\":");
-        list(sb, s.failures(), (b, f) -> {
-            b.append("{\"ts\":");
-            Json.string(b, f.at().toString());
-            Json.field(b, "client", f.client());
-            Json.field(b, "sni", f.sni());
-            Json.field(b, "outcome", f.outcome());
-            Json.field(b, "error", f.error());
-            b.append('}');
-        });
-        return sb.append("}\n").toString();
+        return JsonOutput.write(g -> write(g, s));
     }
 
-    private static <T> void list(StringBuilder sb, List<T> items, java.util.function.BiConsumer<StringBuilder, T> item) {
-        sb.append('[');
-        for (int i = 0; i < items.size(); i++) {
-            if (i > 0) {
-                sb.append(',');
-            }
-            item.accept(sb, items.get(i));
+    private static void write(JsonGenerator g, Status s) {
+        g.writeStartObject();
+        g.writeStringProperty("version", s.build().version());
+        g.writeStringProperty("netty", s.build().netty());
+        g.writeStringProperty("java", s.build().java());
+        g.writeStringProperty("transport", s.build().transport());
+        g.writeStringProperty("now", s.now().toString());
+        g.writeStringProperty("started", s.started().toString());
+        g.writeNumberProperty("uptime_ms", s.uptime().toMillis());
+        g.writeStringProperty("state", s.state());
+        g.writeStringProperty("health", s.health());
+        g.writeObjectPropertyStart("connections");
+        g.writeNumberProperty("open", s.connections());
+        g.writeNumberProperty("max", s.maxConnections());
+        g.writeNumberProperty("max_per_client", s.maxPerClient());
+        g.writeEndObject();
+        g.writeArrayPropertyStart("listeners");
+        for (GatewayView.ListenerInfo l : s.listeners()) {
+            g.writeStartObject();
+            g.writeStringProperty("name", l.name());
+            g.writeStringProperty("address", l.address());
+            g.writeStringProperty("transparent", l.transparent());
+            g.writeBooleanProperty("bound", l.bound());
+            g.writeEndObject();
         }
-        sb.append(']');
+        g.writeEndArray();
+        g.writeArrayPropertyStart("upstreams");
+        for (Status.UpstreamRow u : s.upstreams()) {
+            g.writeStartObject();
+            g.writeStringProperty("name", u.name());
+            g.writeStringProperty("strategy", u.strategy());
+            g.writeArrayPropertyStart("proxies");
+            for (Status.ProxyRow p : u.proxies()) {
+                g.writeStartObject();
+                g.writeStringProperty("url", p.url());
+                g.writeBooleanProperty("up", p.up());
+                g.writeName("latency_ms");
+                if (p.latencyMillis() < 0) {
+                    g.writeNull(); // not measured yet
+                } else {
+                    g.writeNumber(Math.round(p.latencyMillis() * 10) / 10.0);
+                }
+                g.writeNumberProperty("successes", p.successes());
+                g.writeNumberProperty("failures", p.failures());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeArrayPropertyStart("rules");
+        for (Status.RuleRow r : s.rules()) {
+            g.writeStartObject();
+            g.writeStringProperty("name", r.name());
+            g.writeStringProperty("action", r.action());
+            g.writeStringProperty("upstream", r.upstream());
+            g.writeNumberProperty("hits", r.hits());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeArrayPropertyStart("busiest_tunnels");
+        for (Status.TunnelRow t : s.busiest()) {
+            g.writeStartObject();
+            g.writeStringProperty("client", t.client());
+            g.writeStringProperty("sni", t.sni());
+            g.writeStringProperty("listener", t.listener());
+            g.writeStringProperty("rule", t.rule());
+            g.writeStringProperty("proxy", t.proxy());
+            g.writeNumberProperty("bytes_up", t.bytesUp());
+            g.writeNumberProperty("bytes_down", t.bytesDown());
+            g.writeNumberProperty("age_ms", t.ageMillis());
+            g.writeBooleanProperty("relaying", t.relaying());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeArrayPropertyStart("recent_errors");
+        for (Activity.Failure f : s.failures()) {
+            g.writeStartObject();
+            g.writeStringProperty("ts", f.at().toString());
+            g.writeStringProperty("client", f.client());
+            g.writeStringProperty("sni", f.sni());
+            g.writeStringProperty("outcome", f.outcome());
+            g.writeStringProperty("error", f.error());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+        g.writeRaw('\n');
     }
 }

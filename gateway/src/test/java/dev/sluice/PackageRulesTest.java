@@ -40,7 +40,13 @@ class PackageRulesTest {
             Map.entry("inbound", Set.of("config", "net")),
             Map.entry("upstream.auth", Set.of("config", "net")),
             Map.entry("upstream", Set.of("config", "net", "upstream.auth")),
-            Map.entry("session", Set.of("config", "net", "policy", "relay", "inbound", "upstream")));
+            Map.entry("session", Set.of("config", "net", "policy", "relay", "inbound", "upstream")),
+            Map.entry("observe", Set.of("config", "policy", "session", "upstream")),
+            Map.entry("observe.logging", Set.of("observe", "config", "net", "session", "upstream")),
+            Map.entry("observe.metrics", Set.of("observe", "observe.logging", "config", "session", "upstream")),
+            Map.entry("observe.admin", Set.of("observe", "observe.metrics", "config", "net", "policy", "session",
+                    "upstream")),
+            Map.entry("observe.systemd", Set.of()));
     /** Packages that must not see Netty at all. */
     static final Set<String> PURE = Set.of("net", "config", "policy");
 

@@ -2,10 +2,10 @@ package dev.sluice;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.testing.Tools;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import dev.sluice.testing.Tools;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -1,12 +1,11 @@
 package dev.sluice;
 
-import dev.sluice.relay.Relay;
-
 import static dev.sluice.testing.RunningGateway.field;
 import static dev.sluice.testing.RunningGateway.number;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.relay.Relay;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.FakeProxy.Direction;

@@ -2,7 +2,6 @@ package dev.sluice.config;
 
 import dev.sluice.net.Cidr;
 import dev.sluice.net.HostPort;
-
 import java.util.List;
 
 /**

@@ -1,7 +1,6 @@
 package dev.sluice.config;
 
 import dev.sluice.net.IpLiteral;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;

@@ -1,5 +1,7 @@
 package dev.sluice.config;
 
+
+
 /** One problem in a configuration file, shown as {@code FILE:LINE:COL: message}. */
 public record ConfigError(Position position, String message) implements Comparable<ConfigError> {
 

@@ -1,5 +1,7 @@
 package dev.sluice.config;
 
+
+
 /**
  * {@code max_connections}: open client connections in all (each holds two file descriptors once its tunnel is
  * up). {@code max_connections_per_client}: open connections from one client address. Over either, a new

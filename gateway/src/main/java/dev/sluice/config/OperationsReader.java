@@ -1,9 +1,8 @@
 package dev.sluice.config;
 
 import dev.sluice.net.Cidr;
-import dev.sluice.net.IpLiteral;
 import dev.sluice.net.HostPort;
-
+import dev.sluice.net.IpLiteral;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.sluice.config;
 
+
+
 /** Where a value was written in the configuration file: 1-based line and column. */
 public record Position(String file, int line, int column) {
 

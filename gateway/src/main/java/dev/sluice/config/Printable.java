@@ -1,5 +1,7 @@
 package dev.sluice.config;
 
+
+
 /** Attacker-controlled bytes made safe to show: printable ASCII stays, everything else becomes {@code \xNN}. */
 public final class Printable {
     private Printable() {

@@ -1,8 +1,7 @@
 package dev.sluice.config;
 
-import dev.sluice.net.IpLiteral;
 import dev.sluice.net.HostPort;
-
+import dev.sluice.net.IpLiteral;
 import java.util.Locale;
 
 /** A proxy address as written: {@code http://proxy.corp.example:3128}. */

@@ -1,7 +1,6 @@
 package dev.sluice.config;
 
 import dev.sluice.net.Cidr;
-
 import java.util.List;
 
 /**

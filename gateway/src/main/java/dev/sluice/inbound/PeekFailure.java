@@ -1,5 +1,7 @@
 package dev.sluice.inbound;
 
+
+
 /** Why a connection produced no usable ClientHello. */
 public enum PeekFailure {
     /** The first bytes are not a TLS handshake record (plain HTTP, SSH, SSLv2...). */

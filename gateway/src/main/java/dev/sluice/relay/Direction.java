@@ -1,5 +1,7 @@
 package dev.sluice.relay;
 
+
+
 /** One direction of a tunnel: the leg it reads from and the leg it writes to. */
 public enum Direction {
     /** Reads the client, writes to the upstream leg (the proxy, or the destination for direct): bytes up. */

@@ -1,5 +1,7 @@
 package dev.sluice.relay;
 
+
+
 /**
  * The end-of-stream rules of one tunnel, apart from any socket: fed what happens to its two directions (bytes
  * moved, a FIN, a spliced round, a leg gone or failed, the idle timeout), it answers what to do to each leg and,

@@ -1,5 +1,7 @@
 package dev.sluice.relay;
 
+
+
 /**
  * What the relay tells its owner about one tunnel, on the tunnel's event loop: the relay knows nothing of the
  * connection's record, its owner adapts this onto it. Implementations must not block.

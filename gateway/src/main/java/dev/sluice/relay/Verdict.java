@@ -1,5 +1,7 @@
 package dev.sluice.relay;
 
+
+
 /** Why a tunnel did not end in order: the first cause, as the access log states it. */
 public record Verdict(Kind kind, String error) {
     public enum Kind {

@@ -1,10 +1,7 @@
 package dev.sluice.session;
 
-import dev.sluice.net.HostPort;
-
-
 import dev.sluice.config.Action;
-import dev.sluice.net.IpLiteral;
+import dev.sluice.config.AuthScheme;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.inbound.Hello;
 import dev.sluice.inbound.OriginalDestination;
@@ -12,16 +9,17 @@ import dev.sluice.inbound.PeekFailure;
 import dev.sluice.inbound.PeekHandler;
 import dev.sluice.inbound.PeekListener;
 import dev.sluice.inbound.TlsAlert;
+import dev.sluice.net.HostPort;
+import dev.sluice.net.IpLiteral;
 import dev.sluice.policy.Decision;
 import dev.sluice.policy.Flow;
 import dev.sluice.policy.LocalTargets;
-import dev.sluice.relay.Closing;
-import dev.sluice.session.Outcome;
 import dev.sluice.relay.ClientLeg;
+import dev.sluice.relay.Closing;
 import dev.sluice.relay.Relay;
 import dev.sluice.relay.UpstreamLeg;
 import dev.sluice.session.ConnectionRecord;
-import dev.sluice.config.AuthScheme;
+import dev.sluice.session.Outcome;
 import dev.sluice.upstream.DialException;
 import dev.sluice.upstream.DialObserver;
 import dev.sluice.upstream.Dialer;

@@ -1,7 +1,6 @@
 package dev.sluice.session;
 
 import dev.sluice.net.NativeErrors;
-
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.sluice.upstream;
 
+
+
 /** Why no upstream leg could be opened: the most telling attempt's failure (see {@link AttemptFailure}). */
 public final class DialException extends Exception {
     private static final long serialVersionUID = 1L;

@@ -1,9 +1,9 @@
 package dev.sluice.upstream;
 
-import dev.sluice.net.Cidr;
 import dev.sluice.config.ProxyUrl;
 import dev.sluice.config.UpstreamConfig;
 import dev.sluice.config.UpstreamPolicy;
+import dev.sluice.net.Cidr;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetAddress;
 import java.util.ArrayList;

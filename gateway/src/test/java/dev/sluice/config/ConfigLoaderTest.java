@@ -1,12 +1,11 @@
 package dev.sluice.config;
 
-import dev.sluice.net.Cidr;
-import dev.sluice.net.IpLiteral;
-import dev.sluice.net.HostPort;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sluice.net.Cidr;
+import dev.sluice.net.HostPort;
+import dev.sluice.net.IpLiteral;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

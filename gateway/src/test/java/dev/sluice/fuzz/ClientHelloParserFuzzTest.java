@@ -1,14 +1,12 @@
 package dev.sluice.fuzz;
 
-import dev.sluice.session.ClientConnection;
-
-import dev.sluice.session.Outcome;
-
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.sluice.inbound.ClientHelloParser;
 import dev.sluice.inbound.ClientHelloParser.State;
 import dev.sluice.inbound.Hello;
+import dev.sluice.session.ClientConnection;
+import dev.sluice.session.Outcome;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.Arrays;

@@ -1,13 +1,12 @@
 package dev.sluice.policy;
 
-import dev.sluice.net.HostName;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.GatewayConfig;
-import dev.sluice.net.IpLiteral;
 import dev.sluice.config.NameSpec;
+import dev.sluice.net.HostName;
+import dev.sluice.net.IpLiteral;
 import java.net.InetSocketAddress;
 import java.util.BitSet;
 import java.util.List;

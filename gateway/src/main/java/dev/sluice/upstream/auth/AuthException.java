@@ -1,5 +1,7 @@
 package dev.sluice.upstream.auth;
 
+
+
 /**
  * Why a proxy-authentication step could not be taken: a malformed challenge, a Kerberos error, a login that failed.
  * The message is for the log: it may name a user, principal, domain or SPN, never a password, key or token.

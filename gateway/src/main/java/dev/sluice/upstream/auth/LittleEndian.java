@@ -1,5 +1,7 @@
 package dev.sluice.upstream.auth;
 
+
+
 /** The little-endian integers of NTLM messages. Callers check bounds first. */
 final class LittleEndian {
     private LittleEndian() {}

@@ -1,5 +1,7 @@
 package dev.sluice.upstream.auth;
 
+
+
 /**
  * MD4 (RFC 1320), only for the NT hash: the JDK ships no MD4 provider. Written from the RFC's section 3;
  * MD4 is broken as a hash and must serve no other purpose.

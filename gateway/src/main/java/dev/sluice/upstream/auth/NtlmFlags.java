@@ -1,5 +1,7 @@
 package dev.sluice.upstream.auth;
 
+
+
 /** The NegotiateFlags bits Sluice uses (MS-NLMP 2.2.2.5), and the set it asks for. */
 final class NtlmFlags {
     static final int UNICODE = 0x00000001;

@@ -30,8 +30,14 @@ public final class Transport {
         this.epoll = epoll;
     }
 
+    /** The transport of this JVM, decided once (the first call loads the native library or learns why not). */
     public static Transport detect() {
-        return new Transport(Epoll.isAvailable() && !Boolean.getBoolean("sluice.nio"));
+        return Detected.TRANSPORT;
+    }
+
+    /** Initialised on first use, once, by the JVM's class initialisation. */
+    private static final class Detected {
+        static final Transport TRANSPORT = new Transport(Epoll.isAvailable() && !Boolean.getBoolean("sluice.nio"));
     }
 
     public String name() {

@@ -83,7 +83,10 @@ class HostileClientTest {
     static final InetAddress ATTACKER = address("127.0.0.2");
     static final InetAddress LORIS = address("127.0.0.3");
     static final double MIB = 1024 * 1024;
-    /** Heap after a full GC may exceed the one before the first attack by at most this (bytes). */
+    /**
+     * Heap after a full GC may exceed the one before an attack by at most this (bytes); and the heap after all the
+     * attacks (whichever ran) the one measured before the first, so a slow leak spread over attacks shows too.
+     */
     static final long HEAP_SLACK = 4L << 20;
     /** RSS bound (growth over the attack, after a full GC) for attacks of a single or a few connections, KiB. */
     static final long SMALL_RSS_KIB = 8 * 1024;
@@ -98,6 +101,7 @@ class HostileClientTest {
     static GatewayProcess gw;
     static int port;
     static int adminPort;
+    static long heapAtStart;
     static final String DOWN_SHA = sha(payload(4096, 99));
 
     @BeforeAll
@@ -134,6 +138,7 @@ class HostileClientTest {
                 normalClient(null); // warm up
             }
             Baseline base = Baseline.measure();
+            heapAtStart = base.heap();
             await().atMost(Duration.ofSeconds(20)).until(() -> gw.out.stream().filter(l -> l.startsWith("{")).count()
                     == 15);
             assertThat(gw.out).allMatch(l -> "ok".equals(json(l).get("outcome")));
@@ -152,7 +157,9 @@ class HostileClientTest {
     static void stopGateway() throws Exception {
         try {
             if (gw != null && gw.process.isAlive()) {
-                gw.heapUsedAfterGc();
+                long heapAtEnd = gw.heapUsedAfterGc();
+                assertThat(heapAtEnd - heapAtStart).as("heap after a full GC after all attacks minus the one before "
+                        + "the first, bytes").isLessThanOrEqualTo(HEAP_SLACK);
                 normalClient(null); // an allocation after the GC: Netty's detector reports what the GC found
                 assertThat(gw.leaks()).as("Netty LEAK reports in the gateway's log (paranoid)").isEmpty();
             }

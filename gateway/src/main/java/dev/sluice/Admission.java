@@ -39,8 +39,8 @@ final class Admission {
     }
 
     /**
-     * On the connection's event loop: true when {@code ch} may go on (it is counted and tracked until it closes),
-     * false when a limit refused it (it has been reset).
+     * On the connection's event loop: true when {@code ch} may go on (it is counted; {@link #track} it next), false
+     * when a limit refused it (it has been reset).
      */
     boolean admit(SocketChannel ch) {
         InetAddress from = ch.remoteAddress().getAddress();
@@ -55,14 +55,19 @@ final class Admission {
             Closing.reset(ch);
             return false;
         }
-        ch.closeFuture().addListener(f -> limiter.release(from));
-        live.add(ch); // leaves the group when it closes
         return true;
     }
 
-    /** The admitted channel's connection, told to end if it is still open when the drain time runs out. */
-    void track(Channel ch, ClientConnection connection) {
+    /**
+     * An admitted channel and its connection, tracked until it closes (told to end if still open when the drain
+     * time runs out). Called after the connection registered its own close listener, so that a connection is
+     * counted until its record has ended.
+     */
+    void track(SocketChannel ch, ClientConnection connection) {
+        InetAddress from = ch.remoteAddress().getAddress();
         ch.attr(CONNECTION).set(connection);
+        ch.closeFuture().addListener(f -> limiter.release(from));
+        live.add(ch); // leaves the group when it closes
     }
 
     /** New limits (a reload); connections over them stay. */

@@ -87,25 +87,32 @@ public final class Gateway implements AutoCloseable {
         this.kerberos = kerberos;
         this.accessLog = accessLog;
         ConnectionLimiter limiter = new ConnectionLimiter(compiled.config().operations().limits());
-        this.io = new IoRuntime();
-        this.view = new LiveView(io.transport().name(), this.compiled, listeners, state, limiter::open);
+        this.view = new LiveView(Transport.detect().name(), this.compiled, listeners, state, limiter::open);
         this.metrics = new Metrics(view, accessLog);
         this.refusals = new Refusals(metrics);
         this.admission = new Admission(limiter, refusals);
         this.observer = Observers.of(activity, metrics, accessLog);
-        this.dialer = io.dialer(AttemptListener.all(new ProxyHealth(), metrics, new AuthWarnings()));
         List<Listener> bound = listeners; // the guard reads them at each check: they are bound later, by start()
         AtomicReference<AdminServer> adminServer = admin;
-        this.health = new HealthChecker(dialer, io.workers());
         this.localTargets = new LocalTargets(() -> bound.stream().map(Listener::localAddress).toList(),
                 () -> adminServer.get() == null ? null : adminServer.get().localAddress(), hostAddresses());
         metrics.expect(compiled.config().listeners().stream().map(ListenerConfig::name).toList(),
                 compiled.upstreams().values());
+        // last, the part that holds descriptors (event loops, resolver): nothing after it can fail
+        this.io = new IoRuntime();
+        this.dialer = io.dialer(AttemptListener.all(new ProxyHealth(), metrics, new AuthWarnings()));
+        this.health = new HealthChecker(dialer, io.workers());
     }
 
     /** Opens the access log named in the configuration. */
     public static Gateway create(CompiledConfig compiled, KerberosClients kerberos) throws IOException {
-        return new Gateway(compiled, AccessLog.open(compiled.config().accessLog()), kerberos);
+        AccessLog accessLog = AccessLog.open(compiled.config().accessLog());
+        try {
+            return new Gateway(compiled, accessLog, kerberos);
+        } catch (RuntimeException e) {
+            accessLog.close();
+            throw e;
+        }
     }
 
     /** The Kerberos clients: a reload compiles its configuration with them, so tickets carry over. */

@@ -21,24 +21,28 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * The gateway's I/O machinery, all made by the constructor: the transport (detected once), one event loop per
- * core for the tunnels and one for the admin listener, the DNS resolver (direct tunnels only), and the sockets
- * the dialer makes.
+ * The gateway's I/O machinery: the transport (detected once), one event loop per core for the tunnels, the DNS
+ * resolver (direct tunnels only) and the sockets the dialer makes, all made by the constructor; and one event loop
+ * for the admin listener, made when there is one.
  * Every socket the gateway makes or accepts is made ready for splice(2) here ({@link #spliceReady}), before its
  * first read: the one place that has to know.
  */
 public final class IoRuntime implements AutoCloseable {
     private final Transport transport = Transport.detect();
     private final EventLoopGroup workers;
-    private final EventLoopGroup adminLoop;
+    private EventLoopGroup adminLoop; // made when first asked for: only with an admin listener
     private final AddressResolverGroup<InetSocketAddress> resolvers;
     private final ChannelFactory<Channel> sockets;
 
     public IoRuntime() {
         workers = transport.newGroup(Math.max(1, Runtime.getRuntime().availableProcessors()), "sluice-io");
-        adminLoop = transport.newGroup(1, "sluice-admin");
-        resolvers = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
-                .datagramChannelType(transport.datagramChannel()));
+        try {
+            resolvers = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+                    .datagramChannelType(transport.datagramChannel()));
+        } catch (RuntimeException e) {
+            workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw e;
+        }
         ChannelFactory<? extends Channel> plain = transport.socketChannels();
         sockets = () -> spliceReady(plain.newChannel());
     }
@@ -72,7 +76,11 @@ public final class IoRuntime implements AutoCloseable {
         return workers;
     }
 
-    public EventLoopGroup adminLoop() {
+    /** The admin listener's one event loop, made on the first call. */
+    public synchronized EventLoopGroup adminLoop() {
+        if (adminLoop == null) {
+            adminLoop = transport.newGroup(1, "sluice-admin");
+        }
         return adminLoop;
     }
 
@@ -82,8 +90,10 @@ public final class IoRuntime implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        adminLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    public synchronized void close() {
+        if (adminLoop != null) {
+            adminLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+        }
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         resolvers.close();
     }

@@ -1,7 +1,6 @@
 package dev.sluice.config;
 
 import dev.sluice.net.HostName;
-import java.util.Locale;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 

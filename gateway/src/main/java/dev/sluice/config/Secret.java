@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /** A password read from a file. It never shows itself: {@code toString} is masked, equality is by identity. */
 public final class Secret {
-    private char[] value;
+    private volatile char[] value; // set once more by FileChecks, before the configuration is published
 
     public Secret(String value) {
         this.value = value.toCharArray();

@@ -14,7 +14,7 @@ public final class NamePattern {
                 ? Pattern.compile(spec.value(), Pattern.CASE_INSENSITIVE) : null;
     }
 
-    /** {@code name} must already be normalized ({@link NameSpec#normalize}). */
+    /** {@code name} must already be normalized ({@link dev.sluice.net.HostName#normalize}). */
     public boolean matches(String name) {
         String v = spec.value();
         return switch (spec.kind()) {

@@ -11,8 +11,4 @@ import java.util.function.Consumer;
  *                bytes that came with the proxy's answer, its FIN, an error); the relay calls it once it is in place
  */
 public record UpstreamLeg(Channel channel, Consumer<Channel> release) {
-    /** A leg with nothing held. */
-    public static UpstreamLeg of(Channel channel) {
-        return new UpstreamLeg(channel, ch -> { });
-    }
 }

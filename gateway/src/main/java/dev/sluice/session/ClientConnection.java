@@ -18,8 +18,6 @@ import dev.sluice.relay.ClientLeg;
 import dev.sluice.relay.Closing;
 import dev.sluice.relay.Relay;
 import dev.sluice.relay.UpstreamLeg;
-import dev.sluice.session.ConnectionRecord;
-import dev.sluice.session.Outcome;
 import dev.sluice.upstream.DialException;
 import dev.sluice.upstream.DialObserver;
 import dev.sluice.upstream.Dialer;
@@ -52,7 +50,7 @@ public final class ClientConnection implements PeekListener {
     private final Dialer dialer;
     private final LocalTargets localTargets;
     private final Channel client;
-    private final ConnectionRecord tunnel;
+    private final ConnectionRecord record;
     private final InetSocketAddress dst;
     private Future<Channel> dial;
     private int peekedBytes;
@@ -66,7 +64,7 @@ public final class ClientConnection implements PeekListener {
         this.dialer = dialer;
         this.localTargets = localTargets;
         this.client = client;
-        this.tunnel = new ConnectionRecord(client.remoteAddress(), listener.name(), observer);
+        this.record = new ConnectionRecord(client.remoteAddress(), listener.name(), observer);
         this.dst = switch (listener.transparent()) {
             case REDIRECT -> OriginalDestination.redirected(client);
             case TPROXY -> OriginalDestination.tproxied(client);
@@ -85,8 +83,8 @@ public final class ClientConnection implements PeekListener {
     /** Closes both legs now, from any thread, with outcome {@code shutdown} (the drain time ran out). */
     public void shutdown(String why) {
         client.eventLoop().execute(() -> {
-            tunnel.fail(Outcome.SHUTDOWN, why);
-            tunnel.closing();
+            record.fail(Outcome.SHUTDOWN, why);
+            record.closing();
             if (dial != null && !dial.isDone()) {
                 dial.cancel(false);
             }
@@ -100,11 +98,11 @@ public final class ClientConnection implements PeekListener {
     private void start() {
         client.closeFuture().addListener(f -> clientClosed());
         if (dst != null) {
-            tunnel.dst(HostPort.of(dst).toString());
+            record.dst(HostPort.of(dst).toString());
         }
         InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
         if (!compiled.policy().allowsClient(from.getAddress())) {
-            tunnel.fail(Outcome.DENIED_CLIENT, "client " + from.getAddress().getHostAddress()
+            record.fail(Outcome.DENIED_CLIENT, "client " + from.getAddress().getHostAddress()
                     + " is not in the configured client ranges");
             // a reset and no word: answering in TLS would mean reading and parsing a stranger's bytes first
             Closing.reset(client);
@@ -116,19 +114,19 @@ public final class ClientConnection implements PeekListener {
 
     @Override
     public void onFailure(Channel ch, PeekFailure failure, String reason, int bytesRead) {
-        tunnel.addHelloBytes(bytesRead);
+        record.addHelloBytes(bytesRead);
         Outcome outcome = switch (failure) {
             case TIMEOUT -> Outcome.HELLO_TIMEOUT;
             case RESET -> Outcome.RESET;
             default -> Outcome.BAD_HELLO;
         };
-        tunnel.fail(outcome, reason);
+        record.fail(outcome, reason);
         Closing.reset(client);
     }
 
     @Override
     public void onHello(Channel ch, Hello hello, PeekHandler peek) {
-        tunnel.hello(hello.sni(), hello.alpn());
+        record.hello(hello.sni(), hello.alpn());
         peekedBytes = peek.bytesRead();
         helloRecordVersion = hello.recordVersion();
         InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
@@ -137,7 +135,7 @@ public final class ClientConnection implements PeekListener {
         String sni = hello.sni() != null && IpLiteral.isAddress(hello.sni()) ? null : hello.sni();
         Flow flow = new Flow(from.getAddress(), dst, port, sni, hello.alpn(), listener.name());
         Decision d = compiled.policy().decide(flow);
-        tunnel.route(d.rule() == null ? null : d.ruleName(), d.action().label(), d.upstream(), d.target());
+        record.route(d.rule() == null ? null : d.ruleName(), d.action().label(), d.upstream(), d.target());
         if (d.action() == Action.REJECT) {
             refuse(peek, d.rule() == null ? "no rule matched" : "rule '" + d.ruleName() + "' rejects",
                     TlsAlert.ACCESS_DENIED);
@@ -158,40 +156,40 @@ public final class ClientConnection implements PeekListener {
             Upstream up = compiled.upstreams().get(d.upstream());
             Upstream.Candidates candidates = up.candidates();
             if (candidates.allDown()) {
-                tunnel.note("every proxy of upstream " + up.name() + " is out of service; tried anyway");
+                record.note("every proxy of upstream " + up.name() + " is out of service; tried anyway");
             }
             dial = dialer.throughProxy(client.eventLoop(), up, candidates, d.host(), d.port(), timeout, from.getAddress(),
                     new DialObserver() {
                         @Override
                         public void attempt(String via, String error, long millis) {
-                            tunnel.attempt(via, error, millis);
+                            record.attempt(via, error, millis);
                         }
 
                         @Override
                         public void scheme(AuthScheme scheme) {
-                            tunnel.auth(scheme.label());
+                            record.auth(scheme.label());
                         }
 
                         @Override
                         public void note(String note) {
-                            tunnel.note(note);
+                            record.note(note);
                         }
                     });
         } else if (dst != null) {
             // where the client was going, never elsewhere by a name it chose (checked above)
             dial = dialer.direct(client.eventLoop(), dst.getAddress().getHostAddress(), dst.getPort(), timeout,
-                    tunnel::attempt, a -> null);
+                    record::attempt, a -> null);
         } else {
             // what the name resolves to is known only now
-            dial = dialer.direct(client.eventLoop(), d.host(), d.port(), timeout, tunnel::attempt,
+            dial = dialer.direct(client.eventLoop(), d.host(), d.port(), timeout, record::attempt,
                     localTargets.whenResolved(d.rule()));
         }
         dial.addListener(f -> dialed(peek));
     }
 
     private void refuse(PeekHandler peek, String why, TlsAlert alert) {
-        tunnel.addHelloBytes(peek.bytesRead());
-        tunnel.fail(Outcome.REJECTED, why);
+        record.addHelloBytes(peek.bytesRead());
+        record.fail(Outcome.REJECTED, why);
         tell(alert);
     }
 
@@ -213,10 +211,10 @@ public final class ClientConnection implements PeekListener {
             return;
         }
         if (!dial.isSuccess()) {
-            tunnel.addHelloBytes(peek.bytesRead());
+            record.addHelloBytes(peek.bytesRead());
             DialException e = dial.cause() instanceof DialException de ? de
                     : new DialException(DialException.Kind.CONNECT, String.valueOf(dial.cause()));
-            tunnel.fail(switch (e.kind()) {
+            record.fail(switch (e.kind()) {
                 case PROXY -> Outcome.PROXY_ERROR;
                 case DENIED -> Outcome.PROXY_DENIED;
                 case AUTH -> Outcome.PROXY_AUTH_FAILED;
@@ -232,19 +230,19 @@ public final class ClientConnection implements PeekListener {
         upstream = dial.getNow();
         upstream.closeFuture().addListener(f -> endIfClosed());
         if (!client.isActive()) {
-            tunnel.fail(Outcome.RESET, "client closed before the tunnel was up");
+            record.fail(Outcome.RESET, "client closed before the record was up");
             upstream.close();
             return;
         }
         Relay.join(new ClientLeg(client, peek.release(), peek.inputShutdown()),
                 new UpstreamLeg(upstream, Dialer::handOver), compiled.config().timeouts().idle().toMillis(),
-                new RecordedRelay(tunnel));
+                new RecordedRelay(record));
     }
 
     private void clientClosed() {
         if (dial != null && !dial.isDone()) {
-            tunnel.addHelloBytes(peekedBytes);
-            tunnel.fail(Outcome.RESET, "client closed before the tunnel was up");
+            record.addHelloBytes(peekedBytes);
+            record.fail(Outcome.RESET, "client closed before the record was up");
             dial.cancel(false);
         }
         endIfClosed();
@@ -252,7 +250,7 @@ public final class ClientConnection implements PeekListener {
 
     private void endIfClosed() {
         if (!client.isOpen() && (upstream == null || !upstream.isOpen())) {
-            tunnel.end();
+            record.end();
         }
     }
 }

@@ -101,10 +101,6 @@ public final class ConnectionRecord {
         observer.ended(this);
     }
 
-    public boolean ended() {
-        return durationMillis >= 0;
-    }
-
     /** Marks that the gateway itself is closing both legs, so their going inactive is not an error. */
     void closing() {
         closing = true;

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /** How a connection ended, as written in the access log. */
 public enum Outcome {
-    /** ConnectionRecord set up and both directions finished normally. */
+    /** Tunnel set up and both directions finished normally. */
     OK,
     /** A rule (or no rule) rejected it, or it could not be routed. */
     REJECTED,

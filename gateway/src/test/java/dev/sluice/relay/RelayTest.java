@@ -74,7 +74,7 @@ class RelayTest {
     }
 
     private void join(String prefix, boolean clientEnded, String heldUpstream) {
-        UpstreamLeg leg = heldUpstream == null ? UpstreamLeg.of(upstream)
+        UpstreamLeg leg = heldUpstream == null ? new UpstreamLeg(upstream, ch -> { })
                 : new UpstreamLeg(upstream, ch -> {
                     ch.pipeline().fireChannelRead(bytes(heldUpstream));
                     ch.pipeline().fireChannelReadComplete();

@@ -230,7 +230,7 @@ public final class ClientConnection implements PeekListener {
         upstream = dial.getNow();
         upstream.closeFuture().addListener(f -> endIfClosed());
         if (!client.isActive()) {
-            record.fail(Outcome.RESET, "client closed before the record was up");
+            record.fail(Outcome.RESET, "client closed before the tunnel was up");
             upstream.close();
             return;
         }
@@ -242,7 +242,7 @@ public final class ClientConnection implements PeekListener {
     private void clientClosed() {
         if (dial != null && !dial.isDone()) {
             record.addHelloBytes(peekedBytes);
-            record.fail(Outcome.RESET, "client closed before the record was up");
+            record.fail(Outcome.RESET, "client closed before the tunnel was up");
             dial.cancel(false);
         }
         endIfClosed();

@@ -38,6 +38,7 @@ public final class AccessLog implements ConnectionRecord.Observer, AutoCloseable
         this.out = out;
         this.file = file;
         this.losses = new LineLosses(target, QUEUE);
+        AccessLogLine.warmUp();
         this.writer = out == null ? null : new Thread(this::drain, "sluice-access-log");
         if (writer != null) {
             writer.setDaemon(true);

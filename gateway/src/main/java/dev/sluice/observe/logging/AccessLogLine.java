@@ -4,6 +4,8 @@ import dev.sluice.net.HostPort;
 import dev.sluice.observe.JsonOutput;
 import dev.sluice.session.ConnectionRecord;
 import java.time.Instant;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.List;
 import tools.jackson.core.JsonGenerator;
 
@@ -21,6 +23,21 @@ public final class AccessLogLine {
 
     public static String format(ConnectionRecord t) {
         return JsonOutput.write(g -> write(g, t));
+    }
+
+    /**
+     * Formats a made-up line once, so that the JSON generator's classes are loaded and linked now (at start, off
+     * the event loops) and not while the first connection's record ends on one: that took tens of milliseconds on
+     * a busy machine and could let a later connection's line overtake the first.
+     */
+    static void warmUp() {
+        ConnectionRecord r = new ConnectionRecord(new InetSocketAddress(InetAddress.getLoopbackAddress(), 1),
+                "warm-up", record -> { });
+        r.hello("warm-up.invalid\"<\u00e9>\ud800", List.of("h2"));
+        r.attempt("127.0.0.1:1", "warm-up", 0);
+        r.note("warm-up");
+        r.end();
+        format(r);
     }
 
     private static void write(JsonGenerator g, ConnectionRecord t) {

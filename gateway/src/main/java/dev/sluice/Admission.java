@@ -17,6 +17,7 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,10 +40,12 @@ final class Admission {
     }
 
     /**
-     * On the connection's event loop: true when {@code ch} may go on (it is counted; {@link #track} it next), false
-     * when a limit refused it (it has been reset).
+     * On the connection's event loop: counts {@code ch} against the limits, then {@code start}s its connection and
+     * tracks it until it closes (told to end if still open when the drain time runs out). Its place in the limits
+     * is released by a close listener registered after the connection's own, so a connection counts until its
+     * record has ended. Over a limit, {@code ch} is reset instead, and the refusal counted and logged.
      */
-    boolean admit(SocketChannel ch) {
+    void admit(SocketChannel ch, Function<SocketChannel, ClientConnection> start) {
         InetAddress from = ch.remoteAddress().getAddress();
         ConnectionLimiter.Over over = limiter.tryAcquire(from);
         if (over != null) {
@@ -53,19 +56,9 @@ final class Admission {
                 refusals.refused(Metrics.Refusal.MAX_CONNECTIONS_PER_CLIENT, from, limits.maxConnectionsPerClient());
             }
             Closing.reset(ch);
-            return false;
+            return;
         }
-        return true;
-    }
-
-    /**
-     * An admitted channel and its connection, tracked until it closes (told to end if still open when the drain
-     * time runs out). Called after the connection registered its own close listener, so that a connection is
-     * counted until its record has ended.
-     */
-    void track(SocketChannel ch, ClientConnection connection) {
-        InetAddress from = ch.remoteAddress().getAddress();
-        ch.attr(CONNECTION).set(connection);
+        ch.attr(CONNECTION).set(start.apply(ch));
         ch.closeFuture().addListener(f -> limiter.release(from));
         live.add(ch); // leaves the group when it closes
     }

@@ -65,6 +65,8 @@ public final class Gateway implements AutoCloseable {
     private final Dialer dialer;
     private final Admission admission;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>(); // read by I/O threads during start
+    /** Their bound sockets, in the same order: the own-host guard reads this list at each check. */
+    private final List<InetSocketAddress> listenerSockets = new CopyOnWriteArrayList<>();
     private final AtomicReference<GatewayView.State> state = new AtomicReference<>(GatewayView.State.STARTING);
     private final LiveView view;
     private final LocalTargets localTargets;
@@ -92,9 +94,8 @@ public final class Gateway implements AutoCloseable {
         this.refusals = new Refusals(metrics);
         this.admission = new Admission(limiter, refusals);
         this.observer = Observers.of(activity, metrics, accessLog);
-        List<Listener> bound = listeners; // the guard reads them at each check: they are bound later, by start()
-        AtomicReference<AdminServer> adminServer = admin;
-        this.localTargets = new LocalTargets(() -> bound.stream().map(Listener::localAddress).toList(),
+        AtomicReference<AdminServer> adminServer = admin; // bound later, by start(), like the listeners
+        this.localTargets = new LocalTargets(listenerSockets,
                 () -> adminServer.get() == null ? null : adminServer.get().localAddress(), hostAddresses());
         metrics.expect(compiled.config().listeners().stream().map(ListenerConfig::name).toList(),
                 compiled.upstreams().values());
@@ -141,6 +142,7 @@ public final class Gateway implements AutoCloseable {
                             + NativeErrors.strip(String.valueOf(failed.getMessage())), failed);
                 }
                 listeners.add(l);
+                listenerSockets.add(l.localAddress());
                 LOG.info("listener {} bound to {} (transparent {}, peek {}, default port {}, {} transport, {})",
                         lc.name(), new HostPort(lc.listen().host(), l.localAddress().getPort()),
                         lc.transparent().label(), lc.peek(), lc.defaultPort(), transport.name(),
@@ -174,9 +176,7 @@ public final class Gateway implements AutoCloseable {
 
     /** Each accepted connection, on its event loop: admitted (or refused by the limits), then on its way. */
     private void accept(ListenerConfig lc, SocketChannel ch) {
-        if (admission.admit(ch)) {
-            admission.track(ch, ClientConnection.accept(lc, compiled.get(), dialer, localTargets, ch, observer));
-        }
+        admission.admit(ch, c -> ClientConnection.accept(lc, compiled.get(), dialer, localTargets, c, observer));
     }
 
     /** Swaps in a new configuration for new connections. Listeners stay as they are. */
@@ -207,7 +207,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     public List<InetSocketAddress> boundAddresses() {
-        return listeners.stream().map(Listener::localAddress).toList();
+        return List.copyOf(listenerSockets);
     }
 
     /** A reload was asked for (SIGHUP): counted; a log file is reopened either way (logrotate needs it). */

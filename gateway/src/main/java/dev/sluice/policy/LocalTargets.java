@@ -27,16 +27,17 @@ import java.util.function.Supplier;
  * {@link #refusal(String, boolean)} for a name alone.
  */
 public final class LocalTargets {
-    private final Supplier<List<InetSocketAddress>> listeners;
+    private final List<InetSocketAddress> listeners;
     private final Supplier<InetSocketAddress> admin;
     private final Set<InetAddress> hostAddresses;
 
     /**
-     * @param listeners the gateway's bound listener sockets (read at each check: they are bound after this is made)
+     * @param listeners the gateway's bound listener sockets: a live list, read at each check (they are bound after
+     *                  this is made)
      * @param admin the admin listener's bound socket, or null when there is none
      * @param hostAddresses this host's interface addresses ({@link #hostAddresses()})
      */
-    public LocalTargets(Supplier<List<InetSocketAddress>> listeners, Supplier<InetSocketAddress> admin,
+    public LocalTargets(List<InetSocketAddress> listeners, Supplier<InetSocketAddress> admin,
                         Set<InetAddress> hostAddresses) {
         this.listeners = listeners;
         this.admin = admin;
@@ -78,7 +79,7 @@ public final class LocalTargets {
      * {@code named}: the matched rule names this destination explicitly.
      */
     public String refusal(InetSocketAddress target, boolean named) {
-        for (InetSocketAddress own : listeners.get()) {
+        for (InetSocketAddress own : listeners) {
             if (reaches(own, target)) {
                 return "is the gateway's own listener (a loop)";
             }

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class LocalTargetsTest {
     static final InetSocketAddress LISTENER = new InetSocketAddress("127.0.0.1", 8443);
     static final InetSocketAddress ADMIN = new InetSocketAddress("127.0.0.1", 9091);
-    final LocalTargets targets = new LocalTargets(() -> List.of(LISTENER), () -> ADMIN,
+    final LocalTargets targets = new LocalTargets(List.of(LISTENER), () -> ADMIN,
             Set.of(address("192.0.2.1")));
 
     static InetAddress address(String literal) {
@@ -81,7 +81,7 @@ class LocalTargetsTest {
         "192.0.2.1 | 127.0.0.1  | -",
     })
     void aListenerIsReachedByEveryAddressItIsBoundTo(String bound, String target, String why) {
-        LocalTargets wildcard = new LocalTargets(() -> List.of(new InetSocketAddress(address(bound), 8443)),
+        LocalTargets wildcard = new LocalTargets(List.of(new InetSocketAddress(address(bound), 8443)),
                 () -> null, Set.of(address("192.0.2.1")));
         assertThat(wildcard.refusal(new InetSocketAddress(address(target), 8443), true)).isEqualTo(why);
     }

@@ -92,7 +92,17 @@ final class Admission {
         }
         int left = live.size();
         LOG.warn("drain time over: closing {} connection{} still open", left, left == 1 ? "" : "s");
-        String why = "still open when shutdown.drain (" + Durations.format(drain) + ") ran out";
+        closeAll("still open when shutdown.drain (" + Durations.format(drain) + ") ran out");
+    }
+
+    /**
+     * Ends every open connection now (outcome {@code shutdown}, reason {@code why}) and waits up to 2 s for them to
+     * close, so that each is closed, logged and its buffers freed by its own event loop before the loops stop.
+     */
+    void closeAll(String why) {
+        if (live.isEmpty()) {
+            return;
+        }
         for (Channel ch : live) {
             ClientConnection c = ch.attr(CONNECTION).get();
             if (c != null) {

@@ -277,6 +277,7 @@ public final class Gateway implements AutoCloseable {
         if (server != null) {
             server.close();
         }
+        admission.closeAll("the gateway closed"); // before the loops stop: a loop's last tasks free the buffers
         io.close();
         kerberos.close();
         accessLog.close();

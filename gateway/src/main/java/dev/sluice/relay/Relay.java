@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
@@ -31,11 +32,13 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     static final long SPLICE_AFTER = 128 * 1024;
 
     private final Direction direction;
+    private final Channel from;
     private final Channel peer;
     private final Joint joint;
     private final boolean canSplice; // decided once: the legs' transport and TLS do not change
     private long copied;
     private boolean splicing;
+    private boolean closesAtFin; // its leg's output is shut and Netty closes it at its FIN (see #halfClose)
 
     /** What both directions of one tunnel share. */
     private static final class Joint {
@@ -57,6 +60,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
 
     private Relay(Direction direction, Channel from, Channel peer, Joint joint) {
         this.direction = direction;
+        this.from = from;
         this.peer = peer;
         this.joint = joint;
         this.canSplice = Splice.possible(from, peer);
@@ -82,7 +86,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         upstream.config().setAutoRead(true);
         client.config().setAutoRead(true);
         if (!client.isActive() || !upstream.isActive()) {
-            joint.up.act(client, joint.end.abandon());
+            joint.up.act(joint.end.abandon());
         }
         upstreamLeg.release().accept(upstream); // what came with the proxy's answer, now that the relay is there
         if (clientLeg.ended()) {
@@ -101,7 +105,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         peer.write(msg, peer.voidPromise());
         if (!peer.isWritable()) {
             ctx.channel().config().setAutoRead(false);
-        } else if (canSplice && copied >= SPLICE_AFTER && !splicing && !joint.end.finSeen(direction)) {
+        } else if (canSplice && copied >= SPLICE_AFTER && !splicing && !closesAtFin && !joint.end.finSeen(direction)) {
             startSplice(ctx);
         }
     }
@@ -138,7 +142,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
                 joint.report.moved(direction, n, true);
                 joint.idle.resetReadTimeout(); // spliced bytes pass no handler: tell the idle timer
             }
-            act(ctx.channel(), joint.end.splicedRound(direction, n, Splice.drained(peer)));
+            act(joint.end.splicedRound(direction, n, Splice.drained(peer)));
             return;
         }
         // the flush may have drained the peer at once; then no writability event will come to resume us
@@ -159,9 +163,9 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            act(ctx.channel(), joint.end.fin(direction, splicing));
+            act(joint.end.fin(direction, splicing));
         } else if (evt instanceof IdleStateEvent) {
-            act(ctx.channel(), joint.end.idle(joint.idle.getAllIdleTimeInMillis()));
+            act(joint.end.idle(joint.idle.getAllIdleTimeInMillis()));
         } else {
             ctx.fireUserEventTriggered(evt);
         }
@@ -170,9 +174,12 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         countSpliced(ctx.channel()); // the last round, if no channelReadComplete followed it
+        if (closesAtFin && !joint.end.closing() && !joint.report.closedByOwner()) {
+            act(joint.end.fin(direction, false)); // its FIN, on which Netty closed it
+        }
         if (!joint.end.closing() && !joint.report.closedByOwner()) {
             joint.writerTo(direction).countSpliced(peer); // into this leg: judged below
-            act(ctx.channel(), joint.end.lost(direction));
+            act(joint.end.lost(direction));
         }
         ctx.fireChannelInactive();
     }
@@ -181,7 +188,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
         joint.writerTo(direction).countSpliced(peer); // into this leg: judged below
-        act(ctx.channel(), joint.end.failed(direction, cause instanceof IOException ? message : cause.toString()));
+        act(joint.end.failed(direction, cause instanceof IOException ? message : cause.toString()));
     }
 
     /** Counts what this direction has spliced from {@code from} since its last count. */
@@ -195,19 +202,22 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Does what {@link EndOfStream} decided: to this direction's leg ({@code self}) first, then to its peer. */
-    private void act(Channel self, EndOfStream.Decision d) {
+    /** Does what {@link EndOfStream} decided: to the leg this direction reads first, then to the other. */
+    private void act(EndOfStream.Decision d) {
         if (d.failed() != null) {
             joint.report.failed(d.failed());
         }
         if (d.note() != null) {
             joint.report.note(d.note());
         }
-        act(d.self(), self, peer);
-        act(d.peer(), peer, self);
+        act(d.self(), this);
+        act(d.peer(), joint.writerTo(direction)); // the direction that reads the peer
     }
 
-    private static void act(EndOfStream.Act act, Channel ch, Channel other) {
+    /** Does {@code act} to the leg that {@code reader} reads. */
+    private static void act(EndOfStream.Act act, Relay reader) {
+        Channel ch = reader.from;
+        Channel other = reader.peer;
         switch (act) {
             case NOTHING -> { }
             case STOP_READING -> ch.config().setAutoRead(false);
@@ -216,15 +226,24 @@ public final class Relay extends ChannelInboundHandlerAdapter {
                     other.config().setAutoRead(true); // look again once the pipe is empty
                 }
             });
-            case HALF_CLOSE -> halfClose(ch);
+            case HALF_CLOSE -> reader.halfClose();
             case CLOSE_AFTER_FLUSH -> Closing.afterFlush(ch);
             case CLOSE -> ch.close();
             case RESET -> Closing.reset(ch);
         }
     }
 
-    /** Flushes {@code ch}, then ends its output: after a close_notify on a TLS leg (to an https:// proxy). */
-    private static void halfClose(Channel ch) {
+    /**
+     * Flushes this direction's leg, then ends its output: after a close_notify on a TLS leg (to an https:// proxy).
+     *
+     * <p>On a plain leg read by copying, its own FIN then closes it at once (ALLOW_HALF_CLOSURE off): nothing more
+     * is to be written to it, and Netty reports a copied FIN only after the last byte before it was read. This is
+     * for speed: with half-closure on, Netty answers that FIN with shutdown(SHUT_RD), which fails with ENOTCONN
+     * once both FINs have passed (the socket is then CLOSED) and costs an exception on every orderly end. A
+     * spliced leg keeps half-closure: Netty reports its FIN while data may still wait to be spliced.
+     */
+    private void halfClose() {
+        Channel ch = from;
         if (!ch.isActive()) {
             return;
         }
@@ -233,9 +252,13 @@ public final class Relay extends ChannelInboundHandlerAdapter {
             if (tls != null) {
                 // without close_notify before the FIN, the peer of a TLS leg sees truncation
                 tls.closeOutbound().addListener(c -> shutdownOutput(ch));
-            } else {
-                shutdownOutput(ch);
+                return;
             }
+            if (!splicing && ch.isActive()) {
+                closesAtFin = true;
+                ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
+            }
+            shutdownOutput(ch);
         });
     }
 

@@ -134,6 +134,23 @@ class RelayTest {
         assertThat(report.failed).as("an ordered end").isNull();
     }
 
+    /**
+     * Once its output is shut, a copied leg is closed by Netty at its own FIN (half-closure off, which spares the
+     * exception of a shutdown(SHUT_RD) on a closed socket): that close is its end of stream, not a lost leg.
+     */
+    @Test
+    void aLegClosedAtItsFinAfterItsOutputWasShutIsAnOrderedEnd() {
+        join("HELLO", false, null);
+        client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        assertThat(upstream.isOutputShutdown()).isTrue();
+        upstream.writeInbound(bytes("last words"));
+        upstream.close(); // what Netty does at the FIN of a leg without half-closure
+        assertThat(written(client)).isEqualTo("last words");
+        assertThat(client.isOpen()).isFalse();
+        assertThat(report.failed).as("an ordered end, not a reset").isNull();
+        assertThat(report.note).isNull();
+    }
+
     @Test
     void aFinSeenWhileTheHelloWasHeldIsPassedOnAfterTheHello() {
         join("HELLO", true, null);

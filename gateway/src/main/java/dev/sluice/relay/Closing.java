@@ -8,10 +8,13 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.epoll.AbstractEpollStreamChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.unix.Socket;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 /** The ways a leg is closed. */
@@ -31,12 +34,32 @@ public final class Closing {
         }
     }
 
+    /**
+     * Ends {@code ch}'s output (a FIN), for a relay that writes nothing more to it. On epoll it is the shutdown(2)
+     * call alone: Netty's own {@code shutdownOutput} also fails whatever writes could still be queued, and so makes
+     * an exception every time, used or not. A failure (the peer reset meanwhile) is the next read's to report.
+     */
+    static void shutdownOutput(Channel ch) {
+        if (!ch.isActive()) {
+            return;
+        }
+        if (ch instanceof AbstractEpollStreamChannel epoll) {
+            try {
+                new Socket(epoll.fd().intValue()).shutdown(false, true); // a view of the fd: closes nothing
+            } catch (IOException | RuntimeException ignored) {
+                // the read that follows a reset reports it
+            }
+        } else if (ch instanceof DuplexChannel duplex) {
+            duplex.shutdownOutput();
+        }
+    }
+
     /** Closes after everything already written has been flushed. */
     public static void afterFlush(Channel ch) {
         if (ch.isActive()) {
             ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        } else {
-            ch.close();
+        } else if (ch.isOpen()) {
+            ch.close(); // not when closed already: each close() makes Netty build a ClosedChannelException
         }
     }
 

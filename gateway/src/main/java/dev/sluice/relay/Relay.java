@@ -7,7 +7,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -228,7 +227,11 @@ public final class Relay extends ChannelInboundHandlerAdapter {
             });
             case HALF_CLOSE -> reader.halfClose();
             case CLOSE_AFTER_FLUSH -> Closing.afterFlush(ch);
-            case CLOSE -> ch.close();
+            case CLOSE -> {
+                if (ch.isOpen()) {
+                    ch.close();
+                }
+            }
             case RESET -> Closing.reset(ch);
         }
     }
@@ -251,20 +254,14 @@ public final class Relay extends ChannelInboundHandlerAdapter {
             SslHandler tls = ch.pipeline().get(SslHandler.class);
             if (tls != null) {
                 // without close_notify before the FIN, the peer of a TLS leg sees truncation
-                tls.closeOutbound().addListener(c -> shutdownOutput(ch));
+                tls.closeOutbound().addListener(c -> Closing.shutdownOutput(ch));
                 return;
             }
             if (!splicing && ch.isActive()) {
                 closesAtFin = true;
                 ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
             }
-            shutdownOutput(ch);
+            Closing.shutdownOutput(ch);
         });
-    }
-
-    private static void shutdownOutput(Channel ch) {
-        if (ch instanceof DuplexChannel d && ch.isActive()) {
-            d.shutdownOutput();
-        }
     }
 }

@@ -98,13 +98,13 @@ public final class Listener {
     private ServerBootstrap bootstrap(EventLoopGroup acceptor, boolean withReusePort) {
         // an EventLoop is a group of one: its accepted connections stay on it
         EventLoopGroup children = withReusePort ? acceptor : workers;
+        // no TCP_NODELAY option: Netty sets it on every socket already, and each set is a syscall
         ServerBootstrap b = new ServerBootstrap()
                 .group(acceptor, children)
                 .channelFactory(channelFactory)
                 .handler(acceptErrors)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new ChannelInitializer<SocketChannel>() {

@@ -43,6 +43,9 @@ public final class IoRuntime implements AutoCloseable {
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
         }
+        if (transport.isEpoll()) {
+            Splice.loadPipes();
+        }
         ChannelFactory<? extends Channel> plain = transport.socketChannels();
         sockets = () -> spliceReady(plain.newChannel());
     }

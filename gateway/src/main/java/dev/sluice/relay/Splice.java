@@ -53,7 +53,9 @@ public final class Splice {
      */
     @SuppressWarnings("deprecation")
     static ChannelFuture start(Channel from, Channel to) {
-        counter(from).counting = true;
+        Counter c = counter(from);
+        c.counting = true;
+        c.pipeSize = Pipes.enlarge(to); // a round then splices up to the large pipe's capacity
         return ((AbstractEpollStreamChannel) from).spliceTo((AbstractEpollStreamChannel) to, Integer.MAX_VALUE);
     }
 
@@ -67,7 +69,14 @@ public final class Splice {
 
     /** Stops counting (after a failed splice, ordinary reads are counted by the relay). */
     static void stopped(Channel from) {
-        counter(from).counting = false;
+        Counter c = counter(from);
+        c.counting = false;
+        c.pipeSize = 0;
+    }
+
+    /** Makes large pipes possible from now on (see {@link Pipes}); until then, and without, Netty's are used. */
+    public static void loadPipes() {
+        Pipes.loadInBackground();
     }
 
     /** Bytes spliced from {@code from} since the last call. */
@@ -93,6 +102,7 @@ public final class Splice {
         private final RecvByteBufAllocator base;
         boolean counting;
         long moved;
+        int pipeSize; // of the large pipe the splice writes into, 0 for Netty's own
 
         Counter(RecvByteBufAllocator base) {
             this.base = base;
@@ -106,6 +116,12 @@ public final class Splice {
         private final class CountingHandle extends DelegatingHandle implements ExtendedHandle {
             CountingHandle(ExtendedHandle delegate) {
                 super(delegate);
+            }
+
+            /** While splicing into a large pipe: how much one splice from the socket may move. */
+            @Override
+            public int guess() {
+                return counting && pipeSize > 0 ? pipeSize : super.guess();
             }
 
             @Override

@@ -70,19 +70,34 @@ final class EpollRegistrationFix implements IoHandlerFactory {
         return delegate.isChangingThreadSupported();
     }
 
-    /** Never asks epoll for an empty interest set (which the handler turns into a removal it then forgets). */
-    private record KeptRegistration(IoRegistration delegate) implements IoRegistration {
+    /**
+     * Never asks epoll for an empty interest set (which the handler turns into a removal it then forgets), and
+     * never for the set it already has: the handler makes an epoll_ctl(MOD) of every request, and a tunnel's
+     * connect asked for the same set twice. Netty's epoll is level-triggered, so a repeated MOD changes nothing.
+     */
+    private static final class KeptRegistration implements IoRegistration {
+        private final IoRegistration delegate;
+        private long current = -1; // what epoll has for the fd, as far as this registration knows
+
+        KeptRegistration(IoRegistration delegate) {
+            this.delegate = delegate;
+        }
+
         @Override
         public <T> T attachment() {
             return delegate.attachment();
         }
 
         @Override
-        public long submit(IoOps ops) {
-            if (ops instanceof EpollIoOps e && e.value() == 0) {
-                return delegate.submit(EpollIoOps.EPOLLET);
+        public synchronized long submit(IoOps ops) {
+            IoOps wanted = ops instanceof EpollIoOps e && e.value() == 0 ? EpollIoOps.EPOLLET : ops;
+            long value = wanted instanceof EpollIoOps e ? e.value() : -2;
+            if (value == current && current >= 0) {
+                return current;
             }
-            return delegate.submit(ops);
+            long result = delegate.submit(wanted);
+            current = result == value ? value : -1;
+            return result;
         }
 
         @Override
@@ -91,7 +106,8 @@ final class EpollRegistrationFix implements IoHandlerFactory {
         }
 
         @Override
-        public boolean cancel() {
+        public synchronized boolean cancel() {
+            current = -1;
             return delegate.cancel();
         }
     }

@@ -104,13 +104,18 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         peer.write(msg, peer.voidPromise());
         if (!peer.isWritable()) {
             ctx.channel().config().setAutoRead(false);
-        } else if (canSplice && copied >= SPLICE_AFTER && !splicing && !closesAtFin && !joint.end.finSeen(direction)) {
+        } else if (canSplice && copied >= SPLICE_AFTER && !splicing && !joint.end.finSeen(direction)) {
             startSplice(ctx);
         }
     }
 
     private void startSplice(ChannelHandlerContext ctx) {
         splicing = true;
+        if (closesAtFin) {
+            // a spliced FIN comes before the data still to splice (see #halfClose): half-closure again
+            closesAtFin = false;
+            ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        }
         peer.flush(); // what was copied goes first; the splice's writes queue behind it
         Splice.start(ctx.channel(), peer).addListener(f -> {
             if (f.isSuccess() || !splicing) {
@@ -243,7 +248,8 @@ public final class Relay extends ChannelInboundHandlerAdapter {
      * is to be written to it, and Netty reports a copied FIN only after the last byte before it was read. This is
      * for speed: with half-closure on, Netty answers that FIN with shutdown(SHUT_RD), which fails with ENOTCONN
      * once both FINs have passed (the socket is then CLOSED) and costs an exception on every orderly end. A
-     * spliced leg keeps half-closure: Netty reports its FIN while data may still wait to be spliced.
+     * spliced leg keeps half-closure (and a leg that starts splicing later gets it back): Netty reports a spliced
+     * FIN while data may still wait to be spliced.
      */
     private void halfClose() {
         Channel ch = from;

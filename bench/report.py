@@ -224,6 +224,8 @@ def main():
         f"cold: a fresh gateway every run, its first {meta.get('cold_n', '?')} tunnels (64 clients), then its first "
         f"{label_of('COLD_BYTES', meta)} relayed; exceptions: {meta.get('exc_n', '?')} normal tunnels through a "
         "fresh Sluice with a JFR recording (jdk.JavaExceptionThrow: every Throwable constructed)",
+        *(["- `--profile`: async-profiler ran in the main Sluice during run 1 (flame-setup.html, flame-bulk.html, "
+           "top-frames.txt): its figures carry the profiler's cost"] if meta.get("profile") == "1" else []),
         "- direct has no gateway process: its CPU and memory are n/a. Targets are for sluice, on the medians",
         *([f"- redsocks splices through two pipes per tunnel (six descriptors per tunnel): under the 20 000 "
            f"descriptor limit it holds about 3 300 tunnels, so its memory is measured with "

@@ -4,7 +4,8 @@
 usage: report.py --raw RAW.jsonl --out DIR [--meta key=value ...]
 Each figure is the median over the runs, with min-max; run 0 (the warm-up) is ignored. The table goes to stdout too.
 When the raw figures hold the path sluice-baseline (bench/run --baseline JAR), it gets its own column, bars and the
-ratio sluice ÷ baseline.
+ratio sluice ÷ baseline. With the meta mode=strace (bench/run --strace) the table is the syscall comparison of the
+strace -c summaries in the meta strace_dir instead.
 """
 import argparse
 import json
@@ -176,6 +177,8 @@ def main():
     meta = dict(kv.split("=", 1) for kv in a.meta)
     with open(a.raw) as f:
         raw = [json.loads(line) for line in f if line.strip()]
+    if meta.get("mode") == "strace":
+        return strace_report(raw, meta, a.out)
     base = any(m["path"] == BASELINE for m in raw)
     paths = ["direct", "sluice", BASELINE, "redsocks"] if base else PATHS
     v = values(raw, paths)
@@ -246,6 +249,57 @@ def main():
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump({"meta": meta, "figures": summary, "raw": raw}, f, indent=1)
     chart(summary, meta, paths, os.path.join(a.out, "chart.png"))
+    sys.stdout.write(table)
+
+
+def strace_counts(path):
+    """{syscall: calls} from a strace -c summary."""
+    calls, rows = {}, False
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if line.startswith("------"):
+                rows = not rows if not calls else False
+                continue
+            if rows and len(w) >= 5 and w[-1] != "total":
+                calls[w[-1]] = calls.get(w[-1], 0) + int(w[3])
+    return calls
+
+
+def strace_report(raw, meta, out):
+    """bench/run --strace: syscalls per tunnel and per MiB, sluice vs redsocks, from the strace -c summaries."""
+    d, tunnels, mib = meta["strace_dir"], int(meta["strace_tunnels"]), int(meta["strace_mib"])
+    counts, lines = {}, [
+        f"# Sluice benchmark, {meta.get('utc', '?')} (strace run)", "",
+        f"- `strace -c -f` attached to each gateway process (all its threads) for {tunnels} tunnels (8 clients) and "
+        f"for {mib} MiB relayed (half down, half up, one stream each); only these phases run, after a short warm-up",
+        "- strace stops every syscall: the counts are exact, the timings are not (strace-*.txt hold both)",
+        f"- Sluice JVM flags: `{meta.get('java_opts', '?')}`; {meta.get('sluice', '?')}; {meta.get('redsocks', '?')}",
+        f"- machine: {meta.get('cpus', '?')}, Linux {meta.get('kernel', '?')}", ""]
+    for kind, per, unit in (("tunnels", tunnels, "tunnel"), ("bulk", mib, "MiB")):
+        c = {p: strace_counts(os.path.join(d, f"strace-{p}-{kind}.txt"))
+             if os.path.exists(os.path.join(d, f"strace-{p}-{kind}.txt")) else {} for p in ("sluice", "redsocks")}
+        counts[kind] = c
+        names = sorted(set(c["sluice"]) | set(c["redsocks"]), key=lambda n: -max(c["sluice"].get(n, 0),
+                                                                                  c["redsocks"].get(n, 0)))
+        lines += [f"## syscalls per {unit} ({'top 15, ' if len(names) > 15 else ''}by the larger of the two)", "",
+                  f"| syscall | sluice calls per {unit} | redsocks calls per {unit} | sluice ÷ redsocks |",
+                  "|---|---|---|---|"]
+        for n in names[:15] + ["(all)"]:
+            sl = sum(c["sluice"].values()) if n == "(all)" else c["sluice"].get(n, 0)
+            rs = sum(c["redsocks"].values()) if n == "(all)" else c["redsocks"].get(n, 0)
+            lines.append(f"| {n} | {num(sl / per) if sl else '0'} | {num(rs / per) if rs else '0'} "
+                         f"| {f'{sl / rs:.2f}×' if rs else '—'} |")
+        lines.append("")
+    failures = [f for f in meta.get("failures", "").splitlines() if f.strip()]
+    if failures:
+        lines += ["**Failures**:", ""] + [f"- {f}" for f in failures]
+    table = "\n".join(lines) + "\n"
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(table)
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump({"meta": meta, "strace": counts, "raw": raw}, f, indent=1)
     sys.stdout.write(table)
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import statistics
 import sys
+import textwrap
 
 PATHS = ["direct", "sluice", "redsocks"]
 BASELINE = "sluice-baseline"
@@ -317,7 +318,7 @@ def chart(summary, meta, all_paths, path):
         for i, p in enumerate(paths):
             ax.annotate(num(med[i]), (i, med[i]), ha="center", va="bottom", fontsize=8,
                         xytext=(0, 2), textcoords="offset points")
-        title = s["label"]
+        title = "\n".join(textwrap.wrap(s["label"], 52))  # the cold rows' labels are long
         base = "direct" if s["direct"] else "redsocks"
         notes = [f"sluice ÷ {base} {ratio(s['sluice'], s[base])}"] if s["sluice"] and s[base] else []
         if s.get(BASELINE) and s["sluice"]:

@@ -5,6 +5,9 @@
 //	load bulk    -mode down|up -streams N -bytes TOTAL [-verify] [-pid GW]   throughput, gateway CPU seconds
 //	load latency -n N [-pid GW]                                                sequential set-up latency, gateway CPU
 //	load rate    -c N -duration D [-pid GW]                                    tunnels per second, gateway CPU seconds
+//	load open    -rate R -duration D [-pid GW]                                 open loop: R tunnels/s, set-up p50/p99
+//	load tunnels -n N -c C [-pid GW]                                           N tunnels by C clients, gateway CPU
+//	load orderly -n N -bytes-each B [-pid GW]                                  N sequential small up/down tunnels
 //	load idle    -n N -pid GW                                                  gateway VmRSS idle and with N tunnels
 //	load notify  -socket PATH -- CMD ARGS...                                   exec to sd_notify READY=1 (runs on)
 //
@@ -68,7 +71,9 @@ func main() {
 	verify := fs.Bool("verify", false, "bulk: check every payload byte, not only the counts")
 	n := fs.Int("n", 1000, "latency: tunnels; idle: tunnels held open")
 	conc := fs.Int("c", 8, "rate: concurrent clients")
-	dur := fs.Duration("duration", 3*time.Second, "rate: how long to open tunnels")
+	dur := fs.Duration("duration", 3*time.Second, "rate, open: how long to open tunnels")
+	perSec := fs.Float64("rate", 300, "open: tunnels started per second, on a fixed schedule")
+	small := fs.Int64("bytes-each", 4096, "orderly: payload bytes of each tunnel")
 	sock := fs.String("socket", "", "notify: unix datagram socket path")
 	fs.Parse(os.Args[2:])
 	if sub != "notify" { // notify keeps its command running: it has its own way to end
@@ -84,6 +89,12 @@ func main() {
 		out, err = latency(*n)
 	case "rate":
 		out, err = rate(*conc, *dur)
+	case "open":
+		out, err = openLoop(*perSec, *dur)
+	case "tunnels":
+		out, err = tunnels(*n, *conc)
+	case "orderly":
+		out, err = orderly(*n, uint64(*small))
 	case "idle":
 		out, err = idle(*n)
 	case "notify":
@@ -358,6 +369,132 @@ func rate(conc int, dur time.Duration) (map[string]any, error) {
 		return out, fmt.Errorf("rate: %d tunnels failed, first: %v", bad.Load(), firstErr.Load())
 	}
 	return out, nil
+}
+
+// openLoop starts tunnels on a fixed schedule, rate per second for dur, each in its own goroutine: the schedule
+// never waits for earlier tunnels (open loop). A tunnel's set-up time runs from its scheduled start to the origin's
+// first byte, so a gateway that stalls, or a launcher that falls behind, shows up as latency (no coordinated
+// omission). lag_max_ms is how far behind its schedule the launcher started a tunnel at worst.
+func openLoop(rate float64, dur time.Duration) (map[string]any, error) {
+	if rate <= 0 {
+		return nil, errors.New("open: -rate must be positive")
+	}
+	n := int(rate*dur.Seconds() + 0.5)
+	if n < 1 {
+		return nil, errors.New("open: -rate × -duration is less than one tunnel")
+	}
+	every := time.Duration(float64(time.Second) / rate)
+	ms := make([]float64, n)
+	var bad atomic.Int64
+	var firstErr atomic.Value
+	var lag time.Duration
+	s0, cpu0 := sockets(), cpuSeconds()
+	start := time.Now().Add(5 * time.Millisecond)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		at := start.Add(time.Duration(i) * every)
+		if d := time.Until(at); d > 0 {
+			time.Sleep(d)
+		} else if -d > lag {
+			lag = -d
+		}
+		wg.Add(1)
+		go func(i int, at time.Time) {
+			defer wg.Done()
+			c, err := pong()
+			if err != nil {
+				bad.Add(1)
+				firstErr.CompareAndSwap(nil, err.Error())
+				ms[i] = -1
+				return
+			}
+			ms[i] = float64(time.Since(at).Microseconds()) / 1000
+			c.Close()
+		}(i, at)
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	cpu1 := cpuAfter(s0)
+	okMs := ms[:0]
+	for _, m := range ms {
+		if m >= 0 {
+			okMs = append(okMs, m)
+		}
+	}
+	out := map[string]any{"rate": rate, "n": n, "secs": secs, "tunnels": len(okMs), "errors": bad.Load(),
+		"lag_max_ms": float64(lag.Microseconds()) / 1000}
+	if len(okMs) > 0 {
+		sort.Float64s(okMs)
+		q := func(p float64) float64 { return okMs[int(p*float64(len(okMs)-1)+0.5)] }
+		out["p50_ms"], out["p99_ms"], out["max_ms"] = q(0.50), q(0.99), okMs[len(okMs)-1]
+	}
+	if *pid != 0 {
+		out["cpu_s"] = cpu1 - cpu0
+	}
+	if bad.Load() > 0 {
+		return out, fmt.Errorf("open: %d of %d tunnels failed, first: %v", bad.Load(), n, firstErr.Load())
+	}
+	return out, nil
+}
+
+// tunnels makes exactly n tunnels (connect, ClientHello, first byte back, close) with conc clients, and reads the
+// gateway's CPU before the first and after the gateway has closed the last (the cold figures of a fresh gateway).
+func tunnels(n, conc int) (map[string]any, error) {
+	var next, ok atomic.Int64
+	var firstErr atomic.Value
+	s0, cpu0 := sockets(), cpuSeconds()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
+				c, err := pong()
+				if err != nil {
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("tunnel %d: %v", i, err))
+					return
+				}
+				c.Close()
+				ok.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	cpu1 := cpuAfter(s0)
+	out := map[string]any{"n": n, "c": conc, "secs": secs, "tunnels": ok.Load()}
+	if *pid != 0 {
+		out["cpu_s"] = cpu1 - cpu0
+	}
+	if e := firstErr.Load(); e != nil {
+		return out, fmt.Errorf("tunnels: %d of %d made, %v", ok.Load(), n, e)
+	}
+	return out, nil
+}
+
+// orderly makes n tunnels one after the other, each a normal one with a small payload that ends in order: even ones
+// send each bytes up and half-close, then read the origin's answer and EOF; odd ones read each bytes down and the
+// origin's half-close. t0_ns and t1_ns (Unix time) bound the phase, up to when the gateway holds no more sockets
+// than before it: bench/run counts the gateway's exceptions constructed in between.
+func orderly(n int, each uint64) (map[string]any, error) {
+	s0 := sockets()
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		var err error
+		if i%2 == 0 {
+			_, err = up(each, true)
+		} else {
+			_, err = down(each, true)
+		}
+		if err != nil {
+			return map[string]any{"tunnels": i}, fmt.Errorf("orderly: tunnel %d: %w", i, err)
+		}
+	}
+	cpuAfter(s0)
+	t1 := time.Now()
+	return map[string]any{"n": n, "bytes_each": each, "tunnels": n, "t0_ns": t0.UnixNano(), "t1_ns": t1.UnixNano(),
+		"secs": t1.Sub(t0).Seconds()}, nil
 }
 
 // idle opens n tunnels (each proven end to end by the origin's byte) and holds them while it reads the

@@ -12,6 +12,10 @@ depth), most frequent first, and `summary` one line for a person.
 jdk.JavaExceptionThrow is emitted by the instrumented Throwable constructor: it counts every construction,
 thrown or not (a failed promise's cause, a pre-built exception made per call), which is what the rule "a normal
 tunnel constructs none" is about. -Xlog:exceptions logs throws only, once per frame the exception unwinds.
+One kind is counted apart, as "netty_close", not in "count": the StacklessClosedChannelException that Netty 4.2's
+AbstractUnsafe.close() makes on every Channel.close(), used or not (two per tunnel: its two sockets). It has no
+stack trace (fillInStackTrace is overridden: no stack walk, one small object), and no caller can avoid it short of
+never closing a socket.
 The text form gives startTime as UTC time of day to the millisecond: the window is widened to whole
 milliseconds, and the day is T0's (or the next one, for a phase across midnight).
 """
@@ -21,6 +25,8 @@ import re
 import sys
 
 DAY_MS = 86_400_000
+NETTY_CLOSE = "io.netty.channel.StacklessClosedChannelException"
+NETTY_CLOSE_AT = "io.netty.channel.AbstractChannel$AbstractUnsafe.close:"
 FRAME = re.compile(r"^\s+([\w$.<>/]+)\.([\w$<>]+)\(.*?\)(?: line: (\d+))?")
 
 
@@ -61,19 +67,24 @@ def main():
     t0_ms, t1_ms = t0 // 1_000_000, -(-t1 // 1_000_000)
     day = t0_ms - t0_ms % DAY_MS
     seen = collections.Counter()
+    netty_close = 0
     for tod, thrown, frames in events(path):
         t = day + tod
         if t < t0_ms - DAY_MS // 2:
             t += DAY_MS  # after midnight
         if t0_ms <= t <= t1_ms:
-            seen[(thrown, where(frames, thrown))] += 1
+            at = where(frames, thrown)
+            if thrown == NETTY_CLOSE and at.startswith(NETTY_CLOSE_AT):
+                netty_close += 1
+            else:
+                seen[(thrown, at)] += 1
     top = [{"class": c, "where": w, "n": n} for (c, w), n in seen.most_common(10)]
     count = sum(seen.values())
     summary = (f"{count} Throwables constructed in {tunnels} normal tunnels ({count / tunnels:.2f} per tunnel; "
-               "JFR jdk.JavaExceptionThrow)" + (": " + "; ".join(f"{t['n']} × {t['class']} at {t['where']}"
-                                                                  for t in top[:5]) if top else ""))
-    json.dump({"count": count, "tunnels": tunnels, "per_tunnel": count / tunnels, "top": top, "summary": summary},
-              sys.stdout)
+               f"JFR jdk.JavaExceptionThrow; besides {netty_close} stackless ones of Netty's Channel.close())"
+               + (": " + "; ".join(f"{t['n']} × {t['class']} at {t['where']}" for t in top[:5]) if top else ""))
+    json.dump({"count": count, "tunnels": tunnels, "per_tunnel": count / tunnels, "netty_close": netty_close,
+               "netty_close_per_tunnel": netty_close / tunnels, "top": top, "summary": summary}, sys.stdout)
     print()
 
 

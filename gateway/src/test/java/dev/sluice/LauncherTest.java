@@ -455,7 +455,8 @@ class LauncherTest {
                 .hasLineCount(1);
         r = run(SCRIPT, env, "version");
         assertThat(r.err()).isEmpty();
-        assertThat(r.argv()).containsExactlyElementsOf(concat(LIGHT_FLAGS, List.of("-jar", jar, "version")));
+        assertThat(r.argv()).containsExactlyElementsOf(concat(LIGHT_FLAGS,
+                SERVICE_FLAGS.stream().filter(f -> f.startsWith("-D")).toList(), List.of("-jar", jar, "version")));
 
         // a jar built after the archive (a build with -Dsluice.cds.skip=true, a jar copied over)
         fakeArchive(jar, java, "17.0.15");

@@ -12,6 +12,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,6 +39,7 @@ class LauncherTest {
     static final Path SHIPPED_OPTIONS = Path.of("..", "conf", "jvm.options").toAbsolutePath().normalize();
     static final List<String> SERVICE_FLAGS = GatewayProcess.UNIT_JVM;
     static final List<String> LIGHT_FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+    static final Path CDS_SCRIPT = Path.of("..", "bin", "sluice-cds").toAbsolutePath().normalize();
 
     @TempDir
     Path dir;
@@ -56,6 +59,7 @@ class LauncherTest {
         m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
         m.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "dev.sluice.Sluice");
         m.getMainAttributes().put(Attributes.Name.CLASS_PATH, String.join(" ", urls));
+        m.getMainAttributes().putValue("Enable-Native-Access", "ALL-UNNAMED"); // as the real jar's: no warning on 22+
         realJar = jars.resolve("sluice.jar");
         try (OutputStream out = Files.newOutputStream(realJar); JarOutputStream jar = new JarOutputStream(out, m)) {
             jar.flush();
@@ -383,6 +387,166 @@ class LauncherTest {
                 assertThat(notify.states).anyMatch(s -> s.startsWith("STOPPING=1"));
             } finally {
                 p.destroyForcibly();
+            }
+        }
+    }
+
+    /** The CDS flags the launcher puts first when it uses the archive {@code jsa}. */
+    static List<String> cdsFlags(Path jsa) {
+        return List.of("-XX:SharedArchiveFile=" + jsa, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+    }
+
+    /** A (fake) archive beside {@code jar}, newer than it, whose .id names {@code java}, {@code build} and the jar. */
+    static Path fakeArchive(Path jar, Path java, String build) throws IOException {
+        Path jsa = jar.resolveSibling("sluice.jsa");
+        Files.writeString(jsa, "not really an archive: the fake java never maps it");
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+        Files.writeString(jar.resolveSibling("sluice.jsa.id"), "java=" + java.toRealPath() + " build=" + build
+                + " jar=" + jar.toRealPath() + "\n");
+        return jsa;
+    }
+
+    @Test
+    void usesTheClassDataArchiveBesideTheJarWhenItWasMadeForThisJavaAndThisJar() throws Exception {
+        Path java = fakeJdk(dir.resolve("jdk"), "17.0.15", true);
+        Path jar = jar();
+        Path jsa = fakeArchive(jar, java, "17.0.15");
+        Map<String, String> env = env("JAVA_HOME", dir.resolve("jdk").toString(), "SLUICE_JAR", jar.toString(),
+                "SLUICE_JVM_OPTIONS", SHIPPED_OPTIONS.toString());
+        Result r = run(SCRIPT, env, "run", "--config", "/nonexistent/gateway.yaml");
+        assertThat(r.err()).isEmpty();
+        assertThat(r.argv()).containsExactlyElementsOf(concat(cdsFlags(jsa), SERVICE_FLAGS,
+                List.of("-jar", jar.toRealPath(), "run", "--config", "/nonexistent/gateway.yaml")));
+        // the short commands too: they load the same classes first (picocli, the configuration)
+        r = run(SCRIPT, env, "check", "/nonexistent/gateway.yaml");
+        assertThat(r.err()).isEmpty();
+        assertThat(r.argv()).startsWith(cdsFlags(jsa).toArray(String[]::new));
+
+        // off: SLUICE_CDS=off, or CDS flags of the operator's own in jvm.options or SLUICE_JAVA_OPTS
+        env.put("SLUICE_CDS", "off");
+        assertThat(run(SCRIPT, env, "run").argv()).containsExactlyElementsOf(concat(SERVICE_FLAGS,
+                List.of("-jar", jar, "run")));
+        env.remove("SLUICE_CDS");
+        env.put("SLUICE_JAVA_OPTS", "-Xshare:off");
+        assertThat(run(SCRIPT, env, "run").argv()).containsExactlyElementsOf(concat(SERVICE_FLAGS,
+                List.of("-Xshare:off", "-jar", jar, "run")));
+    }
+
+    @Test
+    void startsWithoutTheArchiveWhenThereIsNoneOrItIsForAnotherJavaOrOlderThanTheJar() throws Exception {
+        Path java = fakeJdk(dir.resolve("jdk"), "17.0.15", true);
+        Path jar = jar();
+        Map<String, String> env = env("JAVA_HOME", dir.resolve("jdk").toString(), "SLUICE_JAR", jar.toString(),
+                "SLUICE_JVM_OPTIONS", SHIPPED_OPTIONS.toString());
+        // none
+        Result r = run(SCRIPT, env, "run");
+        assertThat(r.err()).isEmpty();
+        assertThat(r.argv()).containsExactlyElementsOf(concat(SERVICE_FLAGS, List.of("-jar", jar, "run")));
+
+        // made by another JDK (here: another build of 17): run says so in one line and starts without it;
+        // check, explain and version say nothing (their output is read by scripts and people)
+        Path jsa = fakeArchive(jar, java, "17.0.14");
+        r = run(SCRIPT, env, "run");
+        assertThat(r.code()).isZero();
+        assertThat(r.argv()).containsExactlyElementsOf(concat(SERVICE_FLAGS, List.of("-jar", jar, "run")));
+        assertThat(r.err()).startsWith("sluice: starting without the class-data archive " + jsa + ": made for java=")
+                .contains("build=17.0.14", "this start is java=" + java.toRealPath() + " build=17.0.15")
+                .endsWith("; make it again: " + SCRIPT.getParent().getParent() + "/bin/sluice-cds\n")
+                .hasLineCount(1);
+        r = run(SCRIPT, env, "version");
+        assertThat(r.err()).isEmpty();
+        assertThat(r.argv()).containsExactlyElementsOf(concat(LIGHT_FLAGS,
+                SERVICE_FLAGS.stream().filter(f -> f.startsWith("-D")).toList(), List.of("-jar", jar, "version")));
+
+        // a jar built after the archive (a build with -Dsluice.cds.skip=true, a jar copied over)
+        fakeArchive(jar, java, "17.0.15");
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        r = run(SCRIPT, env, "run");
+        assertThat(r.argv()).containsExactlyElementsOf(concat(SERVICE_FLAGS, List.of("-jar", jar, "run")));
+        assertThat(r.err()).isEqualTo("sluice: starting without the class-data archive " + jsa
+                + ": older than the jar; make it again: " + SCRIPT.getParent().getParent() + "/bin/sluice-cds\n");
+    }
+
+    @Test
+    void sluiceCdsMakesAnArchiveThisJdkUsesAndAnotherJdkOrAChangedJarStartsWithoutNoise() throws Exception {
+        // CDS archives no class from a directory on the class path (target/classes): a jar of this build's
+        // classes, whose manifest names the dependency jars
+        Path jar = dir.resolve("lib/sluice.jar");
+        Files.createDirectories(jar.getParent());
+        List<String> deps = new ArrayList<>();
+        Path classes = null;
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            Path p = Path.of(entry).toAbsolutePath();
+            if (Files.isDirectory(p)) {
+                if (Files.exists(p.resolve("dev/sluice/Sluice.class"))) {
+                    classes = p;
+                }
+            } else {
+                deps.add(p.toUri().toString());
+            }
+        }
+        assertThat(classes).as("target/classes on the class path").isNotNull();
+        Manifest m = new Manifest();
+        m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        m.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "dev.sluice.Sluice");
+        m.getMainAttributes().put(Attributes.Name.CLASS_PATH, String.join(" ", deps));
+        m.getMainAttributes().putValue("Enable-Native-Access", "ALL-UNNAMED");
+        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream jarOut = new JarOutputStream(out, m);
+                Stream<Path> files = Files.walk(classes)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                jarOut.putNextEntry(new java.util.jar.JarEntry(classes.relativize(f).toString()));
+                Files.copy(f, jarOut);
+                jarOut.closeEntry();
+            }
+        }
+        Map<String, String> env = env("JAVA_HOME", System.getProperty("java.home"), "SLUICE_JAR", jar.toString(),
+                "SLUICE_JVM_OPTIONS", SHIPPED_OPTIONS.toString(), "TMPDIR", dir.toString());
+        Result made = run(CDS_SCRIPT, env);
+        assertThat(made.code()).as(made.err()).isZero();
+        Path jsa = dir.resolve("lib/sluice.jsa");
+        assertThat(jsa).isNotEmptyFile();
+        assertThat(Files.readString(dir.resolve("lib/sluice.jsa.id"))).isEqualTo("java="
+                + Path.of(System.getProperty("java.home"), "bin", "java").toRealPath() + " build="
+                + Runtime.version() + " jar=" + jar.toRealPath() + "\n");
+        try (Stream<Path> left = Files.list(dir)) { // its temporary directory is gone
+            assertThat(left.map(p -> p.getFileName().toString())).doesNotContain("sluice-cds");
+        }
+
+        // this JDK maps it: classes come from the archive ("shared objects file (top)")
+        Path log = dir.resolve("classes.log");
+        env.put("SLUICE_JAVA_OPTS", "-Xlog:class+load=info:file=" + log);
+        Result r = run(SCRIPT, env, "version");
+        assertThat(r.err()).isEmpty();
+        assertThat(r.out()).hasSize(1);
+        assertThat(r.out().get(0)).startsWith("sluice ");
+        assertThat(Files.readString(log)).contains("dev.sluice.Sluice source: shared objects file (top)");
+        env.remove("SLUICE_JAVA_OPTS");
+
+        // the jar changed behind the launcher's back (another mtime, the archive still newer): the JVM refuses the
+        // archive and starts without it, and says nothing on stdout or stderr
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jsa).toMillis() - 60_000));
+        r = run(SCRIPT, env, "version");
+        assertThat(r.code()).isZero();
+        assertThat(r.err()).isEmpty();
+        assertThat(r.out()).hasSize(1);
+
+        // another JDK (17 or later, when this machine has one): started without the archive, silently for version
+        Path thisJava = Path.of(System.getProperty("java.home"), "bin", "java").toRealPath();
+        try (Stream<Path> jdks = Files.isDirectory(Path.of("/usr/lib/jvm")) ? Files.list(Path.of("/usr/lib/jvm"))
+                : Stream.empty()) {
+            for (Path other : jdks.filter(h -> Files.isExecutable(h.resolve("bin/java"))).toList()) {
+                if (other.resolve("bin/java").toRealPath().equals(thisJava)) {
+                    continue;
+                }
+                Map<String, String> otherEnv = new LinkedHashMap<>(env);
+                otherEnv.put("JAVA_HOME", other.toString());
+                r = run(SCRIPT, otherEnv, "version");
+                if (r.code() == 5) { // older than 17: not the point here
+                    continue;
+                }
+                assertThat(r.err()).as("%s", other).isEmpty();
+                assertThat(r.code()).as("%s", other).isZero();
+                assertThat(r.out()).as("%s", other).hasSize(1);
             }
         }
     }

@@ -174,7 +174,7 @@ public final class GatewayProcess implements AutoCloseable {
     /** The JVM flags of {@code conf/jvm.options} (what the service runs with; LauncherTest holds them equal). */
     public static final List<String> UNIT_JVM = List.of("-Xms16m", "-Xmx512m", "-Xmn8m", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:+ExitOnOutOfMemoryError",
-            "-Dio.netty.jfr.enabled=false");
+            "-Dio.netty.jfr.enabled=false", "-Dio.netty.leakDetection.level=disabled");
 
     /** The process's resident set (VmRSS), in KiB. */
     public long rssKiB() throws IOException {

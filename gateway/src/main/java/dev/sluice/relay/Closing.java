@@ -58,8 +58,15 @@ public final class Closing {
     public static void afterFlush(Channel ch) {
         if (ch.isActive()) {
             ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        } else if (ch.isOpen()) {
-            ch.close(); // not when closed already: each close() makes Netty build a ClosedChannelException
+        } else {
+            ifOpen(ch);
+        }
+    }
+
+    /** Closes now, unless closed already: each close() makes Netty build a ClosedChannelException, needed or not. */
+    static void ifOpen(Channel ch) {
+        if (ch.isOpen()) {
+            ch.close();
         }
     }
 

@@ -232,11 +232,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
             });
             case HALF_CLOSE -> reader.halfClose();
             case CLOSE_AFTER_FLUSH -> Closing.afterFlush(ch);
-            case CLOSE -> {
-                if (ch.isOpen()) {
-                    ch.close();
-                }
-            }
+            case CLOSE -> Closing.ifOpen(ch);
             case RESET -> Closing.reset(ch);
         }
     }

@@ -315,26 +315,27 @@ class LauncherTest {
 
     @Test
     void findsTheJarBesideItselfThroughASymlinkAndNamesThePlacesItLookedIn() throws Exception {
+        // the Debian package's layout: /usr/bin/sluice -> ../share/sluice/bin/sluice, the jar in /usr/share/sluice
         fakeJdk(dir.resolve("jdk"), "17.0.15", true);
-        Path opt = dir.resolve("opt/sluice");
-        Path script = opt.resolve("bin/sluice");
+        Path home = dir.resolve("usr/share/sluice");
+        Path script = home.resolve("bin/sluice");
         Files.createDirectories(script.getParent());
         Files.copy(SCRIPT, script);
         Path link = Files.createDirectories(dir.resolve("usr/bin")).resolve("sluice");
-        Files.createSymbolicLink(link, script);
-        Files.createDirectories(opt.resolve("lib"));
-        Files.writeString(opt.resolve("lib/sluice.jar"), "");
-        Files.writeString(opt.resolve("sluice.jar"), "");
+        Files.createSymbolicLink(link, Path.of("../share/sluice/bin/sluice"));
+        Files.createDirectories(home.resolve("lib"));
+        Files.writeString(home.resolve("lib/sluice.jar"), "");
+        Files.writeString(home.resolve("sluice.jar"), "");
         Map<String, String> env = env("JAVA_HOME", dir.resolve("jdk").toString());
 
-        assertThat(run(link, env, "version").argv()).contains(opt.resolve("lib/sluice.jar").toString());
-        Files.delete(opt.resolve("lib/sluice.jar"));
-        assertThat(run(script, env, "version").argv()).contains(opt.resolve("sluice.jar").toString());
-        Files.delete(opt.resolve("sluice.jar"));
+        assertThat(run(link, env, "version").argv()).contains(home.resolve("lib/sluice.jar").toString());
+        Files.delete(home.resolve("lib/sluice.jar"));
+        assertThat(run(link, env, "version").argv()).contains(home.resolve("sluice.jar").toString());
+        Files.delete(home.resolve("sluice.jar"));
         Result r = run(link, env, "version");
         assertThat(r.code()).isEqualTo(5);
-        assertThat(r.err()).isEqualTo("sluice: no sluice.jar: SLUICE_JAR is not set and none of " + opt
-                + "/lib/sluice.jar, " + opt + "/sluice.jar, " + opt + "/gateway/target/sluice.jar exists "
+        assertThat(r.err()).isEqualTo("sluice: no sluice.jar: SLUICE_JAR is not set and none of " + home
+                + "/lib/sluice.jar, " + home + "/sluice.jar, " + home + "/gateway/target/sluice.jar exists "
                 + "(build it: mvn -DskipTests package)\n");
     }
 
@@ -499,13 +500,24 @@ class LauncherTest {
                 jarOut.closeEntry();
             }
         }
+        // as the Debian package has it: sluice.jsa and sluice.jsa.id beside the jar are links into a cache directory
+        // (/var/cache/sluice); both scripts write and read through them, and the links stay links
+        Path cache = Files.createDirectories(dir.resolve("cache"));
+        Files.createSymbolicLink(dir.resolve("lib/sluice.jsa"), cache.resolve("sluice.jsa"));
+        Files.createSymbolicLink(dir.resolve("lib/sluice.jsa.id"), cache.resolve("sluice.jsa.id"));
         Map<String, String> env = env("JAVA_HOME", System.getProperty("java.home"), "SLUICE_JAR", jar.toString(),
                 "SLUICE_JVM_OPTIONS", SHIPPED_OPTIONS.toString(), "TMPDIR", dir.toString());
         Result made = run(CDS_SCRIPT, env);
         assertThat(made.code()).as(made.err()).isZero();
-        Path jsa = dir.resolve("lib/sluice.jsa");
+        Path jsa = cache.resolve("sluice.jsa");
         assertThat(jsa).isNotEmptyFile();
-        assertThat(Files.readString(dir.resolve("lib/sluice.jsa.id"))).isEqualTo("java="
+        assertThat(dir.resolve("lib/sluice.jsa")).isSymbolicLink();
+        assertThat(dir.resolve("lib/sluice.jsa.id")).isSymbolicLink();
+        try (Stream<Path> lib = Files.list(dir.resolve("lib"))) { // nothing written beside the jar
+            assertThat(lib.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("sluice.jar", "sluice.jsa",
+                    "sluice.jsa.id");
+        }
+        assertThat(Files.readString(cache.resolve("sluice.jsa.id"))).isEqualTo("java="
                 + Path.of(System.getProperty("java.home"), "bin", "java").toRealPath() + " build="
                 + Runtime.version() + " jar=" + jar.toRealPath() + "\n");
         try (Stream<Path> left = Files.list(dir)) { // its temporary directory is gone

@@ -24,9 +24,9 @@ class SystemdUnitsTest {
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         System.out.println("units: " + out);
         assertThat(out).isEqualTo("""
-                $ systemd-analyze verify --root=ROOT /etc/systemd/system/sluice.service
+                $ systemd-analyze verify --root=ROOT /lib/systemd/system/sluice.service
                 (exit 0)
-                $ systemd-analyze verify --root=ROOT /etc/systemd/system/sluice-iptables.service
+                $ systemd-analyze verify --root=ROOT /lib/systemd/system/sluice-iptables.service
                 (exit 0)
                 """);
         assertThat(p.exitValue()).isZero();

@@ -6,6 +6,7 @@ import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.net.HostPort;
 import dev.sluice.net.IpLiteral;
+import dev.sluice.observe.logging.JournalPriority;
 import dev.sluice.observe.systemd.Systemd;
 import dev.sluice.session.CompiledConfig;
 import dev.sluice.upstream.KerberosClients;
@@ -80,12 +81,13 @@ public final class Sluice implements Callable<Integer> {
         try {
             return CompiledConfig.load(file, kerberos);
         } catch (ConfigException e) {
+            // under systemd (ExecStartPre's check) each is an error in the journal: journalctl -p err shows them
             for (ConfigError error : e.errors()) {
-                err.println(error);
+                err.println(JournalPriority.errorLine(error.toString()));
             }
             if (config.isDefault() && !Files.exists(file)) {
-                err.println("(the default configuration file; name another with --config FILE or as the last "
-                        + "argument)");
+                err.println(JournalPriority.errorLine("(the default configuration file; name another with --config "
+                        + "FILE or as the last argument)"));
             }
             err.flush();
             return null;
@@ -184,7 +186,7 @@ public final class Sluice implements Callable<Integer> {
                 return INVALID;
             }
             PrintWriter err = spec.commandLine().getErr();
-            compiled.config().warnings().forEach(err::println);
+            compiled.config().warnings().forEach(w -> err.println(JournalPriority.warningLine(w.toString())));
             err.flush();
             spec.commandLine().getOut().println(compiled.config().summary());
             spec.commandLine().getOut().flush();

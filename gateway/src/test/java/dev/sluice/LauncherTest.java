@@ -351,6 +351,24 @@ class LauncherTest {
     }
 
     @Test
+    void checkUnderTheJournalMarksEachErrorAsAnErrorForJournalctl() throws Exception {
+        // ExecStartPre's check: journald gives a line starting <3> the priority err (journalctl -p err)
+        Path cfg = dir.resolve("gateway.yaml");
+        Files.writeString(cfg, "listeners: [{ name: https, listen: 127.0.0.1:1 }]\nclients: [nowhere]\n"
+                + "rules: [{ name: default, action: reject }]\nlimits: { max_connections: lots }\n");
+        Map<String, String> env = env("JAVA_HOME", System.getProperty("java.home"), "SLUICE_JAR", realJar.toString(),
+                "SLUICE_JVM_OPTIONS", SHIPPED_OPTIONS.toString());
+        Result plain = run(SCRIPT, env, "check", "--config", cfg.toString());
+        env.put("JOURNAL_STREAM", "8:12345");
+        Result journal = run(SCRIPT, env, "check", "--config", cfg.toString());
+
+        assertThat(journal.code()).isEqualTo(plain.code()).isEqualTo(1);
+        List<String> lines = plain.err().lines().toList();
+        assertThat(lines).hasSize(2).allMatch(l -> l.startsWith(cfg + ":"));
+        assertThat(journal.err().lines().toList()).containsExactlyElementsOf(lines.stream().map(l -> "<3>" + l).toList());
+    }
+
+    @Test
     void theRealGatewayRunsAsTheLaunchersOwnProcessNotifiesSystemdAndDrainsOnSigterm() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {

@@ -19,6 +19,16 @@ public final class JournalPriority extends ClassicConverter {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS")
             .withZone(ZoneId.systemDefault());
 
+    /** A line that is not logged (check's errors, on stderr) as an error: {@code <3>} first under the journal. */
+    public static String errorLine(String text) {
+        return JOURNAL ? "<3>" + text : text;
+    }
+
+    /** A line that is not logged (check's warnings) as a warning: {@code <4>} first under the journal. */
+    public static String warningLine(String text) {
+        return JOURNAL ? "<4>" + text : text;
+    }
+
     @Override
     public String convert(ILoggingEvent e) {
         if (!JOURNAL) {

@@ -279,6 +279,10 @@ class LauncherTest {
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).isEqualTo("sluice: Java 17 or later is needed; found Java 11 (11.0.22) at "
                 + home.resolve("bin/java") + " (from JAVA_HOME=" + home + ")\n");
+        // under systemd: the priority err (journalctl -p err)
+        r = run(SCRIPT, env("JAVA_HOME", home.toString(), "SLUICE_JAR", jar().toString(), "JOURNAL_STREAM", "8:1"),
+                "version");
+        assertThat(r.err()).startsWith("<3>sluice: Java 17 or later is needed; found Java 11 (11.0.22) at ");
     }
 
     @Test

@@ -10,8 +10,9 @@ import java.time.format.DateTimeFormatter;
 /**
  * {@code %journal} in the log pattern. Under systemd (it sets {@code JOURNAL_STREAM} when stdout or stderr goes
  * to the journal): a syslog priority prefix such as {@code <4>}, which journald turns into the entry's priority
- * (so {@code journalctl -p warning} works), and no timestamp, since the journal stamps each line itself.
- * Elsewhere: the local date and time. {@code -Dsluice.log.journal=false} forces the second form.
+ * (so {@code journalctl -p warning} works), and no timestamp, since the journal stamps each line itself; nothing
+ * else, since journald takes only the prefix off and the line would start with a blank. Elsewhere: the local date
+ * and time, and a blank. {@code -Dsluice.log.journal=false} forces the second form.
  */
 public final class JournalPriority extends ClassicConverter {
     private static final boolean JOURNAL = System.getenv("JOURNAL_STREAM") != null
@@ -32,7 +33,7 @@ public final class JournalPriority extends ClassicConverter {
     @Override
     public String convert(ILoggingEvent e) {
         if (!JOURNAL) {
-            return TIME.format(Instant.ofEpochMilli(e.getTimeStamp()));
+            return TIME.format(Instant.ofEpochMilli(e.getTimeStamp())) + " ";
         }
         return switch (e.getLevel().toInt()) {
             case Level.ERROR_INT -> "<3>";

@@ -19,7 +19,7 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_NORMAL_PRIORITY)
 public final class LogSetup extends ContextAwareBase implements Configurator {
-    static final String PATTERN = "%journal %-5level %logger{0}: %msg%n";
+    static final String PATTERN = "%journal%-5level %logger{0}: %msg%n";
 
     @Override
     public ExecutionStatus configure(LoggerContext context) {

@@ -155,10 +155,12 @@ add_addrs() {
 }
 
 # ---- the jar ----
-# jar_is_stale JAR: JAR is missing or older than a file of the build (the poms, gateway/src/main).
+# jar_is_stale JAR: JAR is missing or older than a file of the build (the poms, gateway/src/main, and what the
+# Debian package made beside it holds: packaging/, the launcher, the units, the shipped configuration).
 jar_is_stale() {
   [[ ! -f $1 ]] && return 0
-  [[ -n $(find "$ROOT/pom.xml" "$ROOT/gateway/pom.xml" "$ROOT/gateway/src/main" -newer "$1" -type f -print -quit) ]]
+  [[ -n $(find "$ROOT/pom.xml" "$ROOT/gateway/pom.xml" "$ROOT/gateway/src/main" "$ROOT/packaging" "$ROOT/bin" \
+    "$ROOT/systemd" "$ROOT/conf" "$ROOT/iptables" -newer "$1" -type f -print -quit) ]]
 }
 
 # build_jar JAR LOGFILE: mvn -q -DskipTests package at ROOT, its output in LOGFILE; on failure its tail goes to

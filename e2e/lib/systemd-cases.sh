@@ -168,7 +168,7 @@ case_deb_start() {
   shown systemctl status sluice.service --no-pager -n 4 || true
   shown sluice-iptables show || true
   ACCESS_LOG=/proc/$BOOTED_PID/root/var/log/sluice/access.log
-  case_go
+  GO_WORK=$T/go-systemd case_go # a fresh module cache: case 1's would answer without a connection
   note "enable --now returned in ${secs}s, active (READY=1) ${ready_ms} ms after exec; go mod download through it: $(head -n 1 "$CASE_DIR/note")"
 }
 
@@ -296,7 +296,7 @@ java11_remove() {
 }
 
 case_deb_upgrade() {
-  local pid sum t0 probe probe_pid secs gap restart_ms
+  local pid sum t0 probe probe_pid secs gap restart_ms jsa
   sum=$(booted sha256sum /etc/sluice/gateway.yaml)
   pid=$(main_pid)
   [[ $pid != 0 ]] || fail "sluice.service is not running before the upgrade"
@@ -328,7 +328,19 @@ case_deb_upgrade() {
   say "# upgrade: apt-get install ${secs}s; probe downloads: $(grep -c ok "$probe") ok, $(grep -c failed "$probe") failed, longest failing run ${gap} ms; the new JVM's start to READY=1: ${restart_ms} ms"
   grep -q ok <(tail -n 1 "$probe") || fail "the probe does not get through after the upgrade"
   ((gap <= restart_ms + 1500)) || fail "downloads failed for ${gap} ms, longer than the restart (${restart_ms} ms + 1.5 s)"
-  note "$(prop ActiveState), gateway.yaml kept; probe failures for at most ${gap} ms (start to READY=1 ${restart_ms} ms)"
+  # A Java update: a package that installs a file under /usr/lib/jvm, as a JDK update does, activates the file
+  # trigger; postinst remakes the class-data archive.
+  jsa=$(booted stat -c %y /var/cache/sluice/sluice.jsa)
+  mkdir -p "$SD_DIR/jvm-update/DEBIAN" "$SD_DIR/jvm-update/usr/lib/jvm"
+  printf 'Package: e2e-jvm-update\nVersion: 1\nArchitecture: all\nMaintainer: e2e <e2e@example.invalid>\nDescription: a file under /usr/lib/jvm\n' \
+    >"$SD_DIR/jvm-update/DEBIAN/control"
+  : >"$SD_DIR/jvm-update/usr/lib/jvm/.e2e-jvm-update"
+  dpkg-deb --root-owner-group -b "$SD_DIR/jvm-update" "$SD_DIR/e2e-jvm-update.deb" >/dev/null
+  booted_copy "$SD_DIR/e2e-jvm-update.deb" /root/e2e-jvm-update.deb
+  shown dpkg -i /root/e2e-jvm-update.deb | grep -i 'trigger' || true
+  [[ $(booted stat -c %y /var/cache/sluice/sluice.jsa) != "$jsa" ]] || fail "a package under /usr/lib/jvm did not make postinst remake the archive"
+  booted dpkg -r e2e-jvm-update >/dev/null
+  note "$(prop ActiveState), gateway.yaml kept; probe failures for at most ${gap} ms (start to READY=1 ${restart_ms} ms); Java-update trigger remade the archive"
 }
 
 case_deb_security() {

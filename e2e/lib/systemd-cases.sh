@@ -250,14 +250,16 @@ case_deb_stop_drain() {
 
 case_deb_refuses() {
   local c rc=0 status first
-  # A configuration edited into an invalid state, then a start: ExecStartPre's check refuses it.
+  shown systemctl start sluice.service || fail "sluice.service does not start with the good configuration"
+  # A configuration edited into an invalid state, then a restart: the gateway stops, and ExecStartPre's check
+  # refuses to start it again.
   SLUICE_CONF=$SD_DIR/bad.yaml ACCESS_LOG_SETTING=/var/log/sluice/access.log write_sluice_config \
     "big.example.test" "  - { name: ghostly, sni: [.example.test], action: splice, upstream: ghost }
 "
   put "$SD_DIR/bad.yaml" /etc/sluice/gateway.yaml
   c=$(cursor)
-  shown systemctl start sluice.service || rc=$?
-  ((rc != 0)) || fail "systemctl start of a broken configuration succeeded"
+  shown systemctl restart sluice.service || rc=$?
+  ((rc != 0)) || fail "systemctl restart with a broken configuration succeeded"
   # Restart=on-abnormal: an exit status is not retried (another try would fail the same way): failed at once.
   wait_for 5 "the unit to fail, not retried" gave_up || fail "after a start that cannot work: $(prop ActiveState), NRestarts $(prop NRestarts)"
   status=$(shown systemctl status sluice.service --no-pager -n 10 || true)
@@ -286,7 +288,7 @@ case_deb_refuses() {
   ! grep -q "must not run" "$CASE_DIR/java.txt" || fail "the launcher ran Java 11"
   java11_remove
   shown systemctl start sluice.service || fail "could not start again with the configuration put back"
-  note "broken file: start refused, not retried, status shows check's first error; Java 11: refused with the launcher's line, not retried"
+  note "broken file: restart refused, not retried, status shows check's first error; Java 11: refused with the launcher's line, not retried"
 }
 
 java11_remove() {

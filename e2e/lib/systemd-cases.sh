@@ -1,11 +1,11 @@
 # shellcheck shell=bash
 # The Debian package under a real systemd (sourced by e2e/run; runs nothing itself). After the other cases, the
 # gateway namespace boots Debian with systemd as PID 1 (e2e/lib/booted.sh): the package is installed there with
-# apt-get and used as an operator would (systemctl, journalctl, sluice-iptables.service), while the developer, Squid
+# apt and used as an operator would (systemctl, journalctl, sluice-iptables.service), while the developer, Squid
 # and nginx are the suite's own. Each case appends what it ran and what came back to $SD_TRANSCRIPT, which e2e/run
 # prints at the end: the figures of the package's note come from there.
 
-SD_CASES=()    # "id|name|function", run after CASES by sd_run
+SD_CASES=()    # "id|name|function", run by e2e/run after CASES, in this order
 SD_TRANSCRIPT= # $T/systemd/transcript.txt
 SD_DIR=        # $T/systemd: the debs and the files written into the booted system
 NEW_DEB=       # the package this build made
@@ -14,7 +14,7 @@ sd_case() { SD_CASES+=("$1|$2|$3"); }
 
 # ---- helpers of the cases ----
 say() { printf '%s\n' "$*" >>"$SD_TRANSCRIPT"; }
-# shown CMD...: CMD in the booted system; "# $ CMD", its output and a non-zero status go to the transcript and to
+# shown CMD...: CMD in the booted system; "$ CMD", its output and a non-zero status go to the transcript and to
 # stdout (the case's log). Returns CMD's status.
 shown() {
   local out rc=0
@@ -28,8 +28,8 @@ shown() {
 }
 # prop NAME [UNIT]: a property of sluice.service (or UNIT), as systemctl show --value prints it.
 prop() { booted systemctl show -p "$1" --value "${2:-sluice.service}"; }
-# cursor: now, in the booted system's clock, for journal_since. (Not journalctl's cursors: systemd 252's
-# --after-cursor together with -p missed entries here, in systemd 252.)
+# cursor: now, in the booted system's clock, for journal_since. (Not journalctl's cursors: --after-cursor together
+# with -p missed entries here, in systemd 252.)
 cursor() { booted date +%s.%N; }
 # journal_since MARK [ARGS...]: the journal of sluice.service from MARK (cursor) on, message text only.
 journal_since() { local c=$1; shift; booted journalctl -u sluice.service --since="@$c" -o cat --no-pager "$@"; }
@@ -132,8 +132,7 @@ case_deb_lintian() {
 }
 
 case_deb_install() {
-  local t0 secs mode
-  local cmd
+  local t0 secs mode cmd
   cmd=$(readme_line "## Install" "apt install ")
   t0=$(now_ms)
   shown bash -c "cd /root/prev && $cmd" || fail "$cmd failed"
@@ -147,16 +146,15 @@ case_deb_install() {
   grep -q '^640 root:sluice /etc/sluice/gateway.yaml$' <<<"$mode" || fail "gateway.yaml is not 0640 root:sluice"
   grep -q '^750 sluice:sluice /var/log/sluice$' <<<"$mode" || fail "/var/log/sluice is not 0750 sluice:sluice"
   grep -q ' /var/cache/sluice/sluice.jsa$' <<<"$mode" || fail "postinst made no class-data archive"
-  note "apt-get install in ${secs}s: enabled, not started; sluice user; gateway.yaml 0640 root:sluice; archive made"
+  note "apt install in ${secs}s: enabled, not started; sluice user; gateway.yaml 0640 root:sluice; archive made"
 }
 
 case_deb_start() {
-  local t0 secs ready_ms
+  local t0 secs ready_ms cmd
   # The operator's edits, and a proxy password of theirs (which must outlive a purge).
   operator_edits
   booted install -m 0640 -g sluice /dev/null /etc/sluice/proxy.pass
   printf 'not-a-real-password\n' | booted tee /etc/sluice/proxy.pass >/dev/null
-  local cmd
   cmd=$(readme_line "## Install" "systemctl enable --now ")
   t0=$(now_ms)
   shown bash -c "$cmd" || fail "$cmd failed"

@@ -201,6 +201,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anIpv4WildcardDoesNotOverlapAnIpv6AddressButTheIpv6WildcardOverlapsEverything() throws Exception {
+        ConfigLoader.parse("t.yaml", """
+                listeners: [{ name: a, listen: 0.0.0.0:8443 }, { name: b, listen: "[fd77:1::1]:8443" }]
+                clients: [127.0.0.0/8]
+                """, dir);
+        assertThatThrownBy(() -> ConfigLoader.parse("t.yaml", """
+                listeners: [{ name: a, listen: "[::]:8443" }, { name: b, listen: 10.0.0.1:8443 }, { name: c, listen: 0.0.0.0:8443 }]
+                clients: [127.0.0.0/8]
+                """, dir)).isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors())
+                        .extracting(Object::toString).containsExactly(
+                                "t.yaml:1:66: listen: 10.0.0.1:8443 overlaps [::]:8443 (line 1): both cannot be bound",
+                                "t.yaml:1:102: listen: 0.0.0.0:8443 overlaps [::]:8443 (line 1): both cannot be bound",
+                                "t.yaml:1:102: listen: 0.0.0.0:8443 overlaps 10.0.0.1:8443 (line 1): both cannot be bound"));
+    }
+
+    @Test
     void operationsDefaultsAndValues() throws Exception {
         Operations d = ConfigLoader.parse("t.yaml", BASE, dir).operations();
         assertThat(d.admin()).as("no admin section: no admin listener").isNull();

@@ -58,7 +58,7 @@ final class Explain implements Callable<Integer> {
         }
         GatewayConfig cfg = compiled.config();
         if (client == null) {
-            client = cfg.clients().get(0).first().getHostAddress();
+            client = IpLiteral.format(cfg.clients().get(0).first());
         }
         InetAddress clientAddress = IpLiteral.parse(client);
         if (clientAddress == null) {
@@ -97,12 +97,12 @@ final class Explain implements Callable<Integer> {
                           ListenerConfig listener) {
         int port = dst != null ? dst.getPort() : listener.defaultPort();
         StringBuilder sb = new StringBuilder();
-        sb.append(sni == null ? "(no sni)" : sni).append(" client ").append(client.getHostAddress())
+        sb.append(sni == null ? "(no sni)" : sni).append(" client ").append(IpLiteral.format(client))
                 .append(" listener ").append(listener.name())
                 .append(" dst ").append(dst == null ? "unknown" : HostPort.of(new InetSocketAddress(dst.getAddress(), port)).toString())
                 .append(" port ").append(port).append('\n');
         if (!compiled.policy().allowsClient(client)) {
-            sb.append("  client ").append(client.getHostAddress())
+            sb.append("  client ").append(IpLiteral.format(client))
                     .append(" is not in clients: connection reset at once (outcome denied_client)\n");
             return sb.toString();
         }

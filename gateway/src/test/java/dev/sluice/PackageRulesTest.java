@@ -43,7 +43,7 @@ class PackageRulesTest {
             Map.entry("session", Set.of("config", "net", "policy", "relay", "inbound", "upstream")),
             Map.entry("observe", Set.of("config", "policy", "session", "upstream")),
             Map.entry("observe.logging", Set.of("observe", "config", "net", "session", "upstream")),
-            Map.entry("observe.metrics", Set.of("observe", "observe.logging", "config", "session", "upstream")),
+            Map.entry("observe.metrics", Set.of("observe", "observe.logging", "config", "net", "session", "upstream")),
             Map.entry("observe.admin", Set.of("observe", "observe.metrics", "config", "net", "policy", "session",
                     "upstream")),
             Map.entry("observe.systemd", Set.of()),

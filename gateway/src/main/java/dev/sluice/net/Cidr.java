@@ -116,6 +116,6 @@ public final class Cidr {
 
     @Override
     public String toString() {
-        return first().getHostAddress() + "/" + prefix;
+        return IpLiteral.format(first()) + "/" + prefix;
     }
 }

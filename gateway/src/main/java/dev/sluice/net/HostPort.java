@@ -9,7 +9,7 @@ public record HostPort(String host, int port) {
     /** A socket address by its IP address (never a name lookup): {@code 10.0.0.1:443}, {@code [::1]:443}. */
     public static HostPort of(InetSocketAddress address) {
         InetAddress ip = address.getAddress();
-        return new HostPort(ip == null ? address.getHostString() : ip.getHostAddress(), address.getPort());
+        return new HostPort(ip == null ? address.getHostString() : IpLiteral.format(ip), address.getPort());
     }
 
     /** Parses {@code host:port}; IPv6 literals must be bracketed. */

@@ -1,5 +1,6 @@
 package dev.sluice.net;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.regex.Pattern;
@@ -33,6 +34,48 @@ public final class IpLiteral {
         } catch (UnknownHostException e) {
             return null;
         }
+    }
+
+    /**
+     * The address as RFC 5952 writes it, the form {@code ip addr}, {@code ss} and grep expect: IPv4 dotted, IPv6 in
+     * lower case without leading zeros, the longest run of two or more zero groups (the first of equal runs) as
+     * {@code ::}; {@code fd77:1::2}, not the JDK's {@code fd77:1:0:0:0:0:0:2}. No scope suffix, no brackets.
+     */
+    public static String format(InetAddress address) {
+        if (!(address instanceof Inet6Address)) {
+            return address.getHostAddress();
+        }
+        byte[] b = address.getAddress();
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1;
+        int bestLength = 1; // a single zero group is written as 0, not ::
+        for (int i = 0; i < 8; ) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        StringBuilder sb = new StringBuilder(39);
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                sb.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
+                sb.append(':');
+            }
+            sb.append(Integer.toHexString(groups[i]));
+        }
+        return sb.toString();
     }
 
     public static boolean is(String text) {

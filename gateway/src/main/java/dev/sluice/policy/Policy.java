@@ -1,5 +1,6 @@
 package dev.sluice.policy;
 
+import dev.sluice.net.IpLiteral;
 import dev.sluice.config.Action;
 import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.NameSpec;
@@ -70,7 +71,7 @@ public final class Policy {
         if (sni != null) {
             return sni;
         }
-        return flow.dst() == null ? null : flow.dst().getAddress().getHostAddress();
+        return flow.dst() == null ? null : IpLiteral.format(flow.dst().getAddress());
     }
 
     public List<Rule> rules() {

@@ -102,7 +102,7 @@ public final class ClientConnection implements PeekListener {
         }
         InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
         if (!compiled.policy().allowsClient(from.getAddress())) {
-            record.fail(Outcome.DENIED_CLIENT, "client " + from.getAddress().getHostAddress()
+            record.fail(Outcome.DENIED_CLIENT, "client " + IpLiteral.format(from.getAddress())
                     + " is not in the configured client ranges");
             // a reset and no word: answering in TLS would mean reading and parsing a stranger's bytes first
             Closing.reset(client);
@@ -177,7 +177,7 @@ public final class ClientConnection implements PeekListener {
                     });
         } else if (dst != null) {
             // where the client was going, never elsewhere by a name it chose (checked above)
-            dial = dialer.direct(client.eventLoop(), dst.getAddress().getHostAddress(), dst.getPort(), timeout,
+            dial = dialer.direct(client.eventLoop(), IpLiteral.format(dst.getAddress()), dst.getPort(), timeout,
                     record::attempt, a -> null);
         } else {
             // what the name resolves to is known only now

@@ -1,5 +1,6 @@
 package dev.sluice.upstream;
 
+import dev.sluice.net.IpLiteral;
 import dev.sluice.net.HostPort;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -23,7 +24,7 @@ final class ConnectRequest {
         StringBuilder sb = new StringBuilder(128).append("CONNECT ").append(target).append(" HTTP/1.1\r\nHost: ")
                 .append(target).append("\r\nProxy-Connection: keep-alive\r\n");
         if (forwardedFor != null) {
-            String ip = forwardedFor.getHostAddress();
+            String ip = IpLiteral.format(forwardedFor);
             sb.append("X-Forwarded-For: ").append(ip).append("\r\nForwarded: for=")
                     .append(ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip).append("\r\n");
         }

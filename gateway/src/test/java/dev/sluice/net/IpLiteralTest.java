@@ -16,4 +16,20 @@ class IpLiteralTest {
     void aServerNameThatIsReallyAnAddress(String name, boolean address) {
         assertThat(IpLiteral.isAddress(name)).isEqualTo(address);
     }
+
+    /** RFC 5952 section 4 (and its examples), the form the access log, explain and the status page write. */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({
+        "fd77:1:0:0:0:0:0:2, fd77:1::2", "2001:DB8:0:0:0:0:0:1, 2001:db8::1", "2001:0db8::0001, 2001:db8::1",
+        "0:0:0:0:0:0:0:0, ::", "0:0:0:0:0:0:0:1, ::1", "1:0:0:0:0:0:0:0, 1::",
+        "2001:db8:0:1:1:1:1:1, 2001:db8:0:1:1:1:1:1", // one zero group stays 0
+        "2001:0:0:1:0:0:0:1, 2001:0:0:1::1", // the longest run
+        "2001:db8:0:0:1:0:0:1, 2001:db8::1:0:0:1", // the first of two equal runs
+        "fe80:0:0:0:0:0:0:1, fe80::1", "::ffff:192.0.2.1, 192.0.2.1", // a mapped address is IPv4 to Java
+        "192.0.2.7, 192.0.2.7",
+    })
+    void formatsAsRfc5952(String literal, String expected) {
+        assertThat(IpLiteral.format(IpLiteral.parse(literal))).isEqualTo(expected);
+        assertThat(IpLiteral.parse(IpLiteral.format(IpLiteral.parse(literal)))).isEqualTo(IpLiteral.parse(literal));
+    }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.observe.admin;
 
+import dev.sluice.net.IpLiteral;
 import dev.sluice.config.AdminConfig;
 import dev.sluice.net.Cidr;
 import dev.sluice.observe.GatewayView;
@@ -131,7 +132,7 @@ public final class AdminServer implements AutoCloseable {
             }
             InetAddress from = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
             if (!allowed(from)) {
-                return text(HttpResponseStatus.FORBIDDEN, from.getHostAddress() + " is not in admin.clients\n");
+                return text(HttpResponseStatus.FORBIDDEN, IpLiteral.format(from) + " is not in admin.clients\n");
             }
             String path = req.uri();
             int q = path.indexOf('?');

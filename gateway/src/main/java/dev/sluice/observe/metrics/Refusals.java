@@ -1,5 +1,6 @@
 package dev.sluice.observe.metrics;
 
+import dev.sluice.net.IpLiteral;
 import dev.sluice.observe.logging.Throttle;
 import java.net.InetAddress;
 import java.util.EnumMap;
@@ -33,7 +34,7 @@ public final class Refusals {
         long n = throttles.get(reason).event();
         if (n > 0) {
             LOG.warn("refusing new connections: {} ({}) reached, last from {}; {} refused since the last report",
-                    reason.label(), limit, client.getHostAddress(), n);
+                    reason.label(), limit, IpLiteral.format(client), n);
         }
     }
 

@@ -46,7 +46,7 @@ class AccessLogLineTest {
         t.end();
 
         assertThat(AccessLogLine.format(t)).isEqualTo("{\"ts\":\"" + ts(t) + "\","
-                + "\"client\":\"[2001:db8:0:0:0:0:0:1]:50000\",\"listener\":\"https\",\"sni\":null,\"alpn\":[],"
+                + "\"client\":\"[2001:db8::1]:50000\",\"listener\":\"https\",\"sni\":null,\"alpn\":[],"
                 + "\"dst\":null,\"rule\":null,\"action\":null,\"upstream\":null,\"proxy\":null,\"auth\":null,"
                 + "\"target\":null,\"outcome\":\"rejected\",\"bytes_up\":0,\"bytes_down\":0,\"duration_ms\":"
                 + t.durationMillis() + ",\"error\":\"no rule matches\"}");

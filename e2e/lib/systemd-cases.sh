@@ -66,9 +66,10 @@ readme_line() {
   printf '%s\n' "$l"
 }
 
-# write_package_config NAMES: the suite's configuration with the access log in /var/log/sluice, as gateway.yaml.
+# write_package_config NAMES [EXTRA_RULE]: the suite's configuration (write_sluice_config) with the access log in
+# /var/log/sluice, as $SD_DIR/gateway.yaml and then as the booted system's /etc/sluice/gateway.yaml.
 write_package_config() {
-  SLUICE_CONF=$SD_DIR/gateway.yaml ACCESS_LOG_SETTING=/var/log/sluice/access.log write_sluice_config "$1"
+  SLUICE_CONF=$SD_DIR/gateway.yaml ACCESS_LOG_SETTING=/var/log/sluice/access.log write_sluice_config "$@"
   put "$SD_DIR/gateway.yaml" /etc/sluice/gateway.yaml
 }
 
@@ -108,6 +109,7 @@ sd_setup() {
   say "# root file system ready in $(secs_since "$t0")s ($BOOTED_LOWER)"
   t0=$(now_ms)
   booted_start "$NS_GW" || return 1
+  ACCESS_LOG=/proc/$BOOTED_PID/root/var/log/sluice/access.log # the booted gateway's, read from the host
   say "# booted to 'running' in $(secs_since "$t0")s: systemd $(booted systemctl --version | head -n 1 | cut -d' ' -f2) as PID 1 (host PID $BOOTED_PID) in $NS_GW"
   booted mkdir -p /root/prev /root/new /root/repo
   booted_copy "$PREV_DEB" "/root/prev/${PREV_DEB##*/}"
@@ -165,14 +167,12 @@ case_deb_start() {
   ready_ms=$(ms_between "$(prop ExecMainStartTimestampMonotonic)" "$(prop ActiveEnterTimestampMonotonic)")
   shown systemctl status sluice.service --no-pager -n 4 || true
   shown sluice-iptables show || true
-  ACCESS_LOG=/proc/$BOOTED_PID/root/var/log/sluice/access.log
   GO_WORK=$T/go-systemd case_go # a fresh module cache: case 1's would answer without a connection
   note "enable --now returned in ${secs}s, active (READY=1) ${ready_ms} ms after exec; go mod download through it: $(head -n 1 "$CASE_DIR/note")"
 }
 
 case_deb_reload() {
   local c out=$T/work/sd-inflight.bin cpid rc=0
-  ACCESS_LOG=/proc/$BOOTED_PID/root/var/log/sluice/access.log
   c=$(cursor)
   dev_curl -o /dev/null https://blocked.example.test/mid.bin 2>/dev/null && fail "blocked.example.test is let through before the reload"
   dev_curl --limit-rate 12M -o "$out" https://big.example.test/big.bin 2>"$CASE_DIR/inflight.err" &
@@ -188,10 +188,7 @@ case_deb_reload() {
   rm -f "$out"
   # A broken file: refused, said in the journal at priority err, the service stays active on the rules it has.
   c=$(cursor)
-  SLUICE_CONF=$SD_DIR/gateway.yaml ACCESS_LOG_SETTING=/var/log/sluice/access.log write_sluice_config \
-    "big.example.test, blocked.example.test" "  - { name: ghostly, sni: [.example.test], action: splice, upstream: ghost }
-"
-  put "$SD_DIR/gateway.yaml" /etc/sluice/gateway.yaml
+  write_package_config "big.example.test, blocked.example.test" "$GHOST_RULE"
   shown systemctl reload sluice.service || fail "systemctl reload (of a broken file) failed"
   wait_for 10 "'reload refused' in the journal" journal_has "$c" "reload refused" || fail "no 'reload refused' in the journal"
   wait_for 5 "journalctl -p err to show the refusal and its error" err_shows "$c" "reload refused" "gateway.yaml:[0-9]*:[0-9]*: .*ghost" ||
@@ -251,17 +248,14 @@ case_deb_refuses() {
   shown systemctl start sluice.service || fail "sluice.service does not start with the good configuration"
   # A configuration edited into an invalid state, then a restart: the gateway stops, and ExecStartPre's check
   # refuses to start it again.
-  SLUICE_CONF=$SD_DIR/bad.yaml ACCESS_LOG_SETTING=/var/log/sluice/access.log write_sluice_config \
-    "big.example.test" "  - { name: ghostly, sni: [.example.test], action: splice, upstream: ghost }
-"
-  put "$SD_DIR/bad.yaml" /etc/sluice/gateway.yaml
+  write_package_config big.example.test "$GHOST_RULE"
   c=$(cursor)
   shown systemctl restart sluice.service || rc=$?
   ((rc != 0)) || fail "systemctl restart with a broken configuration succeeded"
   # Restart=on-abnormal: an exit status is not retried (another try would fail the same way): failed at once.
   wait_for 5 "the unit to fail, not retried" gave_up || fail "after a start that cannot work: $(prop ActiveState), NRestarts $(prop NRestarts)"
   status=$(shown systemctl status sluice.service --no-pager -n 10 || true)
-  first=$(sluice check --config "$SD_DIR/bad.yaml" 2>&1 | head -n 1 | sed "s|$SD_DIR/bad.yaml|/etc/sluice/gateway.yaml|") || true
+  first=$(sluice check --config "$SD_DIR/gateway.yaml" 2>&1 | head -n 1 | sed "s|$SD_DIR/gateway.yaml|/etc/sluice/gateway.yaml|") || true
   grep -qF -- "$first" <<<"$status" || fail "systemctl status does not show check's first error: $first"
   journal_since "$c" -p err | grep -qF -- "$first" || fail "journalctl -p err does not show check's error"
   write_package_config big.example.test

@@ -3,9 +3,12 @@ package dev.sluice;
 import dev.sluice.config.Action;
 import dev.sluice.config.AuthConfig;
 import dev.sluice.config.AuthScheme;
+import dev.sluice.config.DnsConfig;
 import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.config.NameSpec;
+import dev.sluice.dns.SyntheticTable;
+import dev.sluice.dns.TableFile;
 import dev.sluice.net.HostName;
 import dev.sluice.net.HostPort;
 import dev.sluice.net.IpLiteral;
@@ -16,6 +19,7 @@ import dev.sluice.session.CompiledConfig;
 import dev.sluice.upstream.Proxy;
 import dev.sluice.upstream.ProxyCredentials;
 import dev.sluice.upstream.Upstream;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -97,10 +101,71 @@ final class Explain implements Callable<Integer> {
                           ListenerConfig listener) {
         int port = dst != null ? dst.getPort() : listener.defaultPort();
         StringBuilder sb = new StringBuilder();
-        sb.append(sni == null ? "(no sni)" : sni).append(" client ").append(IpLiteral.format(client))
+        StringBuilder synthetic = new StringBuilder();
+        String dnsName = dst == null ? null : dnsName(compiled.config().dns(), dst, synthetic);
+        if (dnsName == null && synthetic.length() > 0) {
+            return header(sb, sni, client, listener, dst, port).append(synthetic).toString();
+        }
+        header(sb, sni, client, listener, dst, port).append(synthetic);
+        if (dnsName != null) {
+            DnsConfig dns = compiled.config().dns();
+            if (!dns.tlsPorts().contains(port)) {
+                sb.append("  port ").append(port).append(" is not in dns.tls_ports: no ClientHello is awaited, the "
+                        + "tunnel is set up at once for ").append(dnsName).append(" (name_from dns)\n");
+                sni = dnsName;
+            } else if (sni == null) {
+                sb.append("  a ClientHello without a server name is routed by ").append(dnsName)
+                        .append(" (name_from dns)\n");
+                sni = dnsName;
+            } else if (!HostName.normalize(sni).equals(dnsName)) {
+                sb.append("  the SNI differs from ").append(dnsName).append(": routed by the SNI (noted in the "
+                        + "access log)\n");
+            }
+        }
+        return decide(compiled, sni, client, dst, listener, port, sb);
+    }
+
+    private static StringBuilder header(StringBuilder sb, String sni, InetAddress client, ListenerConfig listener,
+                                        InetSocketAddress dst, int port) {
+        return sb.append(sni == null ? "(no sni)" : sni).append(" client ").append(IpLiteral.format(client))
                 .append(" listener ").append(listener.name())
                 .append(" dst ").append(dst == null ? "unknown" : HostPort.of(new InetSocketAddress(dst.getAddress(), port)).toString())
                 .append(" port ").append(port).append('\n');
+    }
+
+    /**
+     * The name the DNS responder's table (as saved in {@code dns.state_dir}) holds for a synthetic {@code dst}, with
+     * a line about it in {@code out}; null (and nothing said) when {@code dst} is no synthetic address, null with
+     * the outcome said when the table holds no name for it.
+     */
+    private static String dnsName(DnsConfig dns, InetSocketAddress dst, StringBuilder out) {
+        if (dns == null) {
+            return null;
+        }
+        SyntheticTable table = new SyntheticTable(dns.ipv4(), dns.ipv6(), dns.maxNames(), System::currentTimeMillis);
+        if (!table.isSynthetic(dst.getAddress())) {
+            return null;
+        }
+        TableFile file = new TableFile(dns.stateDir());
+        try {
+            table.restore(file.read(table.ranges()));
+        } catch (IOException e) {
+            out.append("  cannot read the DNS table: ").append(e.getMessage()).append('\n');
+        }
+        String name = table.nameOf(dst.getAddress());
+        String at = IpLiteral.format(dst.getAddress());
+        if (name == null) {
+            out.append("  ").append(at).append(" is a synthetic address the DNS table (in dns.state_dir) holds no "
+                    + "name for: connection reset (outcome rejected)\n");
+            return null;
+        }
+        out.append("  ").append(at).append(" is a synthetic address: the DNS table (in dns.state_dir, as last "
+                + "saved) holds ").append(name).append(" for it\n");
+        return name;
+    }
+
+    private static String decide(CompiledConfig compiled, String sni, InetAddress client, InetSocketAddress dst,
+                                 ListenerConfig listener, int port, StringBuilder sb) {
         if (!compiled.policy().allowsClient(client)) {
             sb.append("  client ").append(IpLiteral.format(client))
                     .append(" is not in clients: connection reset at once (outcome denied_client)\n");

@@ -123,11 +123,15 @@ final class DnsReader {
         return c;
     }
 
+    /** {@code IP:port}, {@code [IPv6]:port}, and with {@code defaultPort} also a bare address (port 53). */
     private static HostPort address(String text, boolean defaultPort) {
         String s = text.trim();
+        String bare = s.startsWith("[") && s.endsWith("]") ? s.substring(1, s.length() - 1) : s;
         HostPort hp;
-        if (defaultPort && IpLiteral.is(s.startsWith("[") && s.endsWith("]") ? s.substring(1, s.length() - 1) : s)) {
-            hp = new HostPort(s.startsWith("[") ? s.substring(1, s.length() - 1) : s, 53);
+        if (defaultPort && IpLiteral.is(bare)) {
+            hp = new HostPort(bare, 53);
+        } else if (defaultPort && !s.contains(":")) {
+            throw new IllegalArgumentException("'" + s + "' is not an IP address (no DNS to find DNS)");
         } else {
             hp = HostPort.parse(s);
         }

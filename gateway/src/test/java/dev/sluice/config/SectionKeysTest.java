@@ -24,8 +24,12 @@ class SectionKeysTest {
 
     static Stream<Arguments> sections() {
         return Stream.of(
-                Arguments.of("zzzzzzzz: 1\n", "configuration", "access_log, admin, clients, limits, listeners, "
+                Arguments.of("zzzzzzzz: 1\n", "configuration", "access_log, admin, clients, dns, limits, listeners, "
                         + "logging, rules, shutdown, timeouts, upstreams"),
+                Arguments.of("dns: {listen: ['127.0.0.1:53'], forward: [10.0.0.53], zzzzzzzz: 1}\n", "dns",
+                        "forward, limits, listen, rejected, state_dir, synthetic, tls_ports, ttl"),
+                Arguments.of("dns: {listen: ['127.0.0.1:53'], forward: [10.0.0.53], limits: {zzzzzzzz: 1}}\n",
+                        "dns.limits", "client_qps, forwards, names"),
                 Arguments.of("listeners: [{listen: '127.0.0.1:1', zzzzzzzz: 1}]\n", "listener #1",
                         "default_port, listen, name, peek, transparent"),
                 Arguments.of(UPSTREAM + "zzzzzzzz: 1}}\n", "upstream 'u'", "auth, ca_file, client_cert, client_key, "

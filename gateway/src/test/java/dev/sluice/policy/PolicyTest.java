@@ -60,6 +60,29 @@ class PolicyTest {
         assertThat(p.rules()).extracting(Rule::namesDestinations).containsExactly(true, false, false, false);
     }
 
+    @Test
+    void theDnsResponderClaimsOnlyNamesASpliceOrDirectRuleNamesForThatClient() throws Exception {
+        Policy p = policy("""
+                  - { name: lab, clients: [10.9.0.0/16], action: reject }
+                  - { name: ssh-only, sni: [git.example.com], ports: [22], action: splice, upstream: corp }
+                  - { name: web, destinations: [10.0.0.0/8], action: direct }
+                  - { name: go, sni: [.golang.org], action: splice, upstream: corp }
+                  - { name: intra, sni: [.corp.example], action: direct }
+                  - { name: blocked, sni: [.evil.example], action: reject }
+                  - { name: default, action: reject }
+                """);
+        var c = IpLiteral.parse("10.1.2.3");
+        assertThat(p.claim(c, "Proxy.Golang.org.")).isEqualTo(NameClaim.ROUTED);
+        assertThat(p.claim(c, "wiki.corp.example")).isEqualTo(NameClaim.ROUTED);
+        // ports decide per connection: the name is claimed, a connection to another port is then rejected
+        assertThat(p.claim(c, "git.example.com")).isEqualTo(NameClaim.ROUTED);
+        assertThat(p.claim(c, "x.evil.example")).isEqualTo(NameClaim.REJECTED);
+        // no rule names it (the catch-all names nothing): forwarded
+        assertThat(p.claim(c, "printer.internal")).isEqualTo(NameClaim.UNCLAIMED);
+        // a rule without names that decides every connection of this client comes first
+        assertThat(p.claim(IpLiteral.parse("10.9.1.1"), "proxy.golang.org")).isEqualTo(NameClaim.UNCLAIMED);
+    }
+
     private static Policy policy(String rules) throws Exception {
         GatewayConfig c = ConfigLoader.parse("t.yaml", """
                 listeners: [{ listen: 127.0.0.1:0 }]

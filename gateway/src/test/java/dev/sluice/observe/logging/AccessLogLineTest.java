@@ -22,6 +22,7 @@ class AccessLogLineTest {
                 ConnectionRecord.onEnd(r -> { }));
         t.hello("api.github.com", List.of("h2", "http/1.1"));
         t.dst("140.82.121.4:443");
+        t.name("api.github.com", "sni");
         t.route("github", "splice", "corp", "api.github.com:443");
         t.attempt("http://proxy2.corp:3128", "connect timed out", 3000);
         t.attempt("http://proxy1.corp:3128", null, 12);
@@ -29,7 +30,7 @@ class AccessLogLineTest {
         t.end();
 
         assertThat(AccessLogLine.format(t)).isEqualTo("{\"ts\":\"" + ts(t) + "\",\"client\":\"10.1.2.3:40000\","
-                + "\"listener\":\"https\",\"sni\":\"api.github.com\",\"alpn\":[\"h2\",\"http/1.1\"],"
+                + "\"listener\":\"https\",\"sni\":\"api.github.com\",\"name\":\"api.github.com\",\"name_from\":\"sni\",\"alpn\":[\"h2\",\"http/1.1\"],"
                 + "\"dst\":\"140.82.121.4:443\",\"rule\":\"github\",\"action\":\"splice\",\"upstream\":\"corp\","
                 + "\"proxy\":\"http://proxy1.corp:3128\",\"auth\":\"negotiate\",\"target\":\"api.github.com:443\","
                 + "\"outcome\":\"ok\",\"bytes_up\":0,\"bytes_down\":0,\"duration_ms\":" + t.durationMillis()
@@ -46,7 +47,7 @@ class AccessLogLineTest {
         t.end();
 
         assertThat(AccessLogLine.format(t)).isEqualTo("{\"ts\":\"" + ts(t) + "\","
-                + "\"client\":\"[2001:db8::1]:50000\",\"listener\":\"https\",\"sni\":null,\"alpn\":[],"
+                + "\"client\":\"[2001:db8::1]:50000\",\"listener\":\"https\",\"sni\":null,\"name\":null,\"name_from\":null,\"alpn\":[],"
                 + "\"dst\":null,\"rule\":null,\"action\":null,\"upstream\":null,\"proxy\":null,\"auth\":null,"
                 + "\"target\":null,\"outcome\":\"rejected\",\"bytes_up\":0,\"bytes_down\":0,\"duration_ms\":"
                 + t.durationMillis() + ",\"error\":\"no rule matches\"}");
@@ -56,6 +57,7 @@ class AccessLogLineTest {
     void hostileTextStaysEscapedOnOneAsciiLine() {
         ConnectionRecord t = new ConnectionRecord(null, "https", ConnectionRecord.onEnd(r -> { }));
         t.hello(HOSTILE, List.of(HOSTILE));
+        t.name(HOSTILE, "sni");
         t.note(HOSTILE);
         t.attempt(HOSTILE, HOSTILE, 7);
         t.fail(Outcome.BAD_HELLO, HOSTILE);
@@ -64,7 +66,7 @@ class AccessLogLineTest {
         String line = AccessLogLine.format(t);
 
         assertThat(line).isEqualTo("{\"ts\":\"" + ts(t) + "\",\"client\":null,\"listener\":\"https\","
-                + "\"sni\":\"" + ESCAPED + "\",\"alpn\":[\"" + ESCAPED + "\"],\"dst\":null,\"rule\":null,"
+                + "\"sni\":\"" + ESCAPED + "\",\"name\":\"" + ESCAPED + "\",\"name_from\":\"sni\",\"alpn\":[\"" + ESCAPED + "\"],\"dst\":null,\"rule\":null,"
                 + "\"action\":null,\"upstream\":null,\"proxy\":null,\"auth\":null,\"target\":null,"
                 + "\"outcome\":\"bad_hello\",\"bytes_up\":0,\"bytes_down\":0,\"duration_ms\":" + t.durationMillis()
                 + ",\"error\":\"" + ESCAPED + "\",\"note\":\"" + ESCAPED + "\",\"attempts\":[{\"via\":\"" + ESCAPED

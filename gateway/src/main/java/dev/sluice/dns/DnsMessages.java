@@ -70,6 +70,14 @@ public final class DnsMessages {
             return n.length() <= 253 && HOST.matcher(n).matches() ? n : null;
         }
 
+        /**
+         * Whether the question can be repeated in an answer, with records for its name: a host name or the root.
+         * (Netty's codec reads any bytes in a label; only names like these are written back.)
+         */
+        public boolean echoable() {
+            return hostName() != null || name.equals(".");
+        }
+
         public String typeName() {
             return DnsRecordType.valueOf(type).name();
         }
@@ -121,16 +129,19 @@ public final class DnsMessages {
         }
     }
 
-    /** An answer to {@code q}: {@code rcode} and, for NOERROR, {@code addresses} (A or AAAA) with {@code ttl}. */
+    /**
+     * An answer to {@code q}: {@code rcode} and {@code addresses} (A or AAAA) with {@code ttl}. For a question that
+     * is not {@link Question#echoable} only the header: neither the question nor records for its name.
+     */
     public static ByteBuf answer(ByteBufAllocator alloc, Question q, int rcode, List<InetAddress> addresses,
                                  long ttlSeconds) {
+        boolean echo = q.echoable();
         List<DnsRecord> answers = new ArrayList<>(addresses.size());
-        for (InetAddress a : addresses) {
+        for (InetAddress a : echo ? addresses : List.<InetAddress>of()) {
             answers.add(new DefaultDnsRawRecord(q.name(), a.getAddress().length == 4 ? DnsRecordType.A
                     : DnsRecordType.AAAA, ttlSeconds, Unpooled.wrappedBuffer(a.getAddress())));
         }
         ByteBuf out = alloc.buffer(64 + answers.size() * 32);
-        boolean echo = q.hostName() != null || q.name().equals(".");
         header(out, q.id(), q.recursionDesired(), rcode, echo ? 1 : 0, answers.size(), q.edns() ? 1 : 0);
         try {
             if (echo) {

@@ -1,8 +1,13 @@
 package dev.sluice;
 
 import dev.sluice.config.AdminConfig;
+import dev.sluice.config.DnsConfig;
 import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.ListenerConfig;
+import dev.sluice.dns.DnsResponder;
+import dev.sluice.dns.SyntheticTable;
+import dev.sluice.dns.TableFile;
+import dev.sluice.dns.TableKeeper;
 import dev.sluice.inbound.ConnectionLimiter;
 import dev.sluice.inbound.Listener;
 import dev.sluice.io.IoRuntime;
@@ -16,6 +21,7 @@ import dev.sluice.observe.admin.Activity;
 import dev.sluice.observe.admin.AdminServer;
 import dev.sluice.observe.logging.AccessLog;
 import dev.sluice.observe.logging.AuthWarnings;
+import dev.sluice.observe.logging.DnsLog;
 import dev.sluice.observe.logging.LogLevels;
 import dev.sluice.observe.metrics.Metrics;
 import dev.sluice.observe.metrics.Refusals;
@@ -72,6 +78,12 @@ public final class Gateway implements AutoCloseable {
     private final LocalTargets localTargets;
     private final AtomicReference<AdminServer> admin = new AtomicReference<>(); // stays empty without one
     private volatile HealthChecker health; // probes nothing until start; a reload replaces it
+    /** The DNS responder's settings as at start-up (null: no responder), and as in force now. */
+    private final DnsConfig startDns;
+    private final AtomicReference<DnsConfig> liveDns;
+    private final SyntheticTable synthetic; // null without a responder
+    private TableKeeper tableKeeper;
+    private DnsResponder dns;
     private volatile boolean closed;
 
     public Gateway(GatewayConfig config, AccessLog accessLog) {
@@ -99,6 +111,13 @@ public final class Gateway implements AutoCloseable {
                 () -> adminServer.get() == null ? null : adminServer.get().localAddress(), hostAddresses());
         metrics.expect(compiled.config().listeners().stream().map(ListenerConfig::name).toList(),
                 compiled.upstreams().values());
+        this.startDns = compiled.config().dns();
+        this.liveDns = new AtomicReference<>(startDns);
+        this.synthetic = startDns == null ? null : new SyntheticTable(startDns.ipv4(), startDns.ipv6(),
+                startDns.maxNames(), System::currentTimeMillis);
+        if (synthetic != null) {
+            metrics.dns(synthetic);
+        }
         // last, the part that holds descriptors (event loops, resolver): nothing after it can fail
         this.io = new IoRuntime();
         this.dialer = io.dialer(AttemptListener.all(new ProxyHealth(), metrics, new AuthWarnings()));
@@ -149,12 +168,24 @@ public final class Gateway implements AutoCloseable {
                         l.sockets() + (l.sockets() == 1 ? " socket" : " sockets")
                                 + (transport.isEpoll() ? " with SO_REUSEPORT" : ""));
             }
+            startDns();
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
         }
         state.set(GatewayView.State.SERVING);
         return this;
+    }
+
+    /** The DNS responder, when configured: its table read back from the state directory first. */
+    private void startDns() throws IOException {
+        if (startDns == null) {
+            return;
+        }
+        tableKeeper = new TableKeeper(synthetic, new TableFile(startDns.stateDir())).start();
+        dns = new DnsResponder(startDns, io.transport(), synthetic,
+                () -> new DnsResponder.Live(compiled.get().policy(), liveDns.get()), new DnsLog(metrics::dnsAnswered))
+                .bind();
     }
 
     private void startAdmin(AdminConfig ac) throws IOException {
@@ -176,7 +207,34 @@ public final class Gateway implements AutoCloseable {
 
     /** Each accepted connection, on its event loop: admitted (or refused by the limits), then on its way. */
     private void accept(ListenerConfig lc, SocketChannel ch) {
-        admission.admit(ch, c -> ClientConnection.accept(lc, compiled.get(), dialer, localTargets, c, observer));
+        admission.admit(ch, c -> ClientConnection.accept(lc, compiled.get(), dialer, localTargets, synthetic, c,
+                observer));
+    }
+
+    /**
+     * The DNS settings a reload brings: its forwarders, TTL, limits and so on; but the addresses, ranges, state
+     * directory and table size stay as at start-up (a restart changes those), and a responder is neither started
+     * nor stopped by a reload.
+     */
+    private DnsConfig dnsAfterReload(DnsConfig next) {
+        if (startDns == null) {
+            if (next != null) {
+                LOG.warn("reload: the dns section is new: the DNS responder starts at the next restart");
+            }
+            return null;
+        }
+        if (next == null) {
+            LOG.warn("reload: the dns section is gone: the DNS responder goes on as it was until the next restart");
+            return liveDns.get();
+        }
+        if (!startDns.reloadableTo(next)) {
+            LOG.warn("reload: dns.listen, dns.synthetic, dns.state_dir and dns.limits.names take effect at the next "
+                    + "restart; the rest of the dns section is applied");
+            return new DnsConfig(startDns.listen(), next.forward(), startDns.ipv4(), startDns.ipv6(), next.ttl(),
+                    next.nxdomain(), next.tlsPorts(), startDns.stateDir(), startDns.maxNames(), next.maxForwards(),
+                    next.clientQps(), next.position());
+        }
+        return next;
     }
 
     /** Swaps in a new configuration for new connections. Listeners stay as they are. */
@@ -196,6 +254,7 @@ public final class Gateway implements AutoCloseable {
         }
         next.inheritHealth(compiled.getAndSet(next));
         admission.limits(next.config().operations().limits());
+        liveDns.set(dnsAfterReload(next.config().dns()));
         metrics.expect(List.of(), next.upstreams().values());
         logLevels.apply(next.config().operations().logging());
         if (started) {
@@ -236,6 +295,11 @@ public final class Gateway implements AutoCloseable {
         return io.workers();
     }
 
+    /** The DNS responder's name table, or null when there is no responder. */
+    public SyntheticTable synthetic() {
+        return synthetic;
+    }
+
     public CompiledConfig compiled() {
         return compiled.get();
     }
@@ -273,6 +337,12 @@ public final class Gateway implements AutoCloseable {
         state.set(GatewayView.State.DRAINING);
         health.close();
         listeners.forEach(Listener::close);
+        if (dns != null) {
+            dns.close();
+        }
+        if (tableKeeper != null) {
+            tableKeeper.close(); // written once more: a restart finds every name given out
+        }
         AdminServer server = admin.get();
         if (server != null) {
             server.close();

@@ -40,16 +40,18 @@ class PackageRulesTest {
             Map.entry("inbound", Set.of("config", "net")),
             Map.entry("upstream.auth", Set.of("config", "net")),
             Map.entry("upstream", Set.of("config", "net", "upstream.auth")),
-            Map.entry("session", Set.of("config", "net", "policy", "relay", "inbound", "upstream")),
+            Map.entry("dns", Set.of("config", "net", "policy", "io")),
+            Map.entry("session", Set.of("config", "net", "policy", "relay", "inbound", "upstream", "dns")),
             Map.entry("observe", Set.of("config", "policy", "session", "upstream")),
-            Map.entry("observe.logging", Set.of("observe", "config", "net", "session", "upstream")),
-            Map.entry("observe.metrics", Set.of("observe", "observe.logging", "config", "net", "session", "upstream")),
+            Map.entry("observe.logging", Set.of("observe", "config", "net", "session", "upstream", "dns")),
+            Map.entry("observe.metrics", Set.of("observe", "observe.logging", "config", "net", "session", "upstream",
+                    "dns")),
             Map.entry("observe.admin", Set.of("observe", "observe.metrics", "config", "net", "policy", "session",
                     "upstream")),
             Map.entry("observe.systemd", Set.of()),
             Map.entry("io", Set.of("config", "net", "inbound", "relay", "upstream")),
             Map.entry("", Set.of("config", "net", "policy", "relay", "inbound", "upstream", "upstream.auth",
-                    "session", "io", "observe", "observe.logging", "observe.metrics", "observe.admin",
+                    "session", "io", "dns", "observe", "observe.logging", "observe.metrics", "observe.admin",
                     "observe.systemd")));
     /** Packages that must not see Netty at all. */
     static final Set<String> PURE = Set.of("net", "config", "policy");

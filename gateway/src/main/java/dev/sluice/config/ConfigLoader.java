@@ -73,6 +73,7 @@ public final class ConfigLoader {
         Timeouts timeouts = timeouts(top.get("timeouts"));
         String accessLog = accessLog(top.get("access_log"));
         Operations operations = new OperationsReader(yaml).read(top, listeners);
+        DnsConfig dns = new DnsReader(yaml, files).read(top.get("dns"), listeners);
         yaml.finish();
         if (clientsNode != null && clients.isEmpty() && yaml.noErrorsBefore(afterClients)) {
             yaml.error(clientsNode, "clients: no client range: nobody could use the gateway");
@@ -84,7 +85,7 @@ public final class ConfigLoader {
             throw new ConfigException(errors);
         }
         return new GatewayConfig(file, List.copyOf(listeners), List.copyOf(clients), Map.copyOf(upstreams),
-                List.copyOf(rules), timeouts, accessLog, operations, checks.warnings());
+                List.copyOf(rules), timeouts, accessLog, operations, dns, checks.warnings());
     }
 
     private Node compose(String text) {

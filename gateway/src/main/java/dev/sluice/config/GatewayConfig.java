@@ -6,18 +6,21 @@ import java.util.Map;
 
 /**
  * A whole configuration file, parsed and validated. Immutable. {@code warnings} are things to fix that do not stop
- * it from being used (a password file others may read), each with its position.
+ * it from being used (a password file others may read), each with its position. {@code dns} is null when the DNS
+ * responder is off.
  */
 public record GatewayConfig(String source, List<ListenerConfig> listeners, List<Cidr> clients,
                             Map<String, UpstreamConfig> upstreams, List<RuleConfig> rules, Timeouts timeouts,
-                            String accessLog, Operations operations, List<ConfigError> warnings) {
+                            String accessLog, Operations operations, DnsConfig dns,
+                            List<ConfigError> warnings) {
 
     /** One line for {@code sluice check}. */
     public String summary() {
         int proxies = upstreams.values().stream().mapToInt(u -> u.proxies().size()).sum();
         return source + ": OK: " + plural(listeners.size(), "listener") + ", " + plural(clients.size(), "client range")
                 + ", " + plural(upstreams.size(), "upstream") + " (" + plural(proxies, "proxy", "proxies") + "), "
-                + plural(rules.size(), "rule");
+                + plural(rules.size(), "rule")
+                + (dns == null ? "" : ", DNS responder on " + plural(dns.listen().size(), "address", "addresses"));
     }
 
     private static String plural(int n, String one) {

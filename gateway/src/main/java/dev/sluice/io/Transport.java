@@ -80,6 +80,13 @@ public final class Transport {
                 : new ReflectiveChannelFactory<>(NioSocketChannel.class);
     }
 
+    /** UDP sockets of the address's own family (as {@link #serverChannels}). */
+    public ChannelFactory<? extends DatagramChannel> datagramChannels(InetAddress address) {
+        SocketProtocolFamily family = address instanceof Inet4Address ? SocketProtocolFamily.INET
+                : SocketProtocolFamily.INET6;
+        return epoll ? () -> new EpollDatagramChannel(family) : () -> new NioDatagramChannel(family);
+    }
+
     public Class<? extends DatagramChannel> datagramChannel() {
         return epoll ? EpollDatagramChannel.class : NioDatagramChannel.class;
     }

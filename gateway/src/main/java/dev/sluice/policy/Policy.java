@@ -62,6 +62,34 @@ public final class Policy {
         return new Decision(null, Action.REJECT, null, target(flow, sni), flow.port());
     }
 
+    /**
+     * What the rules say of {@code name} for {@code client} before any connection exists (the DNS responder's
+     * question): the first rule, in order, whose server-name patterns match and whose client ranges hold the client
+     * decides ({@link NameClaim#ROUTED} for splice and direct, {@link NameClaim#REJECTED} for reject). A rule without
+     * server names claims no name: when one would decide every connection of the client (no port or destination
+     * condition), nothing after it is asked and the name is {@link NameClaim#UNCLAIMED}; when its conditions depend
+     * on the connection, it is passed over.
+     */
+    public NameClaim claim(InetAddress client, String name) {
+        String n = HostName.normalize(name);
+        BitSet candidates = (BitSet) rulesWithoutSni.clone();
+        names.collect(n, candidates);
+        for (int i = candidates.nextSetBit(0); i >= 0; i = candidates.nextSetBit(i + 1)) {
+            Rule rule = rules.get(i);
+            if (!rule.matchesClient(client)) {
+                continue;
+            }
+            if (!rule.hasSni()) {
+                if (rule.dependsOnConnection()) {
+                    continue;
+                }
+                return NameClaim.UNCLAIMED;
+            }
+            return rule.action() == Action.REJECT ? NameClaim.REJECTED : NameClaim.ROUTED;
+        }
+        return NameClaim.UNCLAIMED;
+    }
+
     private static Decision decision(Rule rule, Flow flow, String sni) {
         return new Decision(rule, rule.action(), rule.upstream(), target(flow, sni), flow.port());
     }

@@ -54,6 +54,16 @@ public final class Rule {
         return true;
     }
 
+    /** Whether {@code client} is in the rule's client ranges (or it has none). */
+    boolean matchesClient(java.net.InetAddress client) {
+        return clients == null || clients.contains(client);
+    }
+
+    /** Whether the rule has conditions only a connection can answer (ports, destinations). */
+    boolean dependsOnConnection() {
+        return ports != null || destinations != null;
+    }
+
     /** The first of this rule's patterns that matches {@code name}, for {@code sluice explain}. */
     public NamePattern patternFor(String name) {
         return patterns.stream().filter(p -> p.matches(name)).findFirst().orElse(null);

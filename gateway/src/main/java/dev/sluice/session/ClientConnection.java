@@ -2,13 +2,16 @@ package dev.sluice.session;
 
 import dev.sluice.config.Action;
 import dev.sluice.config.AuthScheme;
+import dev.sluice.config.DnsConfig;
 import dev.sluice.config.ListenerConfig;
+import dev.sluice.dns.SyntheticTable;
 import dev.sluice.inbound.Hello;
 import dev.sluice.inbound.OriginalDestination;
 import dev.sluice.inbound.PeekFailure;
 import dev.sluice.inbound.PeekHandler;
 import dev.sluice.inbound.PeekListener;
 import dev.sluice.inbound.TlsAlert;
+import dev.sluice.net.HostName;
 import dev.sluice.net.HostPort;
 import dev.sluice.net.IpLiteral;
 import dev.sluice.policy.Decision;
@@ -22,11 +25,15 @@ import dev.sluice.upstream.DialException;
 import dev.sluice.upstream.DialObserver;
 import dev.sluice.upstream.Dialer;
 import dev.sluice.upstream.Upstream;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Drives one accepted connection through the stages: client allow-list, peek, policy, dial, relay, and the one
@@ -38,6 +45,12 @@ import java.net.InetSocketAddress;
  * {@code access_denied} when a rule, the gateway's own-host guard or the proxy's policy (403) refuses the
  * destination, {@code unrecognized_name} when there is no usable server name and so nowhere to send it,
  * {@code internal_error} when no proxy could carry it (errors, silence, no connection, our credentials refused).
+ *
+ * <p>A connection to a synthetic address (the DNS responder's) is routed by the name the table holds for it. On
+ * a port of {@code dns.tls_ports} the ClientHello is peeked as usual and its SNI, when it has one, wins over the
+ * table's name (the client's TLS will check the certificate for that name; the rules judge it like any other);
+ * the two differing is noted. On other ports nothing is awaited: the tunnel is set up at once by the table's name,
+ * because in protocols such as SSH or SMTP the server may speak first.
  */
 public final class ClientConnection implements PeekListener {
     /** The largest ClientHello (TLS record headers included) the gateway waits for. */
@@ -49,6 +62,7 @@ public final class ClientConnection implements PeekListener {
     private final CompiledConfig compiled;
     private final Dialer dialer;
     private final LocalTargets localTargets;
+    private final SyntheticTable synthetic;
     private final Channel client;
     private final ConnectionRecord record;
     private final InetSocketAddress dst;
@@ -56,13 +70,16 @@ public final class ClientConnection implements PeekListener {
     private int peekedBytes;
     private int helloRecordVersion;
     private Channel upstream;
+    /** The name the DNS table holds for a synthetic destination, or null. */
+    private String dnsName;
 
     private ClientConnection(ListenerConfig listener, CompiledConfig compiled, Dialer dialer, LocalTargets localTargets,
-                             SocketChannel client, ConnectionRecord.Observer observer) {
+                             SyntheticTable synthetic, SocketChannel client, ConnectionRecord.Observer observer) {
         this.listener = listener;
         this.compiled = compiled;
         this.dialer = dialer;
         this.localTargets = localTargets;
+        this.synthetic = synthetic;
         this.client = client;
         this.record = new ConnectionRecord(client.remoteAddress(), listener.name(), observer);
         this.dst = switch (listener.transparent()) {
@@ -72,10 +89,14 @@ public final class ClientConnection implements PeekListener {
         };
     }
 
-    /** Called for each accepted connection, from the listener's channel initializer. */
+    /**
+     * Called for each accepted connection, from the listener's channel initializer. {@code synthetic}: the DNS
+     * responder's table, or null when it is off.
+     */
     public static ClientConnection accept(ListenerConfig listener, CompiledConfig compiled, Dialer dialer,
-                                   LocalTargets localTargets, SocketChannel ch, ConnectionRecord.Observer observer) {
-        ClientConnection c = new ClientConnection(listener, compiled, dialer, localTargets, ch, observer);
+                                          LocalTargets localTargets, SyntheticTable synthetic, SocketChannel ch,
+                                          ConnectionRecord.Observer observer) {
+        ClientConnection c = new ClientConnection(listener, compiled, dialer, localTargets, synthetic, ch, observer);
         c.start();
         return c;
     }
@@ -108,6 +129,24 @@ public final class ClientConnection implements PeekListener {
             Closing.reset(client);
             return;
         }
+        DnsConfig dns = compiled.config().dns();
+        if (dst != null && synthetic != null && synthetic.isSynthetic(dst.getAddress())) {
+            SyntheticTable.Lease lease = synthetic.lease(dst.getAddress());
+            if (lease == null) {
+                record.fail(Outcome.REJECTED, "synthetic address " + IpLiteral.format(dst.getAddress())
+                        + " stands for no name in the DNS table (given out before the table was lost?)");
+                Closing.reset(client);
+                return;
+            }
+            client.closeFuture().addListener(f -> lease.close());
+            dnsName = lease.name();
+            if (!(dns == null ? Set.of(443) : dns.tlsPorts()).contains(dst.getPort())) {
+                client.config().setAutoRead(false); // whatever the client sends waits in the kernel for the relay
+                record.name(dnsName, "dns");
+                route(dnsName, List.of(), null);
+                return;
+            }
+        }
         client.pipeline().addLast(PeekHandler.NAME, new PeekHandler(MAX_HELLO_BYTES,
                 compiled.config().timeouts().clientHello().toMillis(), this));
     }
@@ -129,11 +168,27 @@ public final class ClientConnection implements PeekListener {
         record.hello(hello.sni(), hello.alpn());
         peekedBytes = peek.bytesRead();
         helloRecordVersion = hello.recordVersion();
-        InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
-        int port = dst != null ? dst.getPort() : listener.defaultPort();
         // RFC 6066 forbids address literals in SNI: one ("127.0.0.1.", "127.1" too) routes as a hello without a name
         String sni = hello.sni() != null && IpLiteral.isAddress(hello.sni()) ? null : hello.sni();
-        Flow flow = new Flow(from.getAddress(), dst, port, sni, hello.alpn(), listener.name());
+        if (sni != null && dnsName != null && !HostName.normalize(sni).equals(dnsName)) {
+            record.note("the SNI differs from " + dnsName + ", the name of synthetic address "
+                    + IpLiteral.format(dst.getAddress()) + ": routed by the SNI");
+        }
+        if (sni != null) {
+            record.name(sni, "sni");
+        } else if (dnsName != null) {
+            sni = dnsName;
+            record.name(dnsName, "dns");
+        }
+        route(sni, hello.alpn(), peek);
+    }
+
+    /** Decides and dials for {@code name} (null: none); {@code peek} holds the hello, or null when none is read. */
+    private void route(String name, List<String> alpn, PeekHandler peek) {
+        InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
+        int port = dst != null ? dst.getPort() : listener.defaultPort();
+        String sni = name;
+        Flow flow = new Flow(from.getAddress(), dst, port, sni, alpn, listener.name());
         Decision d = compiled.policy().decide(flow);
         record.route(d.rule() == null ? null : d.ruleName(), d.action().label(), d.upstream(), d.target());
         if (d.action() == Action.REJECT) {
@@ -175,6 +230,12 @@ public final class ClientConnection implements PeekListener {
                             record.note(note);
                         }
                     });
+        } else if (dnsName != null && sni != null) {
+            // a synthetic destination stands for its name: resolved here, never to a synthetic address again
+            Function<InetSocketAddress, String> ownHost = localTargets.whenResolved(d.rule());
+            dial = dialer.direct(client.eventLoop(), d.host(), d.port(), timeout, record::attempt,
+                    a -> synthetic.isSynthetic(a.getAddress()) ? "refused: " + HostPort.of(a)
+                            + " is a synthetic address (does this host ask its own DNS responder?)" : ownHost.apply(a));
         } else if (dst != null) {
             // where the client was going, never elsewhere by a name it chose (checked above)
             dial = dialer.direct(client.eventLoop(), IpLiteral.format(dst.getAddress()), dst.getPort(), timeout,
@@ -188,7 +249,7 @@ public final class ClientConnection implements PeekListener {
     }
 
     private void refuse(PeekHandler peek, String why, TlsAlert alert) {
-        record.addHelloBytes(peek.bytesRead());
+        record.addHelloBytes(peek == null ? 0 : peek.bytesRead());
         record.fail(Outcome.REJECTED, why);
         tell(alert);
     }
@@ -211,7 +272,7 @@ public final class ClientConnection implements PeekListener {
             return;
         }
         if (!dial.isSuccess()) {
-            record.addHelloBytes(peek.bytesRead());
+            record.addHelloBytes(peek == null ? 0 : peek.bytesRead());
             DialException e = dial.cause() instanceof DialException de ? de
                     : new DialException(DialException.Kind.CONNECT, String.valueOf(dial.cause()));
             record.fail(switch (e.kind()) {
@@ -234,7 +295,8 @@ public final class ClientConnection implements PeekListener {
             upstream.close();
             return;
         }
-        Relay.join(new ClientLeg(client, peek.release(), peek.inputShutdown()),
+        ByteBuf held = peek == null ? Unpooled.EMPTY_BUFFER : peek.release();
+        Relay.join(new ClientLeg(client, held, peek != null && peek.inputShutdown()),
                 new UpstreamLeg(upstream, Dialer::handOver), compiled.config().timeouts().idle().toMillis(),
                 new RecordedRelay(record));
     }

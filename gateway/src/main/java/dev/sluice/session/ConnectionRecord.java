@@ -49,6 +49,8 @@ public final class ConnectionRecord {
     private String sni;
     private List<String> alpn = List.of();
     private String dst;
+    private String name;
+    private String nameFrom;
     private String rule;
     private String action;
     private String upstream;
@@ -124,6 +126,20 @@ public final class ConnectionRecord {
     /** Both legs joined (false while peeking and dialling, and for refused connections). */
     public boolean isRelaying() {
         return relaying;
+    }
+
+    /** The server name the connection is routed by, and where it came from: {@code sni} or {@code dns}. */
+    public void name(String name, String from) {
+        this.name = name;
+        this.nameFrom = from;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String nameFrom() {
+        return nameFrom;
     }
 
     /** Where the client was going before iptables sent it here, when the listener can know. */

@@ -11,7 +11,8 @@ import tools.jackson.core.JsonGenerator;
 
 /**
  * The access log's JSON line for one connection (no newline). The fields, their order and their forms are the
- * access log's interface: {@code ts}, {@code client}, {@code listener}, {@code sni}, {@code alpn} (an array),
+ * access log's interface: {@code ts}, {@code client}, {@code listener}, {@code sni}, {@code name} and
+ * {@code name_from} (the name routed by, and {@code sni} or {@code dns}: where it came from), {@code alpn} (an array),
  * {@code dst}, {@code rule}, {@code action}, {@code upstream}, {@code proxy}, {@code auth}, {@code target},
  * {@code outcome}, then the numbers {@code bytes_up}, {@code bytes_down}, {@code duration_ms}, then {@code error};
  * each of these present, as {@code null} when unknown. {@code note} and {@code attempts} are left out when there
@@ -46,6 +47,8 @@ public final class AccessLogLine {
         g.writeStringProperty("client", t.client() == null ? null : HostPort.of(t.client()).toString());
         g.writeStringProperty("listener", t.listener());
         g.writeStringProperty("sni", t.sni());
+        g.writeStringProperty("name", t.name());
+        g.writeStringProperty("name_from", t.nameFrom());
         g.writeArrayPropertyStart("alpn");
         List<String> alpn = t.alpn();
         for (int i = 0; i < alpn.size(); i++) {

@@ -1,6 +1,8 @@
 package dev.sluice.observe.metrics;
 
 import dev.sluice.config.AuthScheme;
+import dev.sluice.dns.DnsEvents;
+import dev.sluice.dns.SyntheticTable;
 import dev.sluice.observe.GatewayView;
 import dev.sluice.observe.logging.AccessLog;
 import dev.sluice.session.ConnectionRecord;
@@ -63,6 +65,7 @@ public final class Metrics implements ConnectionRecord.Observer, AttemptListener
     private final Counter reloads;
     private final Counter refused;
     private final Counter acceptErrors;
+    private volatile Counter dnsQueries;
 
     public Metrics(GatewayView gateway, AccessLog accessLog) {
         GatewayView.Build b = gateway.build();
@@ -166,6 +169,25 @@ public final class Metrics implements ConnectionRecord.Observer, AttemptListener
                 }
             }
         }
+    }
+
+    /** The DNS responder's metrics: its answers by kind, and the synthetic table's size. */
+    public void dns(SyntheticTable table) {
+        dnsQueries = Counter.builder().name("sluice_dns_queries_total")
+                .help("DNS questions, by answer: synthetic, nodata, forwarded, nxdomain, refused (not a client), "
+                        + "ratelimited, servfail, formerr, notimp")
+                .labelNames("answer").withoutExemplars().register(registry);
+        for (DnsEvents.Answer a : DnsEvents.Answer.values()) {
+            dnsQueries.labelValues(a.label());
+        }
+        GaugeWithCallback.builder().name("sluice_dns_names").help("Names holding a synthetic address")
+                .callback(cb -> cb.call(table.size())).register(registry);
+        GaugeWithCallback.builder().name("sluice_dns_names_max").help("dns.limits.names, or fewer if the ranges are smaller")
+                .callback(cb -> cb.call(table.capacity())).register(registry);
+    }
+
+    public void dnsAnswered(DnsEvents.Answer answer) {
+        dnsQueries.labelValues(answer.label()).inc();
     }
 
     public void reloaded(boolean ok) {

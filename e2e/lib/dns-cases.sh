@@ -95,7 +95,7 @@ import json, sys
 keys = ("client", "dst", "sni", "name", "name_from", "rule", "proxy", "outcome")
 for line in sys.stdin:
     e = json.loads(line)
-    print("  access log: " + " ".join("%s=%s" % (k, e.get(k)) for k in keys))' | tee -a "$T/dns-transcript.txt" >&2
+    print("  access log: " + " ".join("%s=%s" % (k, json.dumps(e.get(k)).strip(chr(34))) for k in keys))' | tee -a "$T/dns-transcript.txt" >&2
 }
 
 # ---- D1: dig ----
@@ -170,10 +170,12 @@ case_dns_go_ipv6() { dns_go_case "$DNS_NS_DEV6" "$DNS_SYN6" AAAA "$(rx "[$DNS_DE
 
 # ---- D4: git clone over ssh ----
 case_dns_git_ssh() {
-  local w=$T/dns-clone skip sq addr head
+  local w=$T/dns-clone skip sq addr addr6 head dst
   dns_case
   rm -rf "$w"
+  # ssh (glibc's getaddrinfo) may take either: glibc's default precedence puts IPv6 ULA above IPv4, go the reverse
   addr=$(synthetic_answer git-A "$DNS_NS_DEV" "$DNS_GIT_NAME" A "$DNS_SYN4")
+  addr6=$(synthetic_answer git-AAAA "$DNS_NS_DEV" "$DNS_GIT_NAME" AAAA "$DNS_SYN6")
   skip=$(alog_lines)
   sq=$(squid_lines)
   say_dns "ddev\$ git clone $DNS_REPO_URL   (GIT_SSH_COMMAND='ssh -F \$HOME/.ssh/config': its key and known_hosts)"
@@ -184,15 +186,16 @@ case_dns_git_ssh() {
   say_dns "  HEAD $head (the repository's: $DNS_REPO_HEAD)"
   [[ $head == "$DNS_REPO_HEAD" ]] || fail "the clone's HEAD is $head, the repository's $DNS_REPO_HEAD"
   expect_log "for the ssh connection to $DNS_GIT_NAME" "$skip" name="$DNS_GIT_NAME" name_from=dns rule=git-ssh \
-    outcome=ok "dst=$addr:22" sni=null
+    outcome=ok "dst~^($(rx "$addr")|$(rx "[$addr6]")):22\$" sni=null
   show_log "$skip"
+  dst=$(alog show "$ACCESS_LOG" "$skip" name="$DNS_GIT_NAME" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["dst"])')
   wait_for 5 "the lab Squid's access.log to show CONNECT $DNS_GIT_NAME:22" \
     squid_saw "$sq" "TCP_TUNNEL/200 .*CONNECT $(rx "$DNS_GIT_NAME"):22 " ||
     fail "the lab's Squid did not log CONNECT $DNS_GIT_NAME:22"
   tail -n +$((sq + 1)) "$D/squid/access.log" | grep "CONNECT $DNS_GIT_NAME:22" | sed 's/^/  squid: /' |
     tee -a "$T/dns-transcript.txt" >&2
   rm -rf "$w"
-  note "clone HEAD = repository's ${head:0:12}; $DNS_GIT_NAME -> $addr; access log name_from dns, dst $addr:22, ok; Squid: CONNECT $DNS_GIT_NAME:22"
+  note "clone HEAD = repository's ${head:0:12}; $DNS_GIT_NAME -> $addr, $addr6; access log name_from dns, dst $dst (ssh's pick), ok; Squid: CONNECT $DNS_GIT_NAME:22"
 }
 
 # ---- D5: the developer's cached answers across a restart ----
@@ -240,6 +243,11 @@ case_dns_restart() {
 # ---- D6: a flood from one developer; the other still answered ----
 DNS_FLOOD_SECS=${SLUICE_E2E_DNS_FLOOD_SECS:-10}
 DNS_FLOOD_QPS=10000
+# udp_rcvbuf_errors: datagrams dgw's kernel dropped for a full socket receive buffer (all UDP sockets there).
+# shellcheck disable=SC2016 # an awk program, run in the namespace
+udp_rcvbuf_errors() {
+  in_ns "$DNS_NS_GW" awk '$1 == "Udp:" { if (!n) { for (i = 2; i <= NF; i++) if ($i == "RcvbufErrors") c = i; n = 1 } else print $c }' /proc/net/snmp
+}
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 # probe_during PID: while PID (the flood) runs, the IPv6-only developer asks for wiki.corp.test AAAA and
 # proxy.golang.org AAAA every 0.3 s, each with a 1 s timeout and one try; one line per answer in probes.txt.
@@ -262,7 +270,7 @@ probe_during() {
 # metric_in before|after SERIES: a series' value in the flood's metrics snapshot.
 metric_in() { awk -v s="$2" 'index($0, s " ") == 1 { v = $2 } END { printf "%d", v + 0 }' "$CASE_DIR/metrics-$1.txt"; }
 case_dns_flood() {
-  local go6 rss0 rss1 pid names0 names1 sent done_ qps flood_pid probes bad maxms rcodes servfail refused m lost
+  local go6 rss0 rss1 pid names0 names1 sent done_ qps flood_pid probes bad maxms rcodes servfail refused m lost drops0 drops1
   dns_case
   pid=$(dns_sluice_pid)
   go6=$(synthetic_answer go-AAAA "$DNS_NS_DEV6" proxy.golang.org AAAA "$DNS_SYN6")
@@ -272,6 +280,7 @@ r = random.Random(7)
 for i in range(200000):
     print("%s.flood.test A" % "".join(r.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(12)))' >"$CASE_DIR/names.txt"
   rss0=$(rss_kib "$pid")
+  drops0=$(udp_rcvbuf_errors)
   names0=$(dns_metric sluice_dns_names)
   dns_metrics_lines >"$CASE_DIR/metrics-before.txt"
   : >"$CASE_DIR/probes.txt"
@@ -287,6 +296,7 @@ for i in range(200000):
   log "probes from ddev6 during the flood:"
   cat "$CASE_DIR/probes.txt" >&2
   rss1=$(rss_kib "$pid")
+  drops1=$(udp_rcvbuf_errors)
   names1=$(dns_metric sluice_dns_names)
   dns_metrics_lines >"$CASE_DIR/metrics-after.txt"
   sent=$(awk '/Queries sent:/ { print $3 }' "$CASE_DIR/dnsperf.out")
@@ -306,6 +316,7 @@ for i in range(200000):
     printf '| queries sent | %s (%s/s) |\n' "${sent:-?}" "$(( ${sent:-0} / DNS_FLOOD_SECS ))"
     printf '| queries answered | %s (%s/s, dnsperf); no answer within 2 s: %s |\n' "${done_:-?}" "${qps:-?}" "${lost:-?}"
     printf '| answers by rcode | %s |\n' "${rcodes:-?}"
+    printf '| UDP datagrams dropped by dgw'"'"'s kernel (receive buffer full, Udp RcvbufErrors) | %d |\n' $((drops1 - drops0))
     for m in synthetic ratelimited servfail refused forwarded nodata; do
       printf '| sluice_dns_queries_total{answer="%s"} during the flood | %d |\n' "$m" \
         $(($(metric_in after "sluice_dns_queries_total{answer=\"$m\"}") - $(metric_in before "sluice_dns_queries_total{answer=\"$m\"}")))

@@ -12,9 +12,9 @@
 #  ddev6 (IPv6 only) │     Sluice :8453 on 0.0.0.0, [fd00:78::1]   CONNECT :22 to git.example.  sshd :22 (root, key
 #  fd00:78::6      ──┘     corp0 192.0.2.1, fd00:51::1 ─────────   test only                    only) bare git repo
 #                          no route to 203.0.113.0/24             192.0.2.53, fd00:51::53:
-#                          REDIRECT lan0 tcp/443 (sluice-iptables   unbound: corp.test only,
-#                          --ipv6) and every TCP port to the         NXDOMAIN for all else
-#                          synthetic ranges (by hand, see below)
+#                          sluice-iptables --ipv6 --synthetic:      unbound: corp.test only,
+#                          REDIRECT lan0 tcp/443, and every TCP     NXDOMAIN for all else
+#                          port to the synthetic ranges
 #
 # Why the suite's proxy and internet hosts: they already hold Squid's way to nginx (the Go module content and
 # the test CA's certificate for proxy.golang.org) and have no route anywhere else; the lab adds one veth pair
@@ -384,23 +384,18 @@ dns_lab_wait_sluice() {
   fi
 }
 
-# dns_lab_iptables: the project's sluice-iptables (IPv4 and IPv6) for the LAN's port 443. Its default IPv6
-# exclusions hold fc00::/7, which is every address of this lab (ULA): --exclude replaces the defaults by the
-# IPv4 defaults plus IPv6's without fc00::/7, plus the lab's own ULA prefixes (the LAN, the corporate link).
-# The synthetic ranges (every TCP port) are captured by hand until sluice-iptables has --synthetic: the two
-# PREROUTING rules commented dns-lab-synthetic are what `--synthetic 198.18.0.0/15,fdec:5c::/96` is to replace.
-DNS_EXCLUDE=0.0.0.0/8,10.0.0.0/8,100.64.0.0/10,127.0.0.0/8,169.254.0.0/16,172.16.0.0/12,192.168.0.0/16,224.0.0.0/4,240.0.0.0/4,::1/128,fe80::/10,ff00::/8,fd00:78::/64,fd00:51::/64
+# dns_lab_iptables: the project's sluice-iptables, IPv4 and IPv6, as an operator of a DNS responder runs it: the
+# LAN's port 443 and, with --synthetic, every TCP port to the synthetic ranges. The default exclusions stay: the
+# IPv6 ones hold fc00::/7, every address of this lab (ULA), which is right for port 443 (the gateway's own and the
+# corporate link's addresses are never captured) and does not hide the synthetic fdec:5c::/96, which --synthetic
+# captures even inside an excluded range.
 dns_lab_iptables() {
   in_ns "$DNS_NS_GW" "$IPT_SCRIPT" --mode redirect --ipv6 --lan-if lan0 --listen-port "$DNS_LISTEN_PORT" \
-    --proxy "$DNS_SQUID_IP,$DNS_SQUID_IP6" --exclude "$DNS_EXCLUDE" up >"$D/iptables-up.log" 2>&1 ||
+    --proxy "$DNS_SQUID_IP,$DNS_SQUID_IP6" --synthetic "$DNS_SYN4,$DNS_SYN6" up >"$D/iptables-up.log" 2>&1 ||
     { cat "$D/iptables-up.log" >&2; setup_failed "sluice-iptables up failed in the DNS lab (output above)"; }
-  in_ns "$DNS_NS_GW" iptables -w -t nat -A PREROUTING -i lan0 -d "$DNS_SYN4" -p tcp \
-    -m comment --comment dns-lab-synthetic -j REDIRECT --to-ports "$DNS_LISTEN_PORT" ||
-    setup_failed "iptables: could not add the synthetic range's REDIRECT"
-  in_ns "$DNS_NS_GW" ip6tables -w -t nat -A PREROUTING -i lan0 -d "$DNS_SYN6" -p tcp \
-    -m comment --comment dns-lab-synthetic -j REDIRECT --to-ports "$DNS_LISTEN_PORT" ||
-    setup_failed "ip6tables: could not add the synthetic range's REDIRECT"
   { in_ns "$DNS_NS_GW" iptables-save -t nat; in_ns "$DNS_NS_GW" ip6tables-save -t nat; } >"$D/nat.rules"
+  grep -q -- "-d $DNS_SYN6 -p tcp .*--to-ports $DNS_LISTEN_PORT" "$D/nat.rules" ||
+    { cat "$D/nat.rules" >&2; setup_failed "after sluice-iptables up --synthetic, no REDIRECT of $DNS_SYN6 in dgw's nat table"; }
 }
 
 # ---- what the cases use ----

@@ -329,16 +329,20 @@ auth_param basic realm sluice-e2e"
   auth_squid_parse
 }
 
+# auth_lab_names: the KDC's address on the proxy host, and the names the gateway (Sluice, curl, kinit) resolves.
+# Before the suite's Sluice starts: its resolver reads gw's hosts file once, when it is made.
+auth_lab_names() {
+  in_ns "$NS_PROXY" ip addr add "$AUTH_KDC_IP/24" dev eth0
+  printf '%s %s\n%s %s\n' "$AUTH_PROXY_IP" "$AUTH_PROXY_NAME" "$AUTH_KDC_IP" "$AUTH_KDC_NAME" |
+    tee -a "/etc/netns/$NS_GW/hosts" >>"/etc/netns/$NS_PROXY/hosts"
+}
+
 auth_lab_prepare() {
   auth_set_paths
   if wbinfo -p >/dev/null 2>&1; then
     setup_failed "a winbindd already answers on $WINBINDD_SOCKET_DIR/pipe (the host's own? service winbind stop): the lab needs that socket"
   fi
   mkdir -p "$T/auth-lab" "$T/ntlm"
-  # The KDC's address on the proxy host, and the names the gateway (Sluice, curl, kinit) resolves.
-  in_ns "$NS_PROXY" ip addr add "$AUTH_KDC_IP/24" dev eth0
-  printf '%s %s\n%s %s\n' "$AUTH_PROXY_IP" "$AUTH_PROXY_NAME" "$AUTH_KDC_IP" "$AUTH_KDC_NAME" |
-    tee -a "/etc/netns/$NS_GW/hosts" >>"/etc/netns/$NS_PROXY/hosts"
   printf 'auth lab\n' >"$T/www/auth-lab.txt"
   make_kdc_database
   make_ntlm_account

@@ -58,11 +58,14 @@ wait_service() {
 # require_root WHY: exits 2 unless run as root.
 require_root() { [[ $(id -u) == 0 ]] || die "must run as root ($1): sudo $0"; }
 
-# lock_run FILE: one run at a time. The lock is FILE (the script itself), so nothing is left behind; it is held
-# on LOCK_FD, which the daemons and cases must not inherit.
+# lock_run: one run of this lab at a time on the machine. Its namespaces are the machine's (by prefix), so a second
+# run, from another checkout too, would remove the first's: the lock is /run/lock/sluice-LAB.lock (left there,
+# empty; /run/lock is a tmpfs), held on LOCK_FD, which the daemons and cases must not inherit.
 lock_run() {
-  exec {LOCK_FD}<"$1"
-  flock -n "$LOCK_FD" || die "another $LAB/run is running"
+  local dir=/run/lock
+  [[ -d $dir && -w $dir ]] || dir=${TMPDIR:-/tmp}
+  exec {LOCK_FD}>>"$dir/sluice-$LAB.lock"
+  flock -n "$LOCK_FD" || die "another $LAB/run is running on this machine ($dir/sluice-$LAB.lock)"
 }
 
 # missing_packages CMD:PACKAGE...: prints, one a line, the package of each command that is not in PATH.

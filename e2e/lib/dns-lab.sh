@@ -117,6 +117,14 @@ dns_lab_topology() {
   addr6 "$NS_PROXY" dlab0 "$DNS_SQUID_IP6/64"
   addr6 "$NS_PROXY" dlab0 "$DNS_RESOLVER_IP6/64"
   in_ns "$DNS_NS_GW" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  # lan0 is a bridge only to put both developers on one segment; dgw routes, it does not filter bridged frames.
+  # Where the host has br_netfilter loaded, a new namespace starts with bridge-nf-call-ip(6)tables=1 and the IP
+  # hooks also run in the bridge's path, before the IP stack: a TPROXY socket assignment made there is dropped
+  # when the packet enters it (ip_rcv/ipv6_rcv orphan the skb), so with TPROXY (case dns-tproxy) every connection
+  # was refused (IPv6) or timed out (IPv4). REDIRECT does not care. Off, as on a gateway with a plain LAN port.
+  if in_ns "$DNS_NS_GW" test -e /proc/sys/net/bridge/bridge-nf-call-iptables; then
+    in_ns "$DNS_NS_GW" sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0
+  fi
   dns_ns_files "$DNS_NS_DEV" "$DNS_GW_IP"
   dns_ns_files "$DNS_NS_DEV6" "$DNS_GW_IP6"
 }

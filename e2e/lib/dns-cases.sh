@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The DNS lab's cases (lib/dns-lab.sh): developers whose only resolver is the gateway's Sluice resolve and reach
-# what its rules route (dig, go, git over ssh, IPv4 and IPv6-only), across a restart, and under a flood. Sourced
+# what its rules route (dig, go, git over ssh, IPv4 and IPv6-only), across a restart, with TPROXY instead of
+# REDIRECT, and under a flood. Sourced
 # by e2e/run. What the developers ran and saw goes to $T/dns-transcript.txt (printed after the table), the
 # flood's figures to $T/dns-flood.md.
 
@@ -81,18 +82,22 @@ dns_go() {
     GOCACHE="$w/cache" GOPROXY=https://proxy.golang.org GOSUMDB=off GOFLAGS=-mod=mod GOTOOLCHAIN=local \
     SSL_CERT_FILE="$CA" timeout 60 go mod download -json "$MODULE@$MODULE_VERSION") \
     >"$CASE_DIR/go.json" 2>"$CASE_DIR/go.err" ||
-    { cat "$CASE_DIR/go.json" "$CASE_DIR/go.err" >&2; fail "go mod download from $(ns_label "$1") failed: $(tail -n 1 "$CASE_DIR/go.err")"; }
+    { cat "$CASE_DIR/go.json" "$CASE_DIR/go.err" >&2; fail "go mod download from $(ns_label "$1") failed: $(go_error)"; }
   sum=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("Sum") or d.get("Error"))' "$CASE_DIR/go.json")
   say_dns "  Sum: $sum"
   [[ $sum == "$MODULE_H1" ]] || fail "module hash: go says '$sum', computed at setup $MODULE_H1"
   [[ -f $w/gopath/pkg/mod/$MODULE@$MODULE_VERSION/hello.go ]] || fail "module not extracted into GOMODCACHE"
   chmod -R u+w "$w" && rm -rf "$w"
 }
+# go_error: why go mod download failed: its last line on stderr, or (-json puts it there) the JSON's Error.
+go_error() {
+  { tail -n 1 "$CASE_DIR/go.err"; grep -h -m 1 '"Error"' "$CASE_DIR/go.json" 2>/dev/null; } | grep -m 1 . || true
+}
 # show_log SKIP COND...: the matching access-log lines into the transcript and the case's log.
 show_log() {
   alog show "$ACCESS_LOG" "$@" | python3 -c '
 import json, sys
-keys = ("client", "dst", "sni", "name", "name_from", "rule", "proxy", "outcome")
+keys = ("listener", "client", "dst", "sni", "name", "name_from", "rule", "proxy", "outcome")
 for line in sys.stdin:
     e = json.loads(line)
     print("  access log: " + " ".join("%s=%s" % (k, json.dumps(e.get(k)).strip(chr(34))) for k in keys))' | tee -a "$T/dns-transcript.txt" >&2
@@ -337,4 +342,156 @@ for i in range(200000):
   (((rss1 - rss0) < 64 * 1024)) || fail "Sluice's RSS grew by $(((rss1 - rss0) / 1024)) MiB during the flood, bound 64 MiB"
   alive "$pid" || fail "the lab's Sluice died during the flood"
   note "sent ${sent:-?}, answered ${done_:-?} ($rcodes); names $names1/$DNS_MAX_NAMES; RSS $((rss0 / 1024))->$((rss1 / 1024)) MiB; ddev6: $probes probes ok, slowest ${maxms} ms"
+}
+
+# ---- D7: TPROXY for both families, carrying real traffic ----
+# dgw_netfilter: dgw's iptables and ip6tables (every table, without counters), its policy routing rules and the
+# tproxy routing table 100, both families: to compare one state with another (as gw_netfilter does for the suite).
+# A table that holds only built-in chains with policy ACCEPT and no rule is left out: it filters nothing, and
+# iptables-nft keeps such a table once a rule was in it (the mangle table after tproxy down).
+dgw_netfilter() {
+  local f
+  {
+    in_ns "$DNS_NS_GW" iptables-save
+    in_ns "$DNS_NS_GW" ip6tables-save
+  } | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]//' | awk '
+    /^\*/ { buf = $0 "\n"; keep = 0; t = 1; next }
+    t && /^COMMIT/ { if (keep) printf "%s%s\n", buf, $0; t = 0; next }
+    t { buf = buf $0 "\n"; if (/^-/ || (/^:/ && $2 != "ACCEPT")) keep = 1; next }
+    { print }'
+  for f in -4 -6; do
+    echo "ip $f rule, ip $f route show table 100:"
+    in_ns "$DNS_NS_GW" ip "$f" rule list
+    in_ns "$DNS_NS_GW" ip "$f" route show table 100 2>/dev/null || true # "FIB table does not exist" until tproxy up
+  done
+}
+# dgw_netfilter_is FILE: dgw_netfilter is what FILE holds; if not, the difference goes to the case's log.
+dgw_netfilter_is() {
+  dgw_netfilter >"$CASE_DIR/netfilter.now"
+  diff -u "$1" "$CASE_DIR/netfilter.now" >&2
+}
+# dns_lab_mode MODE: the lab's Sluice restarted with its listeners transparent: MODE, the configuration otherwise
+# the same (state_dir too, so the name table survives); the new one checked first, so a refused one leaves the
+# running Sluice alone. Fails with the reason in MODE_WHY.
+MODE_WHY=
+dns_lab_mode() {
+  local lines
+  DNS_TRANSPARENT=$1
+  write_dns_config
+  sluice check --config "$DNS_CONF" >"$CASE_DIR/check-$1.out" 2>&1 ||
+    { MODE_WHY="sluice check refuses the $1 configuration: $(grep -m 1 . "$CASE_DIR/check-$1.out")"; return 1; }
+  lines=$(count_in "$DNS_STDERR" "")
+  dns_sluice_stop || { MODE_WHY="the lab's Sluice did not exit within 10 s of SIGTERM"; return 1; }
+  dns_sluice_start
+  if ! wait_service "the lab's Sluice ($1)" "$(dns_sluice_pid)" 30 dns_sluice_ready "$lines"; then
+    MODE_WHY="the lab's Sluice did not bind its $1 listeners: $(tail -n +$((lines + 1)) "$DNS_STDERR" | grep -m 1 -E 'ERROR|Exception')"
+    return 1
+  fi
+  tail -n +$((lines + 1)) "$DNS_STDERR" | grep -E 'listener .* bound to' | sed -e 's/^.* Gateway: /  sluice: /' \
+    -e 's/, peek .*)/)/' | tee -a "$T/dns-transcript.txt" >&2
+}
+# dns_tproxy_restore: the lab as it was before the case: tproxy rules down (dgw's tables and policy routing as with
+# no rules at all), Sluice back in redirect mode, the redirect rules up again (dgw's tables as before the case).
+# Run at the case's end and, through the EXIT trap, when it fails midway; not on SIGTERM/INT (the suite is going
+# down). Every step is tried; the first that went wrong fails the case.
+DNS_TPROXY_RESTORE=0
+dns_tproxy_restore() {
+  local why=''
+  ((DNS_TPROXY_RESTORE)) || return 0
+  DNS_TPROXY_RESTORE=0
+  say_dns "dgw# sluice-iptables --mode tproxy ... down; Sluice restarted in redirect mode; sluice-iptables --mode redirect ... up"
+  dns_iptables tproxy down >"$CASE_DIR/restore-tproxy-down.out" 2>&1 ||
+    why="sluice-iptables --mode tproxy down: $(tail -n 1 "$CASE_DIR/restore-tproxy-down.out")"
+  if [[ -f $CASE_DIR/netfilter-bare.txt ]] && ! dgw_netfilter_is "$CASE_DIR/netfilter-bare.txt"; then
+    why=${why:-"after tproxy down, dgw's tables or policy routing differ from before tproxy up (diff in the log)"}
+  fi
+  dns_lab_mode redirect || why=${why:-"back to redirect: $MODE_WHY"}
+  dns_iptables redirect up >"$CASE_DIR/restore-redirect-up.out" 2>&1 ||
+    why=${why:-"sluice-iptables --mode redirect up: $(tail -n 1 "$CASE_DIR/restore-redirect-up.out")"}
+  dgw_netfilter_is "$CASE_DIR/netfilter-before.txt" ||
+    why=${why:-"after the restore, dgw's tables or policy routing differ from before the case (diff in the log)"}
+  if [[ -n $why ]]; then
+    say_dns "  restore FAILED: $why"
+    [[ -s $CASE_DIR/reason ]] || fail "restoring the redirect lab: $why"
+    exit 1
+  fi
+  say_dns "  dgw's tables and rules as before the case; listeners $(dns_listener4), $(dns_listener6) (transparent redirect)"
+}
+# tproxy_lines: what sluice-iptables printed that shows the capture: the ip commands and the chain's TPROXY rules.
+tproxy_lines() { grep -E '^ip |^-A SLUICE_TPROXY .*TPROXY' "$1" | sed 's/^/  /' | tee -a "$T/dns-transcript.txt" >&2; }
+
+case_dns_tproxy() {
+  local t0 go6 git6 go4 skip sq head body n
+  dns_case
+  t0=$(now_ms)
+  dgw_netfilter >"$CASE_DIR/netfilter-before.txt"
+  DNS_TPROXY_RESTORE=1
+  trap dns_tproxy_restore EXIT
+  trap 'DNS_TPROXY_RESTORE=0; exit 143' TERM INT
+  # From REDIRECT to TPROXY: the rules, then the listeners.
+  say_dns "dgw# sluice-iptables --mode redirect ${DNS_IPT_OPTS[*]} down"
+  dns_iptables redirect down >"$CASE_DIR/redirect-down.out" 2>&1 ||
+    fail "sluice-iptables --mode redirect down: $(tail -n 1 "$CASE_DIR/redirect-down.out")"
+  dgw_netfilter >"$CASE_DIR/netfilter-bare.txt"
+  ! grep -E -- '-j (REDIRECT|TPROXY)' "$CASE_DIR/netfilter-bare.txt" >&2 || fail "after redirect down, dgw still has a capture rule"
+  say_dns "dgw# kill -TERM $(dns_sluice_pid); sluice run --config gateway.yaml   (listeners transparent: tproxy, same state_dir)"
+  dns_lab_mode tproxy || fail "$MODE_WHY"
+  say_dns "dgw# sluice-iptables --mode tproxy ${DNS_IPT_OPTS[*]} up"
+  dns_iptables tproxy up >"$CASE_DIR/tproxy-up.out" 2>&1 ||
+    { cat "$CASE_DIR/tproxy-up.out" >&2; fail "sluice-iptables --mode tproxy up: $(tail -n 1 "$CASE_DIR/tproxy-up.out")"; }
+  tproxy_lines "$CASE_DIR/tproxy-up.out"
+  dgw_netfilter >"$CASE_DIR/netfilter-tproxy.txt"
+  for n in "$DNS_SYN4" "$DNS_SYN6"; do
+    grep -q -- "-A SLUICE_TPROXY -d $n -p tcp .*-j TPROXY --on-port $DNS_LISTEN_PORT " "$CASE_DIR/netfilter-tproxy.txt" ||
+      fail "after tproxy up, no TPROXY of $n to :$DNS_LISTEN_PORT in dgw's mangle table"
+  done
+  (($(grep -c -- '-j REDIRECT' "$CASE_DIR/netfilter-tproxy.txt") == 0)) || fail "after tproxy up, dgw still has a REDIRECT"
+  (($(grep -c 'fwmark 0x1/0x1 lookup 100' "$CASE_DIR/netfilter-tproxy.txt") == 2)) ||
+    fail "after tproxy up, not one fwmark rule for each family"
+  # The IPv6-only developer: go mod download (port 443, SNI) and git over ssh (port 22, no name on the wire).
+  go6=$(synthetic_answer go-AAAA "$DNS_NS_DEV6" proxy.golang.org AAAA "$DNS_SYN6")
+  git6=$(synthetic_answer git-AAAA "$DNS_NS_DEV6" "$DNS_GIT_NAME" AAAA "$DNS_SYN6")
+  skip=$(alog_lines)
+  sq=$(squid_lines)
+  dns_go "$DNS_NS_DEV6" tproxy6
+  expect_log "for ddev6's go through tproxy6" "$skip" listener=tproxy6 sni=proxy.golang.org name=proxy.golang.org \
+    name_from=sni rule=go outcome=ok "dst=[$go6]:443" "client~^$(rx "[$DNS_DEV6_IP6]"):" "proxy~$(rx "$DNS_SQUID_IP6")"
+  say_dns "ddev6\$ git ls-remote $DNS_REPO_URL HEAD"
+  head=$(dns_dev "$DNS_NS_DEV6" timeout 30 git ls-remote "$DNS_REPO_URL" HEAD 2>"$CASE_DIR/ls-remote.err") ||
+    { cat "$CASE_DIR/ls-remote.err" >&2; fail "git ls-remote from ddev6 failed: $(tail -n 1 "$CASE_DIR/ls-remote.err")"; }
+  say_dns "  $head"
+  [[ ${head%%[[:space:]]*} == "$DNS_REPO_HEAD" ]] || fail "ls-remote from ddev6: '$head', want $DNS_REPO_HEAD"
+  expect_log "for ddev6's ssh through tproxy6" "$skip" listener=tproxy6 name="$DNS_GIT_NAME" name_from=dns \
+    rule=git-ssh outcome=ok sni=null "dst=[$git6]:22" "client~^$(rx "[$DNS_DEV6_IP6]"):"
+  # The dual-stack developer, over IPv4.
+  go4=$(synthetic_answer go-A "$DNS_NS_DEV" proxy.golang.org A "$DNS_SYN4")
+  say_dns "ddev\$ curl -4 https://proxy.golang.org/$MODULE/@v/list"
+  body=$(dns_dev "$DNS_NS_DEV" curl -4 -sS --max-time 10 --cacert "$CA" "https://proxy.golang.org/$MODULE/@v/list" \
+    2>"$CASE_DIR/curl.err") || fail "curl -4 from ddev failed: $(cat "$CASE_DIR/curl.err")"
+  say_dns "  $body"
+  [[ $body == "$MODULE_VERSION" ]] || fail "curl -4 from ddev got '$body', want $MODULE_VERSION"
+  expect_log "for ddev's curl through tproxy4" "$skip" listener=tproxy4 sni=proxy.golang.org name=proxy.golang.org \
+    name_from=sni rule=go outcome=ok "dst=$go4:443" "client~^$(rx "$DNS_DEV_IP"):"
+  show_log "$skip"
+  # Nothing the case made went anywhere else, and the lab's Squid carried it.
+  n=$(alog count "$ACCESS_LOG" "$skip" 'listener~^lab')
+  ((n == 0)) || fail "$n access-log lines of this case name a redirect listener"
+  n=$(alog count "$ACCESS_LOG" "$skip" 'outcome~^(?!ok$)')
+  ((n == 0)) || fail "$n access-log lines of this case are not ok"
+  wait_for 5 "the lab Squid's access.log to show CONNECT $DNS_GIT_NAME:22 and proxy.golang.org:443" \
+    squid_saw "$sq" "TCP_TUNNEL/200 .*CONNECT $(rx "$DNS_GIT_NAME"):22 " ||
+    fail "the lab's Squid did not log CONNECT $DNS_GIT_NAME:22"
+  squid_saw "$sq" " $(rx "$DNS_GW_CORP_IP6") TCP_TUNNEL/200 .*CONNECT proxy\.golang\.org:443" ||
+    fail "the lab's Squid did not log CONNECT proxy.golang.org:443 from $DNS_GW_CORP_IP6"
+  tail -n +$((sq + 1)) "$D/squid/access.log" | grep -E "CONNECT (proxy\.golang\.org:443|$(rx "$DNS_GIT_NAME"):22)" |
+    sed 's/^/  squid: /' | tee -a "$T/dns-transcript.txt" >&2
+  n=$(tail -n +$((sq + 1)) "$D/squid/access.log" | grep -c 'TCP_TUNNEL/200 ') || true
+  # Back to REDIRECT, checked; then one more curl through the redirect listener.
+  dns_tproxy_restore
+  skip=$(alog_lines)
+  body=$(dns_dev "$DNS_NS_DEV" curl -4 -sS --max-time 10 --cacert "$CA" "https://proxy.golang.org/$MODULE/@v/list" \
+    2>"$CASE_DIR/curl-after.err") || fail "after the restore, curl -4 from ddev failed: $(cat "$CASE_DIR/curl-after.err")"
+  expect_log "for ddev's curl after the restore, through lab4" "$skip" listener=lab4 outcome=ok "dst=$go4:443"
+  say_dns "ddev\$ curl -4 https://proxy.golang.org/$MODULE/@v/list   (after the restore: listener lab4, ok)"
+  note "tproxy6: go Sum right (dst [$go6]:443), ssh ls-remote HEAD right (dst [$git6]:22, name_from dns); tproxy4: curl dst $go4:443; Squid: $n tunnels; restored to redirect, tables as before; $(secs_since "$t0")s"
 }

@@ -40,6 +40,8 @@
 #   DNS_CHECKS                                 the setup's check lines
 # Functions: dns_lab_topology, dns_lab_prepare, dns_lab_start, dns_lab_wait, dns_lab_iptables, dns_lab_check,
 # dns_lab_evidence; dns_sluice_start / dns_sluice_stop / dns_sluice_pid (from any shell, the pid is in a file),
+# dns_iptables MODE ACTION (sluice-iptables with the lab's options), write_dns_config (listeners in the mode
+# DNS_TRANSPARENT says, redirect unless a case changes it; dns_listener4 / dns_listener6 name them),
 # dns_dev NS CMD... (a developer's command: env -i, its HOME), dns_admin PATH.
 
 DNS_NS_GW=${PREFIX}dgw
@@ -117,6 +119,14 @@ dns_lab_topology() {
   addr6 "$NS_PROXY" dlab0 "$DNS_SQUID_IP6/64"
   addr6 "$NS_PROXY" dlab0 "$DNS_RESOLVER_IP6/64"
   in_ns "$DNS_NS_GW" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  # lan0 is a bridge only to put both developers on one segment; dgw routes, it does not filter bridged frames.
+  # Where the host has br_netfilter loaded, a new namespace starts with bridge-nf-call-ip(6)tables=1 and the IP
+  # hooks also run in the bridge's path, before the IP stack: a TPROXY socket assignment made there is dropped
+  # when the packet enters it (ip_rcv/ipv6_rcv orphan the skb), so with TPROXY (case dns-tproxy) every connection
+  # was refused (IPv6) or timed out (IPv4). REDIRECT does not care. Off, as on a gateway with a plain LAN port.
+  if in_ns "$DNS_NS_GW" test -e /proc/sys/net/bridge/bridge-nf-call-iptables; then
+    in_ns "$DNS_NS_GW" sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0
+  fi
   dns_ns_files "$DNS_NS_DEV" "$DNS_GW_IP"
   dns_ns_files "$DNS_NS_DEV6" "$DNS_GW_IP6"
 }
@@ -266,14 +276,23 @@ dns_repo() {
   DNS_REPO_HEAD=$(git -C "$DNS_REPO" rev-parse HEAD)
 }
 
-# write_dns_config: Sluice's configuration for the lab (extra YAML lines for the dns section in DNS_EXTRA).
+# The listeners' mode (case dns-tproxy switches the lab to tproxy and back) and their names, which say it: an
+# access-log line names the listener that accepted the connection.
+DNS_TRANSPARENT=redirect
+dns_listener4() { if [[ $DNS_TRANSPARENT == redirect ]]; then echo lab4; else echo "${DNS_TRANSPARENT}4"; fi; }
+dns_listener6() { if [[ $DNS_TRANSPARENT == redirect ]]; then echo lab6; else echo "${DNS_TRANSPARENT}6"; fi; }
+
+# write_dns_config: Sluice's configuration for the lab (extra YAML lines for the dns section in DNS_EXTRA), its
+# listeners transparent: $DNS_TRANSPARENT. The same addresses serve both modes: REDIRECT and TPROXY (no --on-ip)
+# both send to the first address of the incoming interface, fd00:78::1 for IPv6, and the IPv4 wildcard takes the
+# rest ("[::]" would overlap 0.0.0.0, which the configuration check refuses).
 write_dns_config() {
   mkdir -p "$D/sluice" "$DNS_STATE"
   cat >"$DNS_CONF.new" <<EOF
 # Written by e2e/lib/dns-lab.sh: the DNS lab's gateway (namespace $DNS_NS_GW).
 listeners:
-  - { name: lab4, listen: 0.0.0.0:$DNS_LISTEN_PORT, transparent: redirect, default_port: 443 }
-  - { name: lab6, listen: "[$DNS_GW_IP6]:$DNS_LISTEN_PORT", transparent: redirect, default_port: 443 }
+  - { name: $(dns_listener4), listen: 0.0.0.0:$DNS_LISTEN_PORT, transparent: $DNS_TRANSPARENT, default_port: 443 }
+  - { name: $(dns_listener6), listen: "[$DNS_GW_IP6]:$DNS_LISTEN_PORT", transparent: $DNS_TRANSPARENT, default_port: 443 }
 clients: [192.168.78.0/24, fd00:78::/64]
 upstreams:
   corp:
@@ -322,12 +341,13 @@ dns_sluice_start() {
     >>"$D/sluice/stdout" 2>>"$DNS_STDERR" {LOCK_FD}<&- &
   printf '%s\n' "$!" >"$D/sluice/pid"
 }
-# dns_sluice_ready SKIP: after the first SKIP lines of stderr, both listeners are bound and the responder
-# listens on both addresses.
+# dns_sluice_ready SKIP: after the first SKIP lines of stderr, both listeners are bound (in the mode the
+# configuration says) and the responder listens on both addresses.
 dns_sluice_ready() {
   local log
   log=$(tail -n +$(($1 + 1)) "$DNS_STDERR" 2>/dev/null) || return 1
-  grep -q "listener lab4 bound to" <<<"$log" && grep -q "listener lab6 bound to" <<<"$log" &&
+  grep -q "listener $(dns_listener4) bound to .*(transparent $DNS_TRANSPARENT," <<<"$log" &&
+    grep -q "listener $(dns_listener6) bound to .*(transparent $DNS_TRANSPARENT," <<<"$log" &&
     grep -qF "dns responder listening on $DNS_GW_IP:53 (udp, tcp)" <<<"$log" &&
     grep -qF "dns responder listening on [$DNS_GW_IP6]:53 (udp, tcp)" <<<"$log"
 }
@@ -384,14 +404,19 @@ dns_lab_wait_sluice() {
   fi
 }
 
+# dns_iptables MODE ACTION: sluice-iptables in dgw with the lab's options (DNS_IPT_OPTS), MODE redirect or tproxy
+# (case dns-tproxy switches from one to the other and back).
+DNS_IPT_OPTS=(--ipv6 --lan-if lan0 --listen-port "$DNS_LISTEN_PORT" --proxy "$DNS_SQUID_IP,$DNS_SQUID_IP6"
+  --synthetic "$DNS_SYN4,$DNS_SYN6")
+dns_iptables() { in_ns "$DNS_NS_GW" "$IPT_SCRIPT" --mode "$1" "${DNS_IPT_OPTS[@]}" "$2"; }
+
 # dns_lab_iptables: the project's sluice-iptables, IPv4 and IPv6, as an operator of a DNS responder runs it: the
 # LAN's port 443 and, with --synthetic, every TCP port to the synthetic ranges. The default exclusions stay: the
 # IPv6 ones hold fc00::/7, every address of this lab (ULA), which is right for port 443 (the gateway's own and the
 # corporate link's addresses are never captured) and does not hide the synthetic fdec:5c::/96, which --synthetic
 # captures even inside an excluded range.
 dns_lab_iptables() {
-  in_ns "$DNS_NS_GW" "$IPT_SCRIPT" --mode redirect --ipv6 --lan-if lan0 --listen-port "$DNS_LISTEN_PORT" \
-    --proxy "$DNS_SQUID_IP,$DNS_SQUID_IP6" --synthetic "$DNS_SYN4,$DNS_SYN6" up >"$D/iptables-up.log" 2>&1 ||
+  dns_iptables redirect up >"$D/iptables-up.log" 2>&1 ||
     { cat "$D/iptables-up.log" >&2; setup_failed "sluice-iptables up failed in the DNS lab (output above)"; }
   { in_ns "$DNS_NS_GW" iptables-save -t nat; in_ns "$DNS_NS_GW" ip6tables-save -t nat; } >"$D/nat.rules"
   grep -q -- "-d $DNS_SYN6 -p tcp .*--to-ports $DNS_LISTEN_PORT" "$D/nat.rules" ||

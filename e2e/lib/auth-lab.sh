@@ -383,7 +383,8 @@ start_winbindd() {
 start_auth_squid() {
   local name=$1 d=$T/auth-lab/squid-$1
   ip netns exec "$NS_PROXY" env KRB5_CONFIG="$AUTH_KRB5_CONF" KRB5_KTNAME="FILE:$HTTP_KEYTAB" \
-    KRB5RCACHEDIR="$T/kerberos/rcache" squid -N -f "$d/squid.conf" >"$d/stdout" 2>"$d/stderr" {LOCK_FD}<&- &
+    KRB5RCACHEDIR="$T/kerberos/rcache" squid -N -n "sluice${name//[^a-z0-9]/}" -f "$d/squid.conf" \
+    >"$d/stdout" 2>"$d/stderr" {LOCK_FD}<&- &
   AUTH_SQUID_PID[$name]=$!
   BG_PIDS+=("$!")
 }

@@ -363,7 +363,7 @@ dns_lab_start() {
   ip netns exec "$NS_PROXY" unbound -d -c "$D/unbound/unbound.conf" >"$D/unbound/stdout" 2>"$D/unbound/log" {LOCK_FD}<&- &
   DNS_UNBOUND_PID=$!
   BG_PIDS+=("$DNS_UNBOUND_PID")
-  ip netns exec "$NS_PROXY" squid -N -f "$D/squid/squid.conf" >"$D/squid/stdout" 2>"$D/squid/stderr" {LOCK_FD}<&- &
+  ip netns exec "$NS_PROXY" squid -N -n sluicedns -f "$D/squid/squid.conf" >"$D/squid/stdout" 2>"$D/squid/stderr" {LOCK_FD}<&- &
   DNS_SQUID_PID=$!
   BG_PIDS+=("$DNS_SQUID_PID")
   ip netns exec "$NS_INET" "${WITH_RUN_SSHD[@]}" /usr/sbin/sshd -D -e -f "$D/sshd/sshd_config" >"$D/sshd/stdout" 2>"$D/sshd/log" {LOCK_FD}<&- &

@@ -276,6 +276,7 @@ probe_during() {
 metric_in() { awk -v s="$2" 'index($0, s " ") == 1 { v = $2 } END { printf "%d", v + 0 }' "$CASE_DIR/metrics-$1.txt"; }
 case_dns_flood() {
   local go6 rss0 rss1 pid names0 names1 sent done_ qps flood_pid probes bad maxms rcodes servfail refused m lost drops0 drops1
+  local lines rate_lines full_lines
   dns_case
   pid=$(dns_sluice_pid)
   go6=$(synthetic_answer go-AAAA "$DNS_NS_DEV6" proxy.golang.org AAAA "$DNS_SYN6")
@@ -288,6 +289,7 @@ for i in range(200000):
   drops0=$(udp_rcvbuf_errors)
   names0=$(dns_metric sluice_dns_names)
   dns_metrics_lines >"$CASE_DIR/metrics-before.txt"
+  lines=$(count_in "$DNS_STDERR" "")
   : >"$CASE_DIR/probes.txt"
   say_dns "ddev\$ dnsperf -s $DNS_GW_IP -d names.txt -l $DNS_FLOOD_SECS -Q $DNS_FLOOD_QPS -q 2000 -t 2   (random *.flood.test A)"
   dns_dev "$DNS_NS_DEV" dnsperf -s "$DNS_GW_IP" -d "$CASE_DIR/names.txt" -l "$DNS_FLOOD_SECS" -Q "$DNS_FLOOD_QPS" \
@@ -311,6 +313,11 @@ for i in range(200000):
   rcodes=$(awk '/Response codes:/ { sub(/^.*Response codes: */, ""); print }' "$CASE_DIR/dnsperf.out")
   servfail=$(grep -o 'SERVFAIL [0-9]*' <<<"$rcodes" | awk '{ print $2 }')
   refused=$(grep -o 'REFUSED [0-9]*' <<<"$rcodes" | awk '{ print $2 }')
+  tail -n +$((lines + 1)) "$DNS_STDERR" >"$CASE_DIR/sluice-during.log"
+  rate_lines=$(count_in "$CASE_DIR/sluice-during.log" 'WARN .*a client over dns.limits.client_qps refused')
+  full_lines=$(count_in "$CASE_DIR/sluice-during.log" 'WARN .*the synthetic table is full of names in use')
+  log "Sluice's log during the flood:"
+  sed 's/^/  /' "$CASE_DIR/sluice-during.log" >&2
   probes=$(wc -l <"$CASE_DIR/probes.txt")
   bad=$(awk -v a="$go6" '$4 != "status=NOERROR" || $3 != "rc=0" || ($2 == "proxy.golang.org" && $6 != a)' "$CASE_DIR/probes.txt" | wc -l)
   maxms=$(awk '{ sub(/ms=/, "", $5); if ($5 > m) m = $5 } END { print m + 0 }' "$CASE_DIR/probes.txt")
@@ -327,6 +334,7 @@ for i in range(200000):
         $(($(metric_in after "sluice_dns_queries_total{answer=\"$m\"}") - $(metric_in before "sluice_dns_queries_total{answer=\"$m\"}")))
     done
     printf '| sluice_dns_names before, after (limits.names) | %s, %s (%s) |\n' "$names0" "$names1" "$DNS_MAX_NAMES"
+    printf '| log lines during the flood: rate limit, table full | %d, %d |\n' "$rate_lines" "$full_lines"
     printf '| Sluice VmRSS before, after | %d MiB, %d MiB (%+d MiB) |\n' $((rss0 / 1024)) $((rss1 / 1024)) $(((rss1 - rss0) / 1024))
     printf '| the other client (ddev6) during the flood | %d of %d answered NOERROR within 1 s, slowest %d ms; proxy.golang.org AAAA stayed %s |\n' \
       $((probes - bad)) "$probes" "$maxms" "$go6"
@@ -339,6 +347,8 @@ for i in range(200000):
   ((names1 == DNS_MAX_NAMES)) || fail "sluice_dns_names is $names1 after the flood: the table (limits.names $DNS_MAX_NAMES) was not filled"
   ((${servfail:-0} > 0)) || fail "no SERVFAIL with the table full (dnsperf: $rcodes)"
   ((${refused:-0} > 0)) || fail "no REFUSED for the rate-limited client (dnsperf: $rcodes)"
+  ((rate_lines == 1 && full_lines == 1)) ||
+    fail "log lines during the flood: $rate_lines for the rate limit, $full_lines for the full table (1 each expected: once a minute per cause)"
   (((rss1 - rss0) < 64 * 1024)) || fail "Sluice's RSS grew by $(((rss1 - rss0) / 1024)) MiB during the flood, bound 64 MiB"
   alive "$pid" || fail "the lab's Sluice died during the flood"
   note "sent ${sent:-?}, answered ${done_:-?} ($rcodes); names $names1/$DNS_MAX_NAMES; RSS $((rss0 / 1024))->$((rss1 / 1024)) MiB; ddev6: $probes probes ok, slowest ${maxms} ms"

@@ -215,6 +215,19 @@ class SluiceIptablesTest {
                 + "  *mangle\n  :SLUICE_TPROXY - [0:0]\n");
     }
 
+    /** P=L with L the --listen-port is P: the same rules, byte for byte, in both modes and with synthetic ranges. */
+    @Test
+    void aPortSentToTheListenPortItselfIsAPlainPort() throws Exception {
+        for (String mode : List.of("redirect", "tproxy")) {
+            Result plain = dryRun("--mode", mode, "--ipv6", "--lan-if", "eth1", "--synthetic", "198.18.0.0/15,fdec:5c::/96",
+                    "--listen-port", "9443", "--ports", "443,8000:8010", "up");
+            Result mapped = dryRun("--mode", mode, "--ipv6", "--lan-if", "eth1", "--synthetic", "198.18.0.0/15,fdec:5c::/96",
+                    "--listen-port", "9443", "--ports", "443=9443,8000:8010=9443", "up");
+            assertThat(plain.code()).as(plain.err()).isZero();
+            assertThat(mapped.golden()).as(mode).isEqualTo(plain.golden());
+        }
+    }
+
     @Test
     void aProxyNameIsResolvedOnceAtUpAndOnlyForTheFamiliesSetUp() throws Exception {
         assertThat(dryRun("--lan-if", "eth1", "--proxy", "proxy.corp.example,192.0.2.10", "up").code()).isZero();

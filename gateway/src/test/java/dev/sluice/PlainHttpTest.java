@@ -3,6 +3,7 @@ package dev.sluice;
 import static dev.sluice.testing.RunningGateway.field;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.HttpProxyFake;
 import dev.sluice.testing.HttpProxyFake.Answer;
 import dev.sluice.testing.NettyLeaks;
@@ -271,6 +272,30 @@ class PlainHttpTest {
         assertThat(proxy.received).filteredOn(r -> r.requestLine().startsWith("GET"))
                 .hasSize(2).allMatch(r -> expected.equals(r.field("Proxy-Authorization")));
         assertThat(proxy.received.get(0).requestLine()).isEqualTo("OPTIONS http://deb.example.test/ HTTP/1.1");
+    }
+
+    @Test
+    void httpConnectRelaysTheConnectionThroughConnectToPort80() throws Exception {
+        proxy = new HttpProxyFake(); // here the origin behind the CONNECT
+        try (FakeProxy connecting = new FakeProxy().route("deb.example.test:80", proxy.port())) {
+            gw = RunningGateway.start("""
+                    listeners: [{ name: web, listen: 127.0.0.1:0, peek: http }]
+                    clients: [127.0.0.0/8]
+                    upstreams:
+                      corp: { proxies: [http://127.0.0.1:%d], http: connect }
+                    rules: [{ name: debs, sni: [deb.example.test], action: splice, upstream: corp }]
+                    """.formatted(connecting.port()), dir);
+            String answer = exchange("GET /x HTTP/1.1\r\nHost: deb.example.test\r\nConnection: close\r\n\r\n");
+            assertThat(answer).startsWith("HTTP/1.1 200 OK").contains("proxied GET /x HTTP/1.1");
+            assertThat(connecting.requests.get(0)).startsWith("CONNECT deb.example.test:80 HTTP/1.1");
+            // the bytes as the client sent them: origin form, its own Connection field
+            assertThat(proxy.received.get(0).head()).isEqualTo("GET /x HTTP/1.1\r\nHost: deb.example.test\r\n"
+                    + "Connection: close\r\n");
+            String conn = gw.awaitLine(l -> !l.contains("\"method\""));
+            assertThat(field(conn, "target")).isEqualTo("deb.example.test:80");
+            assertThat(field(conn, "outcome")).isEqualTo("ok");
+            assertThat(gw.accessLog).noneMatch(l -> l.contains("\"method\""));
+        }
     }
 
     static String sha(byte[] b) throws java.security.NoSuchAlgorithmException {

@@ -34,6 +34,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
@@ -227,6 +228,12 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter {
                     + "HTTP requests through the proxy one by one");
             return;
         }
+        List<String> codings = req.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!codings.isEmpty() && !(codings.size() == 1 && codings.get(0).trim().equalsIgnoreCase("chunked"))) {
+            refuse(501, Outcome.BAD_REQUEST, "Transfer-Encoding: " + RequestTarget.shown(String.join(", ", codings))
+                    + " is not forwarded (only chunked is)");
+            return;
+        }
         String expect = req.headers().get(HttpHeaderNames.EXPECT);
         if (expect != null && !expect.equalsIgnoreCase("100-continue")) {
             refuse(417, Outcome.BAD_REQUEST, "Expect: " + RequestTarget.shown(expect) + " is not understood");
@@ -277,9 +284,9 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter {
         outbound = new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target.absolute(),
                 req.headers().copy());
         HopByHop.strip(outbound.headers());
-        outbound.headers().set(HttpHeaderNames.HOST, target.authority());
+        outbound.headers().set("Host", target.authority());
         if (chunked) {
-            outbound.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            outbound.headers().set("Transfer-Encoding", "chunked");
         }
         requestDone = false;
         answerStarted = false;
@@ -359,7 +366,7 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter {
 
     private void send() {
         if (proxyAuthorization != null) {
-            outbound.headers().set(HttpHeaderNames.PROXY_AUTHORIZATION, proxyAuthorization);
+            outbound.headers().set("Proxy-Authorization", proxyAuthorization);
         }
         proxy.writeAndFlush(outbound).addListener(w -> {
             if (!w.isSuccess() && state != State.DONE) {

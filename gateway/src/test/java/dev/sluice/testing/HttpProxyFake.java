@@ -47,6 +47,9 @@ public final class HttpProxyFake extends TestServer {
         }
     }
 
+    /** The body SHA-256 of a request whose body never ended (the connection closed, or it was malformed). */
+    public static final String CUT = "cut";
+
     public final List<Received> received = new CopyOnWriteArrayList<>();
     private final AtomicInteger connections = new AtomicInteger();
     private volatile Function<Received, Answer> responder = r -> {
@@ -78,10 +81,15 @@ public final class HttpProxyFake extends TestServer {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             String te = field(head, "transfer-encoding");
             String cl = field(head, "content-length");
-            if (te != null && te.equalsIgnoreCase("chunked")) {
-                readChunked(in, sha, length);
-            } else if (cl != null) {
-                copy(in, Long.parseLong(cl), sha, length);
+            try {
+                if (te != null && te.equalsIgnoreCase("chunked")) {
+                    readChunked(in, sha, length);
+                } else if (cl != null) {
+                    copy(in, Long.parseLong(cl), sha, length);
+                }
+            } catch (IOException | NumberFormatException e) {
+                received.add(new Received(connection, head, length[0], CUT));
+                return; // an unfinished request: dropped, as a proxy drops it
             }
             Received r = new Received(connection, head, length[0], HexFormat.of().formatHex(sha.digest()));
             received.add(r);

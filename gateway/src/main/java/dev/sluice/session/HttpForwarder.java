@@ -14,28 +14,21 @@ import dev.sluice.upstream.Upstream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -207,43 +200,17 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter {
         String hostField = req.headers().get(HttpHeaderNames.HOST);
         rec = new RequestRecord(RequestTarget.method(req.method().name()), hostField == null ? null
                 : RequestTarget.shown(hostField), Printable.of(p, 0, p.length, MAX_PATH));
-        if (req.decoderResult().isFailure()) {
-            Throwable cause = req.decoderResult().cause();
-            int status = cause instanceof TooLongHttpLineException ? 414
-                    : cause instanceof TooLongHttpHeaderException ? 431 : cause instanceof TooLongFrameException ? 431
-                    : 400;
-            refuse(status, Outcome.BAD_REQUEST, "malformed request: " + RequestTarget.shown(String.valueOf(
-                    cause.getMessage())));
-            return;
+        RequestTarget.Refusal bad = RequestHeads.check(req);
+        if (bad == null) {
+            http10 = req.protocolVersion().minorVersion() == 0;
+            try {
+                target = RequestHeads.target(req, owner.dstAddress(), owner.port());
+            } catch (RequestTarget.Refusal r) {
+                bad = r;
+            }
         }
-        HttpVersion v = req.protocolVersion();
-        if (v.majorVersion() != 1 || v.minorVersion() > 1) {
-            refuse(505, Outcome.BAD_REQUEST, "HTTP version " + RequestTarget.shown(v.text()) + " is not served");
-            return;
-        }
-        http10 = v.minorVersion() == 0;
-        String upgrade = req.headers().get(HttpHeaderNames.UPGRADE);
-        if (upgrade != null && upgrade.toLowerCase(Locale.ROOT).contains("websocket")) {
-            refuse(501, Outcome.BAD_REQUEST, "WebSocket upgrades are not carried: the gateway forwards plain "
-                    + "HTTP requests through the proxy one by one");
-            return;
-        }
-        List<String> codings = req.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (!codings.isEmpty() && !(codings.size() == 1 && codings.get(0).trim().equalsIgnoreCase("chunked"))) {
-            refuse(501, Outcome.BAD_REQUEST, "Transfer-Encoding: " + RequestTarget.shown(String.join(", ", codings))
-                    + " is not forwarded (only chunked is)");
-            return;
-        }
-        String expect = req.headers().get(HttpHeaderNames.EXPECT);
-        if (expect != null && !expect.equalsIgnoreCase("100-continue")) {
-            refuse(417, Outcome.BAD_REQUEST, "Expect: " + RequestTarget.shown(expect) + " is not understood");
-            return;
-        }
-        try {
-            target = RequestTarget.of(req.method().name(), req.uri(), req.headers().getAll(HttpHeaderNames.HOST),
-                    http10, owner.dstAddress(), owner.port());
-        } catch (RequestTarget.Refusal r) {
-            refuse(r.status(), Outcome.BAD_REQUEST, r.getMessage());
+        if (bad != null) {
+            refuse(bad.status(), Outcome.BAD_REQUEST, bad.getMessage());
             return;
         }
         rec = new RequestRecord(rec.method(), target.host(), rec.path());
@@ -279,15 +246,8 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter {
     private void forward(HttpRequest req) {
         headRequest = req.method().equals(HttpMethod.HEAD);
         clientKeepAlive = !http10 && HttpUtil.isKeepAlive(req);
-        boolean chunked = HttpUtil.isTransferEncodingChunked(req);
-        bodyless = !chunked && HttpUtil.getContentLength(req, 0L) == 0;
-        outbound = new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target.absolute(),
-                req.headers().copy());
-        HopByHop.strip(outbound.headers());
-        outbound.headers().set("Host", target.authority());
-        if (chunked) {
-            outbound.headers().set("Transfer-Encoding", "chunked");
-        }
+        bodyless = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0;
+        outbound = RequestHeads.absoluteForm(req, target);
         requestDone = false;
         answerStarted = false;
         informational = false;

@@ -2,6 +2,7 @@ package dev.sluice;
 
 import static dev.sluice.testing.RunningGateway.field;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.HttpProxyFake;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.time.Duration;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -48,7 +50,15 @@ class PlainHttpTest {
         }
     }
 
+    /**
+     * The gateway with {@code idle: 30s}: longer than a socket's read timeout here, so every exchange that ends
+     * proves the connection was closed for its own reason (the client's FIN, an answer that ends it).
+     */
     void start(String upstreamExtra) throws Exception {
+        start(upstreamExtra, "30s");
+    }
+
+    void start(String upstreamExtra, String idle) throws Exception {
         proxy = new HttpProxyFake();
         gw = RunningGateway.start("""
                 listeners: [{ name: web, listen: 127.0.0.1:0, peek: http }]
@@ -60,8 +70,8 @@ class PlainHttpTest {
                 rules:
                   - { name: debs, sni: [deb.example.test, .mirror.test], action: splice, upstream: corp }
                   - { name: default, action: reject }
-                timeouts: { connect: 2s, client_hello: 2s, idle: 3s }
-                """.formatted(proxy.port(), upstreamExtra.indent(4)), dir);
+                timeouts: { connect: 2s, client_hello: 2s, idle: %s }
+                """.formatted(proxy.port(), upstreamExtra.indent(4), idle), dir);
     }
 
     /** Sends {@code request} on a new connection, half-closes, and returns everything the gateway answered. */
@@ -115,6 +125,10 @@ class PlainHttpTest {
             at = i;
         }
         assertThat(proxy.received).hasSize(6).allMatch(r -> r.connection() == 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> gw.accessLog.stream().filter(l -> l.contains("\"method\""))
+                .count() == 6);
+        assertThat(gw.accessLog).filteredOn(l -> l.contains("\"method\"")).as("each request names its proxy")
+                .allMatch(l -> ("127.0.0.1:" + proxy.port()).equals(field(l, "proxy")));
     }
 
     @Test
@@ -201,7 +215,7 @@ class PlainHttpTest {
 
     @Test
     void aProxyThatNeverAnswersIs504() throws Exception {
-        start("");
+        start("", "3s");
         proxy.respond(r -> {
             try {
                 Thread.sleep(6_000);
@@ -242,10 +256,14 @@ class PlainHttpTest {
     @Test
     void expect100ContinueGetsTheProxysInterimAnswer() throws Exception {
         start("");
-        proxy.respond(r -> Answer.of("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"));
+        proxy.respond(r -> Answer.of("HTTP/1.1 100 Continue\r\n\r\n"
+                + "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"));
         String answer = exchange("PUT /x HTTP/1.1\r\nHost: deb.example.test\r\nExpect: 100-continue\r\n"
-                + "Content-Length: 5\r\nConnection: close\r\n\r\nhello");
-        assertThat(answer).startsWith("HTTP/1.1 201 Created");
+                + "Content-Length: 5\r\n\r\nhello");
+        assertThat(answer).startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created");
+        // and the same to an HTTP/1.0 client, which knows no 1xx
+        String old = exchange("PUT /x HTTP/1.0\r\nHost: deb.example.test\r\nContent-Length: 5\r\n\r\nhello");
+        assertThat(old).startsWith("HTTP/1.0 201 Created");
         assertThat(proxy.received.get(0).field("Expect")).isEqualTo("100-continue");
         assertThat(proxy.received.get(0).bodyBytes()).isEqualTo(5);
     }

@@ -1,6 +1,7 @@
 package dev.sluice.session;
 
 import dev.sluice.inbound.RequestTarget;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
@@ -19,8 +20,8 @@ final class AnswerRelay {
         /** The final answer was sent whole; {@code closeClient}/{@code keepProxy}: what becomes of the connections. */
         void answered(boolean closeClient, boolean keepProxy);
 
-        /** The proxy broke the exchange ({@code why}); {@code started}: the client has part of an answer. */
-        void broke(String why, boolean started);
+        /** The proxy broke the exchange ({@code why}). */
+        void broke(String why);
 
         /** The proxy asks for credentials on a connection it had accepted. */
         void authLost();
@@ -59,7 +60,7 @@ final class AnswerRelay {
         if (msg.decoderResult().isFailure()) {
             ReferenceCountUtil.release(msg);
             ending.broke("the proxy's answer is malformed: "
-                    + RequestTarget.shown(String.valueOf(msg.decoderResult().cause().getMessage())), started);
+                    + RequestTarget.shown(String.valueOf(msg.decoderResult().cause().getMessage())));
             return;
         }
         if (msg instanceof HttpResponse r && !head(r)) {
@@ -75,7 +76,7 @@ final class AnswerRelay {
     private boolean head(HttpResponse r) {
         int code = r.status().code();
         if (code == 101) {
-            ending.broke("the proxy switched protocols (101), which the gateway does not carry", started);
+            ending.broke("the proxy switched protocols (101), which the gateway does not carry");
             return false;
         }
         if (code == 407 && !started) {
@@ -91,13 +92,20 @@ final class AnswerRelay {
         } else if (http10) {
             return true; // an HTTP/1.0 client knows no 1xx: its end is dropped below
         }
-        client.write(a.head());
+        client.write(a.head()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         return true;
     }
 
     private void body(HttpContent c) {
         if (informational) {
-            c.release(); // a 1xx has no body; its end only
+            // a 1xx has no body, only its end, which the encoder needs before the next head (not for HTTP/1.0,
+            // which got no 1xx)
+            if (c instanceof LastHttpContent && !http10) {
+                c.release();
+                client.write(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            } else {
+                c.release();
+            }
             if (c instanceof LastHttpContent) {
                 informational = false;
             }
@@ -106,7 +114,7 @@ final class AnswerRelay {
         int n = c.content().readableBytes();
         rec.down(n);
         record.addDown(n, false);
-        client.write(c);
+        client.write(c).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         if (!client.channel().isWritable()) {
             proxy.pause(true);
         }

@@ -228,8 +228,8 @@ public final class ClientConnection implements PeekListener {
             if (candidates.allDown()) {
                 record.note("every proxy of upstream " + up.name() + " is out of service; tried anyway");
             }
-            dial = dialer.throughProxy(client.eventLoop(), up, candidates, d.host(), d.port(), timeout, from.getAddress(),
-                    new RecordedDial(record));
+            dial = dialer.throughProxy(client.eventLoop(), up, candidates, d.host(), d.port(), timeout,
+                    from.getAddress(), new RecordedDial(record));
         } else if (dnsName != null && name != null) {
             // a synthetic destination stands for its name: resolved here, never to a synthetic address again
             Function<InetSocketAddress, String> ownHost = localTargets.whenResolved(d.rule());
@@ -275,13 +275,7 @@ public final class ClientConnection implements PeekListener {
             record.addHelloBytes(peek == null ? 0 : peek.bytesRead());
             DialException e = dial.cause() instanceof DialException de ? de
                     : new DialException(DialException.Kind.CONNECT, String.valueOf(dial.cause()));
-            record.fail(switch (e.kind()) {
-                case PROXY -> Outcome.PROXY_ERROR;
-                case DENIED -> Outcome.PROXY_DENIED;
-                case AUTH -> Outcome.PROXY_AUTH_FAILED;
-                case REFUSED -> Outcome.REJECTED;
-                case CONNECT, LOCAL -> Outcome.CONNECT_ERROR;
-            }, e.getMessage());
+            record.fail(Outcome.of(e.kind()), e.getMessage());
             boolean denied = e.kind() == DialException.Kind.DENIED || e.kind() == DialException.Kind.REFUSED;
             if (http != null) {
                 http.answer(denied ? 403 : HttpAnswers.forUpstreamFailure(e.getMessage()), "could not reach "

@@ -9,7 +9,6 @@ import dev.sluice.upstream.DialException;
 import dev.sluice.upstream.Dialer;
 import dev.sluice.upstream.Upstream;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
@@ -34,7 +33,7 @@ import java.net.InetAddress;
  * ({@link HttpRouting#relayRaw}). A later request that routes there gets {@code 421}; one its rule rejects gets
  * {@code 403}; both close the connection, as every refusal does.
  */
-final class HttpForwarder extends ChannelInboundHandlerAdapter implements HttpProxyLink.Events, AnswerRelay.Ending {
+final class HttpForwarder extends OneByOne implements HttpProxyLink.Events, AnswerRelay.Ending {
     static final String NAME = "http-forwarder";
 
     /** HEAD: waiting for a request head; BODY: a request and its answer in flight; DONE: refused or handed over. */
@@ -48,8 +47,6 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter implements HttpPr
     private HttpProxyLink proxy;
     private State state = State.HEAD;
     private boolean first = true;
-    private boolean started;
-    private boolean readPending;
     private IdleTimer timer;
     // the request in flight
     private RequestRecord rec;
@@ -78,38 +75,11 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter implements HttpPr
         proxy = new HttpProxyLink(dialer, ctx.channel().eventLoop(), timeouts.connect().toMillis(), clientAddress,
                 routing.record(), this);
         timer.arm(timeouts.clientHello().toMillis());
-        if (ctx.channel().isActive()) {
-            start();
-        }
+        super.handlerAdded(ctx);
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        start();
-        ctx.fireChannelActive();
-    }
-
-    private void start() {
-        if (!started) {
-            started = true;
-            read();
-        }
-    }
-
-    /**
-     * Asks for the next message, unless one is asked for already: the flow-control handler before this passes one
-     * message per read, and a second read could bring the next pipelined request while this one is in flight.
-     */
-    private void read() {
-        if (!readPending) {
-            readPending = true;
-            ctx.read();
-        }
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        readPending = false;
+    protected void message(Object msg) {
         timer.touch();
         if (state == State.HEAD && msg instanceof HttpRequest req) {
             try {
@@ -124,17 +94,18 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter implements HttpPr
         }
     }
 
+    @Override
+    protected boolean reading() {
+        return state != State.DONE;
+    }
+
     /**
-     * A read round ended without the message asked for (the decoder had only part of it): the flow-control
-     * handler counts that read as done, so it is asked for again.
+     * The client's FIN: between requests it ends the connection; during one, the request's end decides (a cut body
+     * is the decoder's error), and the connection ends after the answer.
      */
     @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (readPending && state != State.DONE) {
-            readPending = false;
-            read();
-        }
-        ctx.fireChannelReadComplete();
+    protected void ended() {
+        endIfNoMore();
     }
 
     // ---- the request ----
@@ -185,6 +156,7 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter implements HttpPr
         Upstream up = route.upstream();
         reusedProxy = proxy.openTo(up);
         if (reusedProxy) {
+            rec.proxy(proxy.via());
             send();
         } else {
             proxy.dial(up, target, rec);
@@ -203,14 +175,8 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter implements HttpPr
         if (state != State.BODY) {
             return;
         }
-        Outcome o = switch (e.kind()) {
-            case PROXY -> Outcome.PROXY_ERROR;
-            case DENIED -> Outcome.PROXY_DENIED;
-            case AUTH -> Outcome.PROXY_AUTH_FAILED;
-            case REFUSED -> Outcome.REJECTED;
-            case CONNECT, LOCAL -> Outcome.CONNECT_ERROR;
-        };
-        refuse(e.kind() == DialException.Kind.DENIED ? 403 : HttpAnswers.forUpstreamFailure(e.getMessage()), o,
+        refuse(e.kind() == DialException.Kind.DENIED ? 403 : HttpAnswers.forUpstreamFailure(e.getMessage()),
+                Outcome.of(e.kind()),
                 "no proxy of upstream " + up.name() + " carried it: " + e.getMessage());
     }
 
@@ -289,11 +255,21 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter implements HttpPr
         state = State.HEAD;
         rec = null;
         timer.arm(timeouts.idle().toMillis());
-        read();
+        read(); // a request already read is handed over at once
+        endIfNoMore();
+    }
+
+    /** After the client's FIN, waiting for a request that was not already read: none can come. */
+    private void endIfNoMore() {
+        if (inputShutdown() && state == State.HEAD && waiting()) {
+            timer.cancel();
+            state = State.DONE;
+            Closing.afterFlush(ctx.channel());
+        }
     }
 
     @Override
-    public void broke(String why, boolean started) {
+    public void broke(String why) {
         upstreamBroke(why);
     }
 

@@ -59,6 +59,7 @@ final class HttpProxyLink {
     private Channel channel;
     private String upstream;
     private String authorization;
+    private RecordedDial recorded; // of the connection in use: names its proxy
     private Future<Channel> dialing;
 
     HttpProxyLink(Dialer dialer, EventLoop loop, long connectMillis, InetAddress client, ConnectionRecord record,
@@ -84,8 +85,10 @@ final class HttpProxyLink {
     void dial(Upstream up, RequestTarget target, RequestRecord rec) {
         close();
         boolean firstDial = record.proxy() == null && record.attempts().isEmpty();
+        RecordedDial observer = new RecordedDial(record, rec, firstDial);
         Future<Channel> f = dialer.forHttp(loop, up, up.candidates(), target.host(), target.port(), connectMillis,
-                client, new RecordedDial(record, rec, firstDial));
+                client, observer);
+        recorded = observer;
         dialing = f;
         f.addListener(done -> dialed(f, up));
     }
@@ -115,6 +118,11 @@ final class HttpProxyLink {
         });
         Dialer.handOver(ch);
         events.ready(up);
+    }
+
+    /** The proxy the connection in use goes to, as the access log names it. */
+    String via() {
+        return recorded == null ? null : recorded.via();
     }
 
     /** Sends a request head, with the Basic credentials the proxy wants on every request. */

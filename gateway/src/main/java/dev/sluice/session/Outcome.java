@@ -1,5 +1,6 @@
 package dev.sluice.session;
 
+import dev.sluice.upstream.DialException;
 import java.util.Locale;
 
 /** How a connection ended, as written in the access log. */
@@ -36,6 +37,17 @@ public enum Outcome {
     RESET,
     /** Still open when the graceful shutdown's {@code shutdown.drain} ran out: closed by the gateway. */
     SHUTDOWN;
+
+    /** The outcome of a dial that failed this way. */
+    static Outcome of(DialException.Kind kind) {
+        return switch (kind) {
+            case PROXY -> PROXY_ERROR;
+            case DENIED -> PROXY_DENIED;
+            case AUTH -> PROXY_AUTH_FAILED;
+            case REFUSED -> REJECTED;
+            case CONNECT, LOCAL -> CONNECT_ERROR;
+        };
+    }
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

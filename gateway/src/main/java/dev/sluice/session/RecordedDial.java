@@ -12,6 +12,7 @@ final class RecordedDial implements DialObserver {
     private final ConnectionRecord record;
     private final RequestRecord request;
     private final boolean allAttempts;
+    private String via;
 
     /** Every attempt into {@code record}. */
     RecordedDial(ConnectionRecord record) {
@@ -25,8 +26,16 @@ final class RecordedDial implements DialObserver {
         this.allAttempts = allAttempts;
     }
 
+    /** The proxy of the attempt that worked, or null (yet). */
+    String via() {
+        return via;
+    }
+
     @Override
     public void attempt(String via, String error, long millis) {
+        if (error == null) {
+            this.via = via;
+        }
         if (error == null && request != null) {
             request.proxy(via);
         }

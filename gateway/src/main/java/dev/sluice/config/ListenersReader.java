@@ -43,7 +43,7 @@ final class ListenersReader {
                     ListenersReader::transparent) : Transparent.OFF;
             String peek = f.has("peek") ? yaml.value(f.get("peek"), "peek", ListenersReader::peek) : "tls";
             Integer defaultPort = f.has("default_port") ? yaml.value(f.get("default_port"), "default_port",
-                    Ports::parse) : Integer.valueOf(443);
+                    Ports::parse) : Integer.valueOf(ListenerConfig.HTTP.equals(peek) ? 80 : 443);
             if (name != null && names.putIfAbsent(name, item) != null) {
                 yaml.error(f.has("name") ? f.get("name") : item, "listener name '" + name
                         + "' is used twice (first at line " + yaml.position(names.get(name)).line() + ")");
@@ -82,8 +82,8 @@ final class ListenersReader {
     }
 
     private static String peek(String s) {
-        if (!s.equals("tls")) {
-            throw new IllegalArgumentException("expected tls, got '" + s + "'");
+        if (!s.equals(ListenerConfig.TLS) && !s.equals(ListenerConfig.HTTP)) {
+            throw new IllegalArgumentException("expected tls or http, got '" + s + "'");
         }
         return s;
     }

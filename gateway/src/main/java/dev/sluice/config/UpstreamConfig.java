@@ -6,11 +6,12 @@ import java.util.List;
 /**
  * A named group of corporate proxies, tried in order. {@code auth} may be null; {@code credentialsByClient} gives
  * other credentials to some client ranges (first match wins, {@code auth} for the rest). {@code forwardedFor}
- * adds the client's address to each CONNECT ({@code X-Forwarded-For} and {@code Forwarded}).
+ * adds the client's address to each CONNECT ({@code X-Forwarded-For} and {@code Forwarded}). {@code http}: how
+ * plain HTTP goes through it.
  */
 public record UpstreamConfig(String name, List<ProxyUrl> proxies, AuthConfig auth,
                              List<ClientCredentials> credentialsByClient, TlsConfig tls, boolean forwardedFor,
-                             UpstreamPolicy policy, Position position) {
+                             HttpMode http, UpstreamPolicy policy, Position position) {
 
     /** Every set of credentials: {@code auth} (when there is one), then each {@code credentials_by_client} entry's. */
     public List<AuthConfig> allAuth() {

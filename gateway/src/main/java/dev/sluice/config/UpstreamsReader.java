@@ -65,8 +65,10 @@ final class UpstreamsReader {
                 yaml.value(f.get("forwarded_for"), what + " forwarded_for", UpstreamsReader::bool));
         List<UpstreamConfig.ClientCredentials> byClient = f.has("credentials_by_client")
                 ? credentialsByClient(f.get("credentials_by_client"), what, proxies) : List.of();
+        HttpMode http = f.has("http") ? yaml.value(f.get("http"), what + " http", HttpMode::parse) : null;
         UpstreamPolicy policy = policy(f, what);
-        return new UpstreamConfig(name, List.copyOf(proxies), auth, byClient, tls, forwardedFor, policy,
+        return new UpstreamConfig(name, List.copyOf(proxies), auth, byClient, tls, forwardedFor,
+                http == null ? HttpMode.ABSOLUTE : http, policy,
                 yaml.position(at));
     }
 

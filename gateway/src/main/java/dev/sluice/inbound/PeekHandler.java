@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * {@link #release} to be replayed into the tunnel. Bytes that arrive after the hello (while the tunnel is being
  * set up) are kept too, up to the same size limit; past it, reading pauses until the relay takes over.
  */
-public final class PeekHandler extends ChannelInboundHandlerAdapter {
+public final class PeekHandler extends ChannelInboundHandlerAdapter implements HeldBytes {
     public static final String NAME = "peek";
 
     private final ClientHelloParser parser;
@@ -104,7 +104,7 @@ public final class PeekHandler extends ChannelInboundHandlerAdapter {
         ctx.fireUserEventTriggered(evt);
     }
 
-    /** True when the client half-closed (sent FIN) while the hello was held: the relay must know. */
+    @Override
     public boolean inputShutdown() {
         return inputShutdown;
     }
@@ -129,10 +129,8 @@ public final class PeekHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /**
-     * Hands over every byte read so far (the ClientHello and anything after it) and leaves the pipeline.
-     * The caller owns the returned buffer.
-     */
+    /** Hands over every byte read so far: the ClientHello and anything after it. */
+    @Override
     public ByteBuf release() {
         ByteBuf out = held;
         held = null;
@@ -140,6 +138,7 @@ public final class PeekHandler extends ChannelInboundHandlerAdapter {
         return out;
     }
 
+    @Override
     public int bytesRead() {
         return bytesRead;
     }

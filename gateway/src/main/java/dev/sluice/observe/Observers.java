@@ -1,6 +1,7 @@
 package dev.sluice.observe;
 
 import dev.sluice.session.ConnectionRecord;
+import dev.sluice.session.RequestRecord;
 import java.util.List;
 
 /** Tells several observers, in order, of each event of a tunnel. */
@@ -26,6 +27,13 @@ public final class Observers implements ConnectionRecord.Observer {
     public void helloRead(ConnectionRecord t, long nanos) {
         for (ConnectionRecord.Observer o : all) {
             o.helloRead(t, nanos);
+        }
+    }
+
+    @Override
+    public void requested(ConnectionRecord t, RequestRecord r) {
+        for (ConnectionRecord.Observer o : all) {
+            o.requested(t, r);
         }
     }
 

@@ -5,11 +5,15 @@ import dev.sluice.config.AuthScheme;
 import dev.sluice.config.DnsConfig;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.dns.SyntheticTable;
+import dev.sluice.inbound.HeadTap;
+import dev.sluice.inbound.HeldBytes;
 import dev.sluice.inbound.Hello;
 import dev.sluice.inbound.OriginalDestination;
 import dev.sluice.inbound.PeekFailure;
 import dev.sluice.inbound.PeekHandler;
 import dev.sluice.inbound.PeekListener;
+import dev.sluice.inbound.RequestTarget;
+import dev.sluice.inbound.StrictRequestDecoder;
 import dev.sluice.inbound.TlsAlert;
 import dev.sluice.net.HostName;
 import dev.sluice.net.HostPort;
@@ -29,6 +33,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -57,6 +63,9 @@ public final class ClientConnection implements PeekListener {
     static final int MAX_HELLO_BYTES = 64 * 1024;
     /** A refusal's alert must be written within this, or the connection is reset instead. */
     static final long ALERT_WRITE_MILLIS = 1000;
+    private static final String HTTP_DECODER = "http-decoder";
+    private static final String HTTP_ENCODER = "http-encoder";
+    private static final String HTTP_FLOW = "http-flow";
 
     private final ListenerConfig listener;
     private final CompiledConfig compiled;
@@ -72,6 +81,8 @@ public final class ClientConnection implements PeekListener {
     private Channel upstream;
     /** The name the DNS table holds for a synthetic destination, or null. */
     private String dnsName;
+    /** A plain HTTP listener's requests in absolute form, until the first is routed elsewhere; else null. */
+    private HttpForwarder http;
 
     private ClientConnection(ListenerConfig listener, CompiledConfig compiled, Dialer dialer, LocalTargets localTargets,
                              SyntheticTable synthetic, SocketChannel client, ConnectionRecord.Observer observer) {
@@ -140,15 +151,45 @@ public final class ClientConnection implements PeekListener {
             }
             client.closeFuture().addListener(f -> lease.close());
             dnsName = lease.name();
-            if (!(dns == null ? Set.of(443) : dns.tlsPorts()).contains(dst.getPort())) {
+            if (!listener.http() && !(dns == null ? Set.of(443) : dns.tlsPorts()).contains(dst.getPort())) {
                 client.config().setAutoRead(false); // whatever the client sends waits in the kernel for the relay
                 record.name(dnsName, "dns");
                 route(dnsName, List.of(), null);
                 return;
             }
         }
+        if (listener.http()) {
+            startHttp(from);
+            return;
+        }
         client.pipeline().addLast(PeekHandler.NAME, new PeekHandler(MAX_HELLO_BYTES,
                 compiled.config().timeouts().clientHello().toMillis(), this));
+    }
+
+    /**
+     * A plain HTTP listener: the request heads are read by Netty's strict decoder (with a copy of the raw bytes
+     * kept until the first is routed), one message at a time, by an {@link HttpForwarder}.
+     */
+    private void startHttp(InetSocketAddress from) {
+        client.config().setAutoRead(false);
+        http = new HttpForwarder(new HttpOwner(), dialer, from.getAddress(),
+                compiled.config().timeouts().clientHello().toMillis(),
+                compiled.config().timeouts().connect().toMillis(), compiled.config().timeouts().idle().toMillis());
+        client.pipeline().addLast(HeadTap.NAME, new HeadTap())
+                .addLast(HTTP_DECODER, new StrictRequestDecoder())
+                .addLast(HTTP_ENCODER, new HttpResponseEncoder())
+                .addLast(HTTP_FLOW, new FlowControlHandler())
+                .addLast(HttpForwarder.NAME, http);
+    }
+
+    /** Takes the HTTP handlers out of the pipeline (the raw-byte copy stays); queued messages are dropped. */
+    private void removeHttpHandlers() {
+        http = null;
+        for (String name : new String[] {HttpForwarder.NAME, HTTP_FLOW, HTTP_ENCODER, HTTP_DECODER}) {
+            if (client.pipeline().get(name) != null) {
+                client.pipeline().remove(name);
+            }
+        }
     }
 
     @Override
@@ -206,6 +247,15 @@ public final class ClientConnection implements PeekListener {
             refuse(peek, local, TlsAlert.ACCESS_DENIED);
             return;
         }
+        connect(d, sni, peek);
+    }
+
+    /**
+     * Dials for decision {@code d} (a tunnel through a proxy, or direct) for the connection routed by {@code name}
+     * (null: none), then relays, replaying what {@code held} holds (null: nothing read).
+     */
+    private void connect(Decision d, String name, HeldBytes held) {
+        InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
         long timeout = compiled.config().timeouts().connect().toMillis();
         if (d.action() == Action.SPLICE) {
             Upstream up = compiled.upstreams().get(d.upstream());
@@ -230,7 +280,7 @@ public final class ClientConnection implements PeekListener {
                             record.note(note);
                         }
                     });
-        } else if (dnsName != null && sni != null) {
+        } else if (dnsName != null && name != null) {
             // a synthetic destination stands for its name: resolved here, never to a synthetic address again
             Function<InetSocketAddress, String> ownHost = localTargets.whenResolved(d.rule());
             dial = dialer.direct(client.eventLoop(), d.host(), d.port(), timeout, record::attempt,
@@ -245,10 +295,10 @@ public final class ClientConnection implements PeekListener {
             dial = dialer.direct(client.eventLoop(), d.host(), d.port(), timeout, record::attempt,
                     localTargets.whenResolved(d.rule()));
         }
-        dial.addListener(f -> dialed(peek));
+        dial.addListener(f -> dialed(held));
     }
 
-    private void refuse(PeekHandler peek, String why, TlsAlert alert) {
+    private void refuse(HeldBytes peek, String why, TlsAlert alert) {
         record.addHelloBytes(peek == null ? 0 : peek.bytesRead());
         record.fail(Outcome.REJECTED, why);
         tell(alert);
@@ -267,7 +317,23 @@ public final class ClientConnection implements PeekListener {
         Closing.afterWriting(client, Unpooled.wrappedBuffer(alert.record(helloRecordVersion)), ALERT_WRITE_MILLIS);
     }
 
-    private void dialed(PeekHandler peek) {
+    /**
+     * Answers a plain HTTP client {@code status} with {@code reason} and closes, while no byte of a relay has moved
+     * (the raw-byte copy still in place); a reset once it has.
+     */
+    private void answer(int status, String reason) {
+        if (client.pipeline().get(HeadTap.NAME) == null && http == null) {
+            Closing.reset(client);
+            return;
+        }
+        removeHttpHandlers();
+        if (client.pipeline().get(HeadTap.NAME) != null) {
+            client.pipeline().remove(HeadTap.NAME);
+        }
+        Closing.afterWriting(client, HttpAnswers.refusal(client.alloc(), status, reason), ALERT_WRITE_MILLIS);
+    }
+
+    private void dialed(HeldBytes peek) {
         if (dial.isCancelled()) {
             return;
         }
@@ -282,10 +348,15 @@ public final class ClientConnection implements PeekListener {
                 case REFUSED -> Outcome.REJECTED;
                 case CONNECT, LOCAL -> Outcome.CONNECT_ERROR;
             }, e.getMessage());
+            boolean denied = e.kind() == DialException.Kind.DENIED || e.kind() == DialException.Kind.REFUSED;
+            if (listener.http()) {
+                answer(denied ? 403 : HttpAnswers.forUpstreamFailure(e.getMessage()), "could not reach "
+                        + record.target() + ": " + e.getMessage());
+                return;
+            }
             // a policy said no (the proxy's 403, our own-host guard): access denied; otherwise no proxy could
             // carry it, for reasons that are not the client's
-            tell(e.kind() == DialException.Kind.DENIED || e.kind() == DialException.Kind.REFUSED
-                    ? TlsAlert.ACCESS_DENIED : TlsAlert.INTERNAL_ERROR);
+            tell(denied ? TlsAlert.ACCESS_DENIED : TlsAlert.INTERNAL_ERROR);
             return;
         }
         upstream = dial.getNow();
@@ -302,6 +373,9 @@ public final class ClientConnection implements PeekListener {
     }
 
     private void clientClosed() {
+        if (http != null) {
+            http.clientClosed(); // its request's line before the connection's
+        }
         if (dial != null && !dial.isDone()) {
             record.addHelloBytes(peekedBytes);
             record.fail(Outcome.RESET, "client closed before the tunnel was up");
@@ -313,6 +387,72 @@ public final class ClientConnection implements PeekListener {
     private void endIfClosed() {
         if (!client.isOpen() && (upstream == null || !upstream.isOpen())) {
             record.end();
+        }
+    }
+
+    /** The plain HTTP side's view of this connection: routing each request, and the first one's hand-over. */
+    private final class HttpOwner implements HttpForwarder.Owner {
+        @Override
+        public HttpForwarder.Route route(RequestTarget target, boolean first) {
+            InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
+            // the Host's name, else the DNS table's (an HTTP/1.0 request may have no Host); an IP literal: none
+            String name = target.host() == null ? dnsName : target.ipLiteral() ? null : target.host();
+            if (first) {
+                if (name != null) {
+                    record.name(name, target.host() == null ? "dns" : "host");
+                }
+                if (dnsName != null && name != null && !name.equals(dnsName)) {
+                    record.note("the Host differs from " + dnsName + ", the name of synthetic address "
+                            + IpLiteral.format(dst.getAddress()) + ": routed by the Host");
+                }
+            }
+            Flow flow = new Flow(from.getAddress(), dst, target.port(), name, List.of(), listener.name());
+            Decision d = compiled.policy().decide(flow);
+            if (first) {
+                record.route(d.rule() == null ? null : d.ruleName(), d.action().label(), d.upstream(), d.target());
+            }
+            String what = name == null ? "a request without a host name" : name;
+            if (d.action() == Action.REJECT) {
+                return new HttpForwarder.Route(d, null, 403, d.rule() == null ? "no rule allows " + what
+                        : "rule '" + d.ruleName() + "' rejects " + what);
+            }
+            if (d.host() == null) {
+                return new HttpForwarder.Route(d, null, 400, "the request names no host and its destination is "
+                        + "unknown: nowhere to send it");
+            }
+            String local = localTargets.refusal(flow, d);
+            if (local != null) {
+                return new HttpForwarder.Route(d, null, 403, local);
+            }
+            Upstream up = d.action() == Action.SPLICE ? compiled.upstreams().get(d.upstream()) : null;
+            return new HttpForwarder.Route(d, up, 0, null);
+        }
+
+        @Override
+        public void relayRaw(HttpForwarder.Route route) {
+            removeHttpHandlers();
+            HeadTap tap = (HeadTap) client.pipeline().get(HeadTap.NAME);
+            connect(route.decision(), record.name(), tap);
+        }
+
+        @Override
+        public void refuse(int status, String reason) {
+            answer(status, reason);
+        }
+
+        @Override
+        public ConnectionRecord record() {
+            return record;
+        }
+
+        @Override
+        public java.net.InetAddress dstAddress() {
+            return dst == null ? null : dst.getAddress();
+        }
+
+        @Override
+        public int port() {
+            return dst != null ? dst.getPort() : listener.defaultPort();
         }
     }
 }

@@ -36,6 +36,10 @@ public final class ConnectionRecord {
         default void moved(boolean up, long n, boolean spliced) {
         }
 
+        /** One plain HTTP request on connection {@code t} is complete (its response sent, or refused). */
+        default void requested(ConnectionRecord t, RequestRecord r) {
+        }
+
         /** The record is complete (called once). */
         void ended(ConnectionRecord t);
     }
@@ -187,6 +191,13 @@ public final class ConnectionRecord {
     void addDown(long n, boolean spliced) {
         bytesDown += n;
         observer.moved(false, n, spliced);
+    }
+
+    /** {@code r} is complete: to the access log and metrics. */
+    void requested(RequestRecord r) {
+        if (r.end()) {
+            observer.requested(this, r);
+        }
     }
 
     /** Bytes read from the client before the tunnel existed (the ClientHello and anything after it). */

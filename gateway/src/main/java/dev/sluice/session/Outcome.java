@@ -12,7 +12,12 @@ public enum Outcome {
     DENIED_CLIENT,
     /** Not TLS, a malformed or oversized ClientHello, or closed before the hello was complete. */
     BAD_HELLO,
-    /** No complete ClientHello within {@code timeouts.client_hello}. */
+    /**
+     * A plain HTTP request refused before it went anywhere: malformed, ambiguous (two lengths, a Host that names
+     * another port), a method or upgrade not carried.
+     */
+    BAD_REQUEST,
+    /** No complete ClientHello (or HTTP request head) within {@code timeouts.client_hello}. */
     HELLO_TIMEOUT,
     /** Every proxy tried answered CONNECT with an error, or not at all. */
     PROXY_ERROR,

@@ -22,6 +22,10 @@ import java.util.concurrent.TimeUnit;
  * says, on this connection or (when the proxy closes after its 407) by asking for a new one. A {@code 2xx} ends it:
  * the handler leaves the pipeline and a {@link TunnelHold} keeps what came after the answer. Each wait (for a
  * token, for an answer) is bounded by the connect timeout. Tells its {@link Listener} exactly once.
+ *
+ * <p>For a connection that will carry plain HTTP: with a {@linkplain ConnectRequest#probe probe} as the request,
+ * any final answer but 407 ends the exchange once its body is drained; with no request at all (no auth
+ * configured) the connection is ready as soon as it is up (and its TLS, to an {@code https://} proxy).
  */
 final class ConnectHandshake extends ChannelDuplexHandler {
     static final String NAME = "connect";
@@ -57,6 +61,7 @@ final class ConnectHandshake extends ChannelDuplexHandler {
     private List<Challenge> offered; // of the last 407
     private boolean after407; // the leg in flight answers a 407
     private CompletableFuture<String> pendingHeader; // the header awaited in state TOKEN
+    private boolean probeAnswered; // the body drained is that of the probe's final answer
 
     ConnectHandshake(ConnectRequest request, AuthSession auth, long timeoutMillis, CompletableFuture<String> first,
                      Listener listener) {
@@ -84,6 +89,12 @@ final class ConnectHandshake extends ChannelDuplexHandler {
     private void begin() {
         if (!started) {
             started = true;
+            if (request == null) {
+                if (ctx.pipeline().get(ProxyAttempt.TLS) == null) {
+                    established(null); // else when TLS is up
+                }
+                return;
+            }
             awaitHeader(firstHeader);
         }
     }
@@ -164,7 +175,19 @@ final class ConnectHandshake extends ChannelDuplexHandler {
     }
 
     private void answered(ProxyResponse r) throws BadAnswer {
-        if (r.isSuccess()) {
+        if (request.probe() && r.status() != 407) {
+            if (!r.keepAlive() || !r.bodyDelimited()) {
+                fail(AttemptFailure.broken("proxy closed the connection after its " + r.status()
+                        + " to our OPTIONS probe"));
+                return;
+            }
+            probeAnswered = true;
+            drain = new BodyDrain(r);
+            state = State.DRAIN;
+            if (drain.skip(buffer)) {
+                drained();
+            }
+        } else if (r.isSuccess()) {
             established(r.chunked() || r.contentLength() > 0 ? "proxy's " + r.status() + " claimed a body ("
                     + (r.chunked() ? "chunked" : r.contentLength() + " bytes") + "); as RFC 9110 says for CONNECT, what "
                     + "follows its head went to the client as tunnel bytes" : null);
@@ -187,9 +210,14 @@ final class ConnectHandshake extends ChannelDuplexHandler {
     private void drained() throws BadAnswer {
         cancelTimer();
         if (buffer.isReadable()) {
-            throw new BadAnswer("proxy sent " + buffer.readableBytes() + " bytes after its 407");
+            throw new BadAnswer("proxy sent " + buffer.readableBytes() + " bytes after its "
+                    + (probeAnswered ? "answer to our OPTIONS probe" : "407"));
         }
-        next(true);
+        if (probeAnswered) {
+            established(null);
+        } else {
+            next(true);
+        }
     }
 
     /** After a 407: the next leg, here or on a new connection, or the end. */
@@ -233,6 +261,11 @@ final class ConnectHandshake extends ChannelDuplexHandler {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent tls && tls.isSuccess() && request == null
+                && state != State.DONE) {
+            established(null); // nothing to send: the connection is ready
+            return;
+        }
         if (evt instanceof SslHandshakeCompletionEvent tls && !tls.isSuccess() && state != State.DONE) {
             String why = IoErrors.tlsFailure(tls.cause());
             fail(AttemptFailure.tls(why != null ? why : "TLS with the proxy failed: " + IoErrors.describe(tls.cause())));

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.resolver.AddressResolverGroup;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetAddress;
@@ -19,6 +20,7 @@ import java.util.function.Function;
  * Proxy health, metrics and the auth-failure log learn of each proxy attempt through the {@link AttemptListener}.
  */
 public final class Dialer {
+    static final AttributeKey<String> REQUEST_AUTHORIZATION = AttributeKey.valueOf("sluice.requestAuthorization");
     private final Sockets sockets;
     private final AttemptListener listener;
 
@@ -41,6 +43,33 @@ public final class Dialer {
         new ProxyPlan(sockets, listener, loop, upstream, candidates.order(), credentials, request, timeoutMillis,
                 observer, result).start();
         return result;
+    }
+
+    /**
+     * A connection to one of {@code upstream}'s proxies that will carry plain HTTP requests in absolute form for
+     * {@code client}, tried as for a tunnel: TCP (and TLS), and, when the upstream has credentials, authenticated
+     * first by an OPTIONS probe for {@code host:port} ({@link ConnectRequest#probe}), which leaves NTLM and
+     * Negotiate in force on the connection. {@link #requestAuthorization} says what each request must carry
+     * itself (Basic). Call {@link #handOver} once the HTTP codec is in the pipeline.
+     */
+    public Future<Channel> forHttp(EventLoop loop, Upstream upstream, Upstream.Candidates candidates, String host,
+                                   int port, long timeoutMillis, InetAddress client, DialObserver observer) {
+        Promise<Channel> result = loop.newPromise();
+        ProxyCredentials credentials = upstream.credentialsFor(client);
+        ConnectRequest probe = credentials == null ? null
+                : ConnectRequest.probe(host, port, upstream.forwardedFor() ? client : null);
+        new ProxyPlan(sockets, listener, loop, upstream, candidates.order(), credentials, probe, timeoutMillis,
+                observer, result).start();
+        return result;
+    }
+
+    /**
+     * The {@code Proxy-Authorization} value every request on {@code proxy} (from {@link #forHttp}) must carry:
+     * Basic credentials, which proxies check per request; null when the connection itself is authenticated, or
+     * no authentication is needed.
+     */
+    public static String requestAuthorization(Channel proxy) {
+        return proxy.attr(REQUEST_AUTHORIZATION).get();
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.sluice.upstream;
 
+import dev.sluice.config.AuthScheme;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Promise;
@@ -96,6 +97,9 @@ final class ProxyPlan implements ProxyAttempt.Done {
         Proxy proxy = attempt.proxy();
         if (tunnel != null) {
             listener.connected(upstream, proxy, millis, attempt.scheme());
+            if (attempt.scheme() == AuthScheme.BASIC) {
+                tunnel.attr(Dialer.REQUEST_AUTHORIZATION).set(credentials.basicHeader());
+            }
             if (result.trySuccess(tunnel)) {
                 if (attempt.scheme() != null) {
                     observer.scheme(attempt.scheme());

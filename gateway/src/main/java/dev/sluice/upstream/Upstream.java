@@ -1,5 +1,6 @@
 package dev.sluice.upstream;
 
+import dev.sluice.config.HttpMode;
 import dev.sluice.config.ProxyUrl;
 import dev.sluice.config.UpstreamConfig;
 import dev.sluice.config.UpstreamPolicy;
@@ -33,6 +34,7 @@ public final class Upstream {
     private final SslContext tls;
     private final boolean forwardedFor;
     private final UpstreamPolicy policy;
+    private final HttpMode http;
     private final AtomicInteger next = new AtomicInteger();
 
     private Upstream(UpstreamConfig c, SslContext tls, KerberosClients kerberos) {
@@ -45,6 +47,7 @@ public final class Upstream {
         this.tls = tls;
         this.forwardedFor = c.forwardedFor();
         this.policy = c.policy();
+        this.http = c.http();
     }
 
     /** Builds it; the TLS material is loaded here and refused with a reason. No network: nothing logs in. */
@@ -147,5 +150,10 @@ public final class Upstream {
 
     public UpstreamPolicy policy() {
         return policy;
+    }
+
+    /** How plain HTTP goes through this upstream's proxies. */
+    public HttpMode http() {
+        return http;
     }
 }

@@ -33,7 +33,7 @@ class SectionKeysTest {
                 Arguments.of("listeners: [{listen: '127.0.0.1:1', zzzzzzzz: 1}]\n", "listener #1",
                         "default_port, listen, name, peek, transparent"),
                 Arguments.of(UPSTREAM + "zzzzzzzz: 1}}\n", "upstream 'u'", "auth, ca_file, client_cert, client_key, "
-                        + "credentials_by_client, fastest_of, forwarded_for, health, proxies, retry, strategy"),
+                        + "credentials_by_client, fastest_of, forwarded_for, health, http, proxies, retry, strategy"),
                 Arguments.of(UPSTREAM + "retry: {zzzzzzzz: 1}}}\n", "upstream 'u' retry", "attempts, deadline"),
                 Arguments.of(UPSTREAM + "health: {zzzzzzzz: 1}}}\n", "upstream 'u' health",
                         "fall, interval, rise, target, timeout"),

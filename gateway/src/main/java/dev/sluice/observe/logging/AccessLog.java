@@ -1,6 +1,7 @@
 package dev.sluice.observe.logging;
 
 import dev.sluice.session.ConnectionRecord;
+import dev.sluice.session.RequestRecord;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,7 +75,15 @@ public final class AccessLog implements ConnectionRecord.Observer, AutoCloseable
 
     @Override
     public void ended(ConnectionRecord t) {
-        String line = AccessLogLine.format(t);
+        line(AccessLogLine.format(t));
+    }
+
+    @Override
+    public void requested(ConnectionRecord t, RequestRecord r) {
+        line(AccessLogLine.format(t, r));
+    }
+
+    private void line(String line) {
         if (writer == null) {
             taps.forEach(tap -> tap.accept(line));
             return;

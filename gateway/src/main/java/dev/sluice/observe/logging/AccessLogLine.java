@@ -3,6 +3,7 @@ package dev.sluice.observe.logging;
 import dev.sluice.net.HostPort;
 import dev.sluice.observe.JsonOutput;
 import dev.sluice.session.ConnectionRecord;
+import dev.sluice.session.RequestRecord;
 import java.time.Instant;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -24,6 +25,36 @@ public final class AccessLogLine {
 
     public static String format(ConnectionRecord t) {
         return JsonOutput.write(g -> write(g, t));
+    }
+
+    /**
+     * The line for one plain HTTP request {@code r} on connection {@code t}: {@code ts}, {@code client},
+     * {@code listener}, then {@code method}, {@code host} and {@code path} (as the client sent them, escaped, the
+     * path cut to 256 bytes), {@code rule}, {@code action}, {@code upstream}, {@code proxy}, the {@code status}
+     * answered (0 when none), {@code outcome}, {@code bytes_up} and {@code bytes_down} (the bodies),
+     * {@code duration_ms}, {@code error}. {@code method} is what tells a request's line from a connection's.
+     */
+    public static String format(ConnectionRecord t, RequestRecord r) {
+        return JsonOutput.write(g -> {
+            g.writeStartObject();
+            g.writeStringProperty("ts", Instant.ofEpochMilli(r.startMillis()).toString());
+            g.writeStringProperty("client", t.client() == null ? null : HostPort.of(t.client()).toString());
+            g.writeStringProperty("listener", t.listener());
+            g.writeStringProperty("method", r.method());
+            g.writeStringProperty("host", r.host());
+            g.writeStringProperty("path", r.path());
+            g.writeStringProperty("rule", r.rule());
+            g.writeStringProperty("action", r.action());
+            g.writeStringProperty("upstream", r.upstream());
+            g.writeStringProperty("proxy", r.proxy());
+            g.writeNumberProperty("status", r.status());
+            g.writeStringProperty("outcome", r.outcome() == null ? null : r.outcome().label());
+            g.writeNumberProperty("bytes_up", r.bytesUp());
+            g.writeNumberProperty("bytes_down", r.bytesDown());
+            g.writeNumberProperty("duration_ms", r.durationMillis());
+            g.writeStringProperty("error", r.error());
+            g.writeEndObject();
+        });
     }
 
     /**

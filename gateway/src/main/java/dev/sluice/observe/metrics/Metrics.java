@@ -7,6 +7,7 @@ import dev.sluice.observe.GatewayView;
 import dev.sluice.observe.logging.AccessLog;
 import dev.sluice.session.ConnectionRecord;
 import dev.sluice.session.Outcome;
+import dev.sluice.session.RequestRecord;
 import dev.sluice.upstream.AttemptFailure;
 import dev.sluice.upstream.AttemptListener;
 import dev.sluice.upstream.DialException;
@@ -54,6 +55,7 @@ public final class Metrics implements ConnectionRecord.Observer, AttemptListener
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
     private final Gauge tunnelsActive;
     private final Counter tunnels;
+    private final Counter requests;
     private final CounterDataPoint bytesUp;
     private final CounterDataPoint bytesDown;
     private final CounterDataPoint splicedUp;
@@ -83,6 +85,9 @@ public final class Metrics implements ConnectionRecord.Observer, AttemptListener
                 .register(registry);
         tunnels = Counter.builder().name("sluice_tunnels_total")
                 .help("Connections ended, by listener, rule, action and outcome")
+                .labelNames("listener", "rule", "action", "outcome").withoutExemplars().register(registry);
+        requests = Counter.builder().name("sluice_http_requests_total")
+                .help("Plain HTTP requests ended, by listener, rule, action and outcome")
                 .labelNames("listener", "rule", "action", "outcome").withoutExemplars().register(registry);
         Counter bytes = Counter.builder().name("sluice_bytes_total").unit(Unit.BYTES)
                 .help("Payload bytes relayed: up = client to server, down = server to client")
@@ -252,6 +257,12 @@ public final class Metrics implements ConnectionRecord.Observer, AttemptListener
         if (t.outcome() == Outcome.DENIED_CLIENT) {
             refused(Refusal.CLIENT_NOT_ALLOWED);
         }
+    }
+
+    @Override
+    public void requested(ConnectionRecord t, RequestRecord r) {
+        requests.labelValues(t.listener(), r.rule() == null ? "none" : r.rule(),
+                r.action() == null ? "none" : r.action(), r.outcome().label()).inc();
     }
 
     @Override

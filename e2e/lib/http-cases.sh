@@ -104,12 +104,12 @@ case_http_apt() {
     rule=http-sites "proxy=$SQUID_IP:$SQUID_PORT"
   http_expect "for GET of the .deb" "$skip" GET "$HTTP_DEB_NAME" "^/debian/$(rx "$HTTP_DEB_FILE")\$" 200 \
     rule=http-sites "proxy=$SQUID_IP:$SQUID_PORT"
-  http_show "$skip"
-  http_via_squid "$skip"
   http_squid_expect "$sq" GET "http://$(rx "$HTTP_DEB_NAME")/debian/dists/stable/InRelease"
   http_squid_expect "$sq" GET "http://$(rx "$HTTP_DEB_NAME")/debian/$(rx "$HTTP_DEB_FILE")"
-  http_squid_by_name "$sq"
+  http_show "$skip"
   http_squid_show "$sq"
+  http_via_squid "$skip"
+  http_squid_by_name "$sq"
   rm -f "$a/home/$deb"
   note "update: InRelease verified (signed-by), no warning; download: $deb sha256 right; Sluice logged both GETs; Squid: GET http://$HTTP_DEB_NAME/... by name"
 }
@@ -123,7 +123,7 @@ case_http_big() {
   say_http "dev\$ curl -o big256.bin http://$HTTP_BIG_NAME$HTTP_BIG_PATH"
   stats=$(dev curl -sS --max-time 180 --speed-time 20 --speed-limit 1 -o "$down" \
     -w '%{http_code} %{size_download} %{time_total}' "http://$HTTP_BIG_NAME$HTTP_BIG_PATH" 2>"$CASE_DIR/down.err") ||
-    fail "the 256 MiB download failed: $(cat "$CASE_DIR/down.err")"
+    { say_out "$CASE_DIR/down.err"; fail "the 256 MiB download failed: $(cat "$CASE_DIR/down.err")"; }
   read -r code size secs <<<"$stats"
   got=$(sha "$down")
   down_note="down ${secs} s ($(mib_s "$size" "$secs") MiB/s)"
@@ -137,7 +137,8 @@ case_http_big() {
   say_http "dev\$ curl -H 'Content-Type: application/octet-stream' --data-binary @up256.bin http://$HTTP_BIG_NAME/sha256"
   stats=$(dev curl -sS --max-time 180 --speed-time 20 --speed-limit 1 -H 'Content-Type: application/octet-stream' \
     --data-binary "@$up" -o "$CASE_DIR/sha256.answer" -w '%{http_code} %{size_upload} %{time_total}' \
-    "http://$HTTP_BIG_NAME/sha256" 2>"$CASE_DIR/up.err") || fail "the 256 MiB upload failed: $(cat "$CASE_DIR/up.err")"
+    "http://$HTTP_BIG_NAME/sha256" 2>"$CASE_DIR/up.err") ||
+    { say_out "$CASE_DIR/up.err"; fail "the 256 MiB upload failed: $(cat "$CASE_DIR/up.err")"; }
   read -r code size secs <<<"$stats"
   answer=$(cat "$CASE_DIR/sha256.answer")
   say_http "  HTTP $code, $size bytes up in ${secs} s ($(mib_s "$size" "$secs") MiB/s); the server hashed: $answer"
@@ -149,12 +150,12 @@ case_http_big() {
     "$(http_body_down "$HTTP_BIG_SIZE")"
   http_expect "for the 256 MiB POST" "$skip" POST "$HTTP_BIG_NAME" '^/sha256$' 200 rule=http-sites \
     "$(http_body_up "$HTTP_BIG_SIZE")"
-  http_show "$skip"
-  http_via_squid "$skip"
   http_squid_expect "$sq" GET "http://$(rx "$HTTP_BIG_NAME$HTTP_BIG_PATH")"
   http_squid_expect "$sq" POST "http://$(rx "$HTTP_BIG_NAME")/sha256"
-  http_squid_by_name "$sq"
+  http_show "$skip"
   http_squid_show "$sq"
+  http_via_squid "$skip"
+  http_squid_by_name "$sq"
   note "256 MiB $down_note, up ${secs} s ($(mib_s "$size" "$secs") MiB/s); sha256 equal both ways; Sluice and Squid logged GET and POST by name"
 }
 
@@ -178,12 +179,12 @@ case_http_git() {
   [[ $blob == "$HTTP_REPO_BLOB_SHA" ]] || fail "payload.bin in the clone: sha256 $blob, committed $HTTP_REPO_BLOB_SHA"
   http_expect "for GET info/refs" "$skip" GET "$HTTP_GIT_NAME" '^/repo\.git/info/refs' 200 rule=http-sites
   http_expect "for POST git-upload-pack" "$skip" POST "$HTTP_GIT_NAME" '^/repo\.git/git-upload-pack$' 200 rule=http-sites
-  http_show "$skip"
-  http_via_squid "$skip"
   http_squid_expect "$sq" GET "http://$(rx "$HTTP_GIT_NAME")/repo\.git/info/refs\??"
   http_squid_expect "$sq" POST "http://$(rx "$HTTP_GIT_NAME")/repo\.git/git-upload-pack"
-  http_squid_by_name "$sq"
+  http_show "$skip"
   http_squid_show "$sq"
+  http_via_squid "$skip"
+  http_squid_by_name "$sq"
   rm -rf "$w"
   note "clone HEAD = repository's ${head:0:12}, payload sha256 right; Sluice: GET info/refs, POST git-upload-pack; Squid: both by name"
 }

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * exactly one {@code Host} must be there (HTTP/1.0 may leave it out, and then the request has no name).
  * Anything that could be read two ways is refused with a {@link Refusal}: user info, a port other than the one
  * the client connected to, an IP literal other than the connection's destination, a name with bytes a DNS
- * name cannot have, CONNECT, an asterisk or authority form.
+ * name cannot have, a target with a byte outside printable ASCII, CONNECT, an asterisk or authority form.
  */
 public record RequestTarget(String host, int port, String path) {
     /** Letters, digits, '-' and '_' in dot-separated labels (a trailing dot allowed). */
@@ -45,6 +45,12 @@ public record RequestTarget(String host, int port, String path) {
                                    int port) throws Refusal {
         if (method.equals("CONNECT")) {
             throw new Refusal(405, "CONNECT is not served on a transparent HTTP port");
+        }
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                throw new Refusal(400, "the request target '" + shown(uri) + "' has a byte no URI can have");
+            }
         }
         String authority;
         String path;

@@ -1,19 +1,15 @@
 package dev.sluice.session;
 
 import dev.sluice.config.Action;
-import dev.sluice.config.AuthScheme;
 import dev.sluice.config.DnsConfig;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.dns.SyntheticTable;
-import dev.sluice.inbound.HeadTap;
 import dev.sluice.inbound.HeldBytes;
 import dev.sluice.inbound.Hello;
 import dev.sluice.inbound.OriginalDestination;
 import dev.sluice.inbound.PeekFailure;
 import dev.sluice.inbound.PeekHandler;
 import dev.sluice.inbound.PeekListener;
-import dev.sluice.inbound.RequestTarget;
-import dev.sluice.inbound.StrictRequestDecoder;
 import dev.sluice.inbound.TlsAlert;
 import dev.sluice.net.HostName;
 import dev.sluice.net.HostPort;
@@ -26,15 +22,12 @@ import dev.sluice.relay.Closing;
 import dev.sluice.relay.Relay;
 import dev.sluice.relay.UpstreamLeg;
 import dev.sluice.upstream.DialException;
-import dev.sluice.upstream.DialObserver;
 import dev.sluice.upstream.Dialer;
 import dev.sluice.upstream.Upstream;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpResponseEncoder;
-import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -63,9 +56,6 @@ public final class ClientConnection implements PeekListener {
     static final int MAX_HELLO_BYTES = 64 * 1024;
     /** A refusal's alert must be written within this, or the connection is reset instead. */
     static final long ALERT_WRITE_MILLIS = 1000;
-    private static final String HTTP_DECODER = "http-decoder";
-    private static final String HTTP_ENCODER = "http-encoder";
-    private static final String HTTP_FLOW = "http-flow";
 
     private final ListenerConfig listener;
     private final CompiledConfig compiled;
@@ -81,8 +71,8 @@ public final class ClientConnection implements PeekListener {
     private Channel upstream;
     /** The name the DNS table holds for a synthetic destination, or null. */
     private String dnsName;
-    /** A plain HTTP listener's requests in absolute form, until the first is routed elsewhere; else null. */
-    private HttpForwarder http;
+    /** A plain HTTP listener's side of this connection; else null. */
+    private HttpRoutes http;
 
     private ClientConnection(ListenerConfig listener, CompiledConfig compiled, Dialer dialer, LocalTargets localTargets,
                              SyntheticTable synthetic, SocketChannel client, ConnectionRecord.Observer observer) {
@@ -159,37 +149,12 @@ public final class ClientConnection implements PeekListener {
             }
         }
         if (listener.http()) {
-            startHttp(from);
+            http = new HttpRoutes(client, record, listener, compiled, localTargets, dst, dnsName, this::connect);
+            http.start(dialer, from.getAddress());
             return;
         }
         client.pipeline().addLast(PeekHandler.NAME, new PeekHandler(MAX_HELLO_BYTES,
                 compiled.config().timeouts().clientHello().toMillis(), this));
-    }
-
-    /**
-     * A plain HTTP listener: the request heads are read by Netty's strict decoder (with a copy of the raw bytes
-     * kept until the first is routed), one message at a time, by an {@link HttpForwarder}.
-     */
-    private void startHttp(InetSocketAddress from) {
-        client.config().setAutoRead(false);
-        http = new HttpForwarder(new HttpOwner(), dialer, from.getAddress(),
-                compiled.config().timeouts().clientHello().toMillis(),
-                compiled.config().timeouts().connect().toMillis(), compiled.config().timeouts().idle().toMillis());
-        client.pipeline().addLast(HeadTap.NAME, new HeadTap())
-                .addLast(HTTP_DECODER, new StrictRequestDecoder())
-                .addLast(HTTP_ENCODER, new HttpResponseEncoder())
-                .addLast(HTTP_FLOW, new FlowControlHandler())
-                .addLast(HttpForwarder.NAME, http);
-    }
-
-    /** Takes the HTTP handlers out of the pipeline (the raw-byte copy stays); queued messages are dropped. */
-    private void removeHttpHandlers() {
-        http = null;
-        for (String name : new String[] {HttpForwarder.NAME, HTTP_FLOW, HTTP_ENCODER, HTTP_DECODER}) {
-            if (client.pipeline().get(name) != null) {
-                client.pipeline().remove(name);
-            }
-        }
     }
 
     @Override
@@ -264,22 +229,7 @@ public final class ClientConnection implements PeekListener {
                 record.note("every proxy of upstream " + up.name() + " is out of service; tried anyway");
             }
             dial = dialer.throughProxy(client.eventLoop(), up, candidates, d.host(), d.port(), timeout, from.getAddress(),
-                    new DialObserver() {
-                        @Override
-                        public void attempt(String via, String error, long millis) {
-                            record.attempt(via, error, millis);
-                        }
-
-                        @Override
-                        public void scheme(AuthScheme scheme) {
-                            record.auth(scheme.label());
-                        }
-
-                        @Override
-                        public void note(String note) {
-                            record.note(note);
-                        }
-                    });
+                    new RecordedDial(record));
         } else if (dnsName != null && name != null) {
             // a synthetic destination stands for its name: resolved here, never to a synthetic address again
             Function<InetSocketAddress, String> ownHost = localTargets.whenResolved(d.rule());
@@ -317,22 +267,6 @@ public final class ClientConnection implements PeekListener {
         Closing.afterWriting(client, Unpooled.wrappedBuffer(alert.record(helloRecordVersion)), ALERT_WRITE_MILLIS);
     }
 
-    /**
-     * Answers a plain HTTP client {@code status} with {@code reason} and closes, while no byte of a relay has moved
-     * (the raw-byte copy still in place); a reset once it has.
-     */
-    private void answer(int status, String reason) {
-        if (client.pipeline().get(HeadTap.NAME) == null && http == null) {
-            Closing.reset(client);
-            return;
-        }
-        removeHttpHandlers();
-        if (client.pipeline().get(HeadTap.NAME) != null) {
-            client.pipeline().remove(HeadTap.NAME);
-        }
-        Closing.afterWriting(client, HttpAnswers.refusal(client.alloc(), status, reason), ALERT_WRITE_MILLIS);
-    }
-
     private void dialed(HeldBytes peek) {
         if (dial.isCancelled()) {
             return;
@@ -349,8 +283,8 @@ public final class ClientConnection implements PeekListener {
                 case CONNECT, LOCAL -> Outcome.CONNECT_ERROR;
             }, e.getMessage());
             boolean denied = e.kind() == DialException.Kind.DENIED || e.kind() == DialException.Kind.REFUSED;
-            if (listener.http()) {
-                answer(denied ? 403 : HttpAnswers.forUpstreamFailure(e.getMessage()), "could not reach "
+            if (http != null) {
+                http.answer(denied ? 403 : HttpAnswers.forUpstreamFailure(e.getMessage()), "could not reach "
                         + record.target() + ": " + e.getMessage());
                 return;
             }
@@ -387,72 +321,6 @@ public final class ClientConnection implements PeekListener {
     private void endIfClosed() {
         if (!client.isOpen() && (upstream == null || !upstream.isOpen())) {
             record.end();
-        }
-    }
-
-    /** The plain HTTP side's view of this connection: routing each request, and the first one's hand-over. */
-    private final class HttpOwner implements HttpForwarder.Owner {
-        @Override
-        public HttpForwarder.Route route(RequestTarget target, boolean first) {
-            InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
-            // the Host's name, else the DNS table's (an HTTP/1.0 request may have no Host); an IP literal: none
-            String name = target.host() == null ? dnsName : target.ipLiteral() ? null : target.host();
-            if (first) {
-                if (name != null) {
-                    record.name(name, target.host() == null ? "dns" : "host");
-                }
-                if (dnsName != null && name != null && !name.equals(dnsName)) {
-                    record.note("the Host differs from " + dnsName + ", the name of synthetic address "
-                            + IpLiteral.format(dst.getAddress()) + ": routed by the Host");
-                }
-            }
-            Flow flow = new Flow(from.getAddress(), dst, target.port(), name, List.of(), listener.name());
-            Decision d = compiled.policy().decide(flow);
-            if (first) {
-                record.route(d.rule() == null ? null : d.ruleName(), d.action().label(), d.upstream(), d.target());
-            }
-            String what = name == null ? "a request without a host name" : name;
-            if (d.action() == Action.REJECT) {
-                return new HttpForwarder.Route(d, null, 403, d.rule() == null ? "no rule allows " + what
-                        : "rule '" + d.ruleName() + "' rejects " + what);
-            }
-            if (d.host() == null) {
-                return new HttpForwarder.Route(d, null, 400, "the request names no host and its destination is "
-                        + "unknown: nowhere to send it");
-            }
-            String local = localTargets.refusal(flow, d);
-            if (local != null) {
-                return new HttpForwarder.Route(d, null, 403, local);
-            }
-            Upstream up = d.action() == Action.SPLICE ? compiled.upstreams().get(d.upstream()) : null;
-            return new HttpForwarder.Route(d, up, 0, null);
-        }
-
-        @Override
-        public void relayRaw(HttpForwarder.Route route) {
-            removeHttpHandlers();
-            HeadTap tap = (HeadTap) client.pipeline().get(HeadTap.NAME);
-            connect(route.decision(), record.name(), tap);
-        }
-
-        @Override
-        public void refuse(int status, String reason) {
-            answer(status, reason);
-        }
-
-        @Override
-        public ConnectionRecord record() {
-            return record;
-        }
-
-        @Override
-        public java.net.InetAddress dstAddress() {
-            return dst == null ? null : dst.getAddress();
-        }
-
-        @Override
-        public int port() {
-            return dst != null ? dst.getPort() : listener.defaultPort();
         }
     }
 }

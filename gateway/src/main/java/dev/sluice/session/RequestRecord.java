@@ -1,11 +1,21 @@
 package dev.sluice.session;
 
+import dev.sluice.config.Printable;
+import dev.sluice.inbound.RequestTarget;
+import dev.sluice.policy.Decision;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+
 /**
  * One plain HTTP request's record, for its access-log line and metrics: what was asked (method, host, path, the
  * latter two as the client sent them but escaped and cut), where it went, the status answered and how it ended.
  * Used on the connection's event loop only.
  */
 public final class RequestRecord {
+    /** The longest path shown in a log line. */
+    static final int MAX_PATH = 256;
+
     private final long startMillis = System.currentTimeMillis();
     private final long startNanos = System.nanoTime();
     private final String method;
@@ -29,10 +39,22 @@ public final class RequestRecord {
         this.path = path;
     }
 
-    void route(String rule, String action, String upstream) {
-        this.rule = rule;
-        this.action = action;
-        this.upstream = upstream;
+    /**
+     * The record of {@code req}: its method and target escaped (the path cut to {@value #MAX_PATH} bytes), the host
+     * it was routed by, or, when none could be read, its {@code Host} field escaped.
+     */
+    static RequestRecord of(HttpRequest req, String host) {
+        byte[] p = req.uri().getBytes(StandardCharsets.UTF_8);
+        String field = req.headers().get(HttpHeaderNames.HOST);
+        return new RequestRecord(RequestTarget.method(req.method().name()), host != null ? host
+                : field == null ? null : RequestTarget.shown(field), Printable.of(p, 0, p.length, MAX_PATH));
+    }
+
+    /** Where the request went: decision {@code d}'s rule, action and upstream. */
+    void route(Decision d) {
+        this.rule = d.rule() == null ? null : d.ruleName();
+        this.action = d.action().label();
+        this.upstream = d.upstream();
     }
 
     void proxy(String proxy) {

@@ -267,11 +267,9 @@ dns_home() {
 
 dns_repo() {
   local w=$D/git/work
-  mkdir -p "$w"
-  git -C "$w" init -q -b main
+  git_work "$w"
   printf 'cloned through Sluice: DNS answer, iptables, CONNECT %s:22\n' "$DNS_GIT_NAME" >"$w/README"
-  git -C "$w" add README
-  git -C "$w" -c user.name=e2e -c user.email=e2e@example.test commit -q -m "A repository the DNS lab clones"
+  git_commit "$w" "A repository the DNS lab clones"
   git clone -q --bare "$w" "$DNS_REPO"
   DNS_REPO_HEAD=$(git -C "$DNS_REPO" rev-parse HEAD)
 }

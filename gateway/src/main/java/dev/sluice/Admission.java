@@ -85,6 +85,12 @@ final class Admission {
         LOG.info("not accepting connections; waiting up to {} (shutdown.drain) for {} open connection{}",
                 Durations.format(drain), atStart, atStart == 1 ? "" : "s");
         long began = System.nanoTime();
+        for (Channel ch : live) {
+            ClientConnection c = ch.attr(CONNECTION).get();
+            if (c != null) {
+                c.draining(); // a kept-alive plain HTTP connection ends after its request in flight
+            }
+        }
         if (live.newCloseFuture().awaitUninterruptibly(drain.toMillis())) {
             LOG.info("drained: all {} connection{} finished in {} ms", atStart, atStart == 1 ? "" : "s",
                     (System.nanoTime() - began) / 1_000_000);

@@ -206,6 +206,26 @@ class PlainHttpTest {
     }
 
     @Test
+    void aDrainEndsAnIdleKeptConnectionAtOnce() throws Exception {
+        start("");
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), gw.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET /1 HTTP/1.1\r\nHost: deb.example.test\r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = s.getInputStream();
+            assertThat(head(in)).startsWith("HTTP/1.1 200 OK");
+            long t0 = System.nanoTime();
+            Thread stopper = new Thread(() -> gw.gateway.stop(Duration.ofSeconds(20)));
+            stopper.start();
+            // the rest of the first answer, then the end: the kept connection is not held for the drain's 20 s
+            byte[] rest = in.readAllBytes();
+            assertThat(new String(rest, StandardCharsets.ISO_8859_1)).contains("proxied GET http://deb.example.test/1");
+            stopper.join(10_000);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
     void aDeadProxyIs502() throws Exception {
         start("");
         proxy.close();

@@ -117,6 +117,18 @@ public final class ClientConnection implements PeekListener {
         });
     }
 
+    /**
+     * The gateway is draining (from any thread): a plain HTTP connection takes no request after the one in flight,
+     * and one waiting for a request ends now. A tunnel runs on until it ends or the drain time runs out.
+     */
+    public void draining() {
+        client.eventLoop().execute(() -> {
+            if (http != null) {
+                http.draining();
+            }
+        });
+    }
+
     private void start() {
         client.closeFuture().addListener(f -> clientClosed());
         if (dst != null) {

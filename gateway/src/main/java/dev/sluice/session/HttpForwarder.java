@@ -47,6 +47,7 @@ final class HttpForwarder extends OneByOne implements HttpProxyLink.Events, Answ
     private HttpProxyLink proxy;
     private State state = State.HEAD;
     private boolean first = true;
+    private boolean draining;
     private IdleTimer timer;
     // the request in flight
     private RequestRecord rec;
@@ -246,7 +247,7 @@ final class HttpForwarder extends OneByOne implements HttpProxyLink.Events, Answ
         if (!keepProxy) {
             proxy.close();
         }
-        if (closeClient || !requestDone) {
+        if (closeClient || !requestDone || draining) {
             // an answer before the whole request (a 413, say) leaves the connection's framing behind: close
             state = State.DONE;
             Closing.afterFlush(ctx.channel());
@@ -257,6 +258,16 @@ final class HttpForwarder extends OneByOne implements HttpProxyLink.Events, Answ
         timer.arm(timeouts.idle().toMillis());
         read(); // a request already read is handed over at once
         endIfNoMore();
+    }
+
+    /** The gateway is draining: a connection waiting for a request ends now, one in flight after its answer. */
+    void draining() {
+        draining = true;
+        if (state == State.HEAD) {
+            timer.cancel();
+            state = State.DONE;
+            Closing.afterFlush(ctx.channel());
+        }
     }
 
     /** After the client's FIN, waiting for a request that was not already read: none can come. */

@@ -154,6 +154,13 @@ final class HttpRoutes implements HttpRouting {
                 ClientConnection.ALERT_WRITE_MILLIS);
     }
 
+    /** The gateway is draining: no request after the one in flight. */
+    void draining() {
+        if (forwarder != null) {
+            forwarder.draining();
+        }
+    }
+
     /** The client's connection closed: the request in flight is logged before the connection's line. */
     void clientClosed() {
         if (forwarder != null) {

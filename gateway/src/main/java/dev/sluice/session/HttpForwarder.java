@@ -329,21 +329,21 @@ final class HttpForwarder extends OneByOne implements HttpProxyLink.Events, Answ
 
     /** Answers {@code status} and ends the connection (the routing closes it after the answer). */
     private void refuse(int status, Outcome o, String why) {
-        timer.cancel();
         if (rec != null) {
             rec.status(status);
-            rec.fail(o, why);
-            routing.record().requested(rec);
-            rec = null;
         }
-        routing.record().fail(o, why);
-        state = State.DONE;
-        proxy.close();
+        end(o, why);
         routing.refuse(status, why);
     }
 
     /** Ends both connections now: a request or an answer cut in the middle. */
     private void abort(Outcome o, String why) {
+        end(o, why);
+        Closing.reset(ctx.channel());
+    }
+
+    /** The request in flight (if any) and the connection end with {@code o}; the proxy connection closes. */
+    private void end(Outcome o, String why) {
         timer.cancel();
         if (rec != null) {
             rec.fail(o, why);
@@ -353,7 +353,6 @@ final class HttpForwarder extends OneByOne implements HttpProxyLink.Events, Answ
         routing.record().fail(o, why);
         state = State.DONE;
         proxy.close();
-        Closing.reset(ctx.channel());
     }
 
     /** The client's connection closed: what was in flight is logged, the proxy connection closed. */

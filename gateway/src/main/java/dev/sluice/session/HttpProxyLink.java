@@ -86,8 +86,8 @@ final class HttpProxyLink {
         close();
         boolean firstDial = record.proxy() == null && record.attempts().isEmpty();
         RecordedDial observer = new RecordedDial(record, rec, firstDial);
-        Future<Channel> f = dialer.forHttp(loop, up, up.candidates(), target.host(), target.port(), connectMillis,
-                client, observer);
+        Future<Channel> f = dialer.forHttp(loop, up, up.candidates(), target.absolute(), connectMillis, client,
+                observer);
         recorded = observer;
         dialing = f;
         f.addListener(done -> dialed(f, up));

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * token, for an answer) is bounded by the connect timeout. Tells its {@link Listener} exactly once.
  *
  * <p>For a connection that will carry plain HTTP: with a {@linkplain ConnectRequest#probe probe} as the request,
- * any final answer but 407 ends the exchange once its body is drained; with no request at all (no auth
+ * any final answer but 407 ends the exchange (the answer to HEAD has no body); with no request at all (no auth
  * configured) the connection is ready as soon as it is up (and its TLS, to an {@code https://} proxy).
  */
 final class ConnectHandshake extends ChannelDuplexHandler {
@@ -61,7 +61,6 @@ final class ConnectHandshake extends ChannelDuplexHandler {
     private List<Challenge> offered; // of the last 407
     private boolean after407; // the leg in flight answers a 407
     private CompletableFuture<String> pendingHeader; // the header awaited in state TOKEN
-    private boolean probeAnswered; // the body drained is that of the probe's final answer
 
     ConnectHandshake(ConnectRequest request, AuthSession auth, long timeoutMillis, CompletableFuture<String> first,
                      Listener listener) {
@@ -176,24 +175,26 @@ final class ConnectHandshake extends ChannelDuplexHandler {
 
     private void answered(ProxyResponse r) throws BadAnswer {
         if (request.probe() && r.status() != 407) {
-            if (!r.keepAlive() || !r.bodyDelimited()) {
+            // the answer to HEAD: a head alone, whatever length it names; the connection is ours now
+            if (!r.keepAlive()) {
                 fail(AttemptFailure.broken("proxy closed the connection after its " + r.status()
-                        + " to our OPTIONS probe"));
+                        + " to our HEAD probe"));
                 return;
             }
-            probeAnswered = true;
-            drain = new BodyDrain(r);
-            state = State.DRAIN;
-            if (drain.skip(buffer)) {
-                drained();
+            cancelTimer();
+            if (buffer.isReadable()) {
+                throw new BadAnswer("proxy sent " + buffer.readableBytes() + " bytes after its answer to HEAD");
             }
+            established(null);
         } else if (r.isSuccess()) {
             established(r.chunked() || r.contentLength() > 0 ? "proxy's " + r.status() + " claimed a body ("
                     + (r.chunked() ? "chunked" : r.contentLength() + " bytes") + "); as RFC 9110 says for CONNECT, what "
                     + "follows its head went to the client as tunnel bytes" : null);
         } else if (r.status() == 407) {
             offered = Challenge.parse(r.authenticate());
-            if (r.keepAlive() && r.bodyDelimited()) {
+            if (request.probe() && r.keepAlive()) {
+                drained(); // the answer to HEAD: no body, whatever length it names
+            } else if (r.keepAlive() && r.bodyDelimited()) {
                 drain = new BodyDrain(r);
                 state = State.DRAIN;
                 if (drain.skip(buffer)) {
@@ -210,14 +211,9 @@ final class ConnectHandshake extends ChannelDuplexHandler {
     private void drained() throws BadAnswer {
         cancelTimer();
         if (buffer.isReadable()) {
-            throw new BadAnswer("proxy sent " + buffer.readableBytes() + " bytes after its "
-                    + (probeAnswered ? "answer to our OPTIONS probe" : "407"));
+            throw new BadAnswer("proxy sent " + buffer.readableBytes() + " bytes after its 407");
         }
-        if (probeAnswered) {
-            established(null);
-        } else {
-            next(true);
-        }
+        next(true);
     }
 
     /** After a 407: the next leg, here or on a new connection, or the end. */

@@ -13,9 +13,10 @@ import java.nio.charset.StandardCharsets;
  * upstream forwards it, and, per leg, {@code Proxy-Authorization}. The fixed part is made once per tunnel.
  *
  * <p>A {@linkplain #probe probe} is the same exchange for a connection that will carry plain HTTP requests in
- * absolute form: {@code OPTIONS http://host:port/} with {@code Max-Forwards: 0}, which the proxy answers itself
- * (RFC 9110, 7.6.2) once it has authenticated us. Proxies tie NTLM and Negotiate to the connection, so the
- * requests that follow on it need no header of their own.
+ * absolute form: {@code HEAD} of the first request's own URI, which the proxy forwards once it has authenticated
+ * us; its answer has no body, so nothing but the head is read. Proxies tie NTLM and Negotiate to the connection,
+ * so the requests that follow on it need no header of their own. ({@code OPTIONS} with {@code Max-Forwards: 0},
+ * which a proxy would answer itself, does not do: Squid answers it 501 before it authenticates anyone.)
  */
 final class ConnectRequest {
     private static final byte[] AUTHORIZATION = "Proxy-Authorization: ".getBytes(StandardCharsets.US_ASCII);
@@ -30,14 +31,14 @@ final class ConnectRequest {
     }
 
     private ConnectRequest(String host, int port, InetAddress forwardedFor, boolean probe) {
+        this(probe ? "HEAD " + host : "CONNECT " + new HostPort(host, port), probe ? authority(host)
+                : new HostPort(host, port).toString(), forwardedFor, probe);
+    }
+
+    private ConnectRequest(String line, String hostField, InetAddress forwardedFor, boolean probe) {
         this.probe = probe;
-        String target = new HostPort(host, port).toString();
-        if (probe && port == 80) {
-            target = target.substring(0, target.length() - 3); // as the requests that follow will name it
-        }
-        StringBuilder sb = new StringBuilder(128).append(probe ? "OPTIONS http://" + target + "/" : "CONNECT " + target)
-                .append(" HTTP/1.1\r\nHost: ").append(target)
-                .append(probe ? "\r\nMax-Forwards: 0" : "").append("\r\nProxy-Connection: keep-alive\r\n");
+        StringBuilder sb = new StringBuilder(128).append(line).append(" HTTP/1.1\r\nHost: ").append(hostField)
+                .append("\r\nProxy-Connection: keep-alive\r\n");
         if (forwardedFor != null) {
             String ip = IpLiteral.format(forwardedFor);
             sb.append("X-Forwarded-For: ").append(ip).append("\r\nForwarded: for=")
@@ -46,12 +47,19 @@ final class ConnectRequest {
         this.head = sb.toString().getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** The authentication probe of a connection for plain HTTP to {@code host:port} (see above). */
-    static ConnectRequest probe(String host, int port, InetAddress forwardedFor) {
-        return new ConnectRequest(host, port, forwardedFor, true);
+    /** The authentication probe of a connection for plain HTTP, {@code HEAD uri} (absolute form; see above). */
+    static ConnectRequest probe(String uri, InetAddress forwardedFor) {
+        return new ConnectRequest(uri, 0, forwardedFor, true);
     }
 
-    /** True for a probe: any final answer but 407 ends the exchange (its body drained), not only a 2xx. */
+    /** {@code http://host[:port]/...} → {@code host[:port]}. */
+    private static String authority(String uri) {
+        int start = uri.indexOf("//") + 2;
+        int end = uri.indexOf('/', start);
+        return end < 0 ? uri.substring(start) : uri.substring(start, end);
+    }
+
+    /** True for a probe: any final answer but 407 ends the exchange (a HEAD's: no body), not only a 2xx. */
     boolean probe() {
         return probe;
     }

@@ -48,16 +48,16 @@ public final class Dialer {
     /**
      * A connection to one of {@code upstream}'s proxies that will carry plain HTTP requests in absolute form for
      * {@code client}, tried as for a tunnel: TCP (and TLS), and, when the upstream has credentials, authenticated
-     * first by an OPTIONS probe for {@code host:port} ({@link ConnectRequest#probe}), which leaves NTLM and
-     * Negotiate in force on the connection. {@link #requestAuthorization} says what each request must carry
+     * first by a probe, {@code HEAD uri} ({@link ConnectRequest#probe}), which leaves NTLM and Negotiate in force
+     * on the connection. {@link #requestAuthorization} says what each request must carry
      * itself (Basic). Call {@link #handOver} once the HTTP codec is in the pipeline.
      */
-    public Future<Channel> forHttp(EventLoop loop, Upstream upstream, Upstream.Candidates candidates, String host,
-                                   int port, long timeoutMillis, InetAddress client, DialObserver observer) {
+    public Future<Channel> forHttp(EventLoop loop, Upstream upstream, Upstream.Candidates candidates, String uri,
+                                   long timeoutMillis, InetAddress client, DialObserver observer) {
         Promise<Channel> result = loop.newPromise();
         ProxyCredentials credentials = upstream.credentialsFor(client);
         ConnectRequest probe = credentials == null ? null
-                : ConnectRequest.probe(host, port, upstream.forwardedFor() ? client : null);
+                : ConnectRequest.probe(uri, upstream.forwardedFor() ? client : null);
         new ProxyPlan(sockets, listener, loop, upstream, candidates.order(), credentials, probe, timeoutMillis,
                 observer, result).start();
         return result;

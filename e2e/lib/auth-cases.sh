@@ -307,3 +307,7 @@ case_auth_setup_bench() {
   cp "$CASE_DIR/table.md" "$T/auth-setup-bench.md"
   note "$(tail -n 5 "$CASE_DIR/table.md" | awk -F' *[|] *' '{ printf "%s%s: p50 %s, p99 %s ms, CPU %s ms", (NR > 1 ? "; " : ""), $2, $4, $5, $7 }')"
 }
+
+# Plain HTTP (port 80, Sluice's `http` listener) through the same Squids, 11l-11o: lib/auth-http-cases.sh.
+# shellcheck source=e2e/lib/auth-http-cases.sh
+source "$E2E/lib/auth-http-cases.sh"

@@ -1,14 +1,17 @@
 # shellcheck shell=bash
 # The auth lab: real servers for proxy authentication (Basic, Negotiate/Kerberos, NTLMv2) in the e2e topology.
 # Sourced by e2e/run, which defines T, CA, the namespaces and helpers (setup_failed, ...; in_ns, wait_service and the
-# other lab helpers come from lib/netns.sh).
+# other lab helpers come from lib/netns.sh). The plain-HTTP checks ask for the HTTP lab's repository on port 80
+# (HTTP_DEB_URL, HTTP_DEB_NAME from lib/http-lab.sh, which e2e/run prepares and starts before this lab's checks).
 # See e2e/README.md, "The auth lab".
 #
 # On the proxy host (sluice-e2e-proxy):
 #   an MIT KDC for CORP.TEST on 198.51.100.5:88 (udp+tcp), name kdc.corp.test
 #   winbindd (standalone Samba, tdbsam passdb in $T) that ntlm_auth asks; account CORP\sluice-ntlm
-#   five Squids on 198.51.100.2 (name proxy.corp.test), each allowing only the gateway (198.51.100.1),
-#   CONNECT to port 443 of the test names only, never to a bare IP:
+#   five Squids on 198.51.100.2 (name proxy.corp.test), each allowing only the gateway (198.51.100.1), only
+#   authenticated, to the test names only, never to a bare IP: CONNECT to port 443, and GET/HEAD/POST/OPTIONS in
+#   absolute form (http://NAME/...) to port 80; besides access.log, conn.log has each request's client port
+#   (which connection from the gateway carried it):
 #     :3130 negotiate   Negotiate (Kerberos), keep_alive on; sluice-refused@CORP.TEST gets 403
 #     :3131 ntlm        NTLM via ntlm_auth + winbindd, keep_alive on; Samba refuses NTLMv1 (ntlmv2-only)
 #     :3132 both        Negotiate, then NTLM (both offered in that order); sluice-refused gets 403
@@ -247,9 +250,11 @@ make_basic_password() {
 }
 
 # ---- Squid instances ----
-# auth_squid_conf NAME AUTH_LINES [GROUP]: the ACLs of start_squid (only the gateway, CONNECT to 443, allowed
-# names, no bare IP), then: no credentials or wrong ones -> 407 (the denying line ends with the auth ACL),
+# auth_squid_conf NAME AUTH_LINES [GROUP]: the ACLs of start_squid (only the gateway; CONNECT to 443; GET, HEAD,
+# POST and OPTIONS in absolute form to port 80; allowed names; no bare IP; anything else 403 without a
+# challenge), then: no credentials or wrong ones -> 407 (the denying line ends with the auth ACL),
 # sluice-refused -> 403 (the denying line ends with "all", so Squid does not challenge again).
+# access.log is Squid's native format (the cases read its user field); conn.log adds the client's port.
 auth_squid_conf() {
   local name=$1 auth=$2 group=${3:-} d=$T/auth-lab/squid-$1
   mkdir -p "$d"
@@ -261,6 +266,8 @@ cache_effective_user proxy
 ${group:+cache_effective_group $group}
 pid_filename $d/squid.pid
 access_log stdio:$d/access.log
+logformat conn %ts.%03tu %>a:%>p %Ss/%03>Hs %rm %ru %un %Sh/%<a
+access_log stdio:$d/conn.log conn
 cache_log $d/cache.log
 cache_store_log none
 netdb_filename none
@@ -274,19 +281,23 @@ dns_nameservers 127.0.0.1
 $auth
 acl gateway src $GW_CORP_IP/32
 acl SSL_ports port 443
+acl HTTP_port port 80
 acl CONNECT method CONNECT
+acl plain_methods method GET HEAD POST OPTIONS
 acl to_ip dstdom_regex ^[0-9.]+\$
 acl allowed dstdomain proxy.golang.org sum.golang.org .example.test
 acl authenticated proxy_auth REQUIRED
 acl refused_user proxy_auth $AUTH_REFUSED_PRINCIPAL
 http_access deny !gateway
-http_access deny !CONNECT
 http_access deny CONNECT !SSL_ports
-http_access deny CONNECT to_ip
+http_access deny !CONNECT !plain_methods
+http_access deny plain_methods !HTTP_port
+http_access deny to_ip
 http_access deny !allowed
 http_access deny !authenticated
 http_access deny refused_user all
 http_access allow CONNECT allowed
+http_access allow plain_methods HTTP_port allowed
 http_access deny all
 EOF
   chown -R proxy "$d"
@@ -439,6 +450,16 @@ auth_curl() {
     -w '%{http_connect} %{http_code} %{num_connects}' --proxy "$proxy" "$@" https://big.example.test/auth-lab.txt \
     2>>"${AUTH_CURL_ERR:-$T/auth-lab/curl.err}" || true
 }
+# auth_curl_http CCNAME PROXY_URL URL [curl options...]: a plain-HTTP request for URL (absolute form) from gw
+# through the proxy; prints the HTTP status ("000" when there was none). Errors as for auth_curl.
+auth_curl_http() {
+  local cc=$1 proxy=$2 url=$3
+  shift 3
+  gw_env KRB5CCNAME="FILE:$T/kerberos/ccache/$cc" curl -q -sS --max-time 15 -o /dev/null -w '%{http_code}' \
+    --proxy "$proxy" "$@" "$url" 2>>"${AUTH_CURL_ERR:-$T/auth-lab/curl.err}" || true
+}
+# The plain-HTTP object the checks ask for: the HTTP lab's Release file on deb.example.test:80 (lib/http-lab.sh).
+auth_http_url() { printf '%s/dists/stable/Release' "$HTTP_DEB_URL"; }
 # credentials USER PASSWORD_FILE: a curl config line on stdout (keeps the password off the command line).
 credentials() { printf 'proxy-user = %s:%s\n' "$1" "$(cat "$2")"; }
 # status "C H N": what the client got: the origin's status when the tunnel was made, else the proxy's.
@@ -479,6 +500,8 @@ auth_check_negotiate_on() {
   auth_kinit "$AUTH_REFUSED_KEYTAB" "$AUTH_REFUSED_PRINCIPAL" refused 2>/dev/null || true
   got=$(auth_curl refused "$proxy" --proxy-negotiate -U :)
   auth_expect "$group" "negotiate-$AUTH_REFUSED_PRINCIPAL" 403 "$(status_of "$got")"
+  got=$(auth_curl_http gw "$proxy" "$(auth_http_url)" --proxy-negotiate -U :)
+  auth_expect "$group" "http-GET-negotiate-$AUTH_GW_PRINCIPAL" 200 "$got"
 }
 auth_check_negotiate() { auth_check_negotiate_on negotiate "$AUTH_NEGOTIATE_PROXY"; }
 
@@ -489,6 +512,9 @@ auth_check_ntlm() {
   auth_expect ntlm "ntlm-$(ntlm_user)" 200 "$(status_of "$got")"
   got=$(printf 'proxy-user = %s:wrong-password\n' "$(ntlm_user)" | auth_curl none "$AUTH_NTLM_PROXY" --proxy-ntlm -K -)
   auth_expect ntlm "ntlm-wrong-password" 407 "$(status_of "$got")"
+  got=$(credentials "$(ntlm_user)" "$AUTH_NTLM_PASSWORD_FILE" |
+    auth_curl_http none "$AUTH_NTLM_PROXY" "$(auth_http_url)" --proxy-ntlm -K -)
+  auth_expect ntlm "http-GET-ntlm-$(ntlm_user)" 200 "$got"
   # curl answers NTLMv2 whenever the challenge carries target information (always, from Samba); the relay
   # on gw passes the challenge as is on one port and strips that flag on the other, so curl answers NTLMv1.
   relay0=$(count_lines "$T/ntlm/relay.log" "^type3 ")
@@ -539,6 +565,25 @@ auth_check_basic() {
   auth_expect basic "basic-$AUTH_BASIC_USER" 200 "$(status_of "$got")"
   got=$(printf 'proxy-user = %s:wrong-password\n' "$AUTH_BASIC_USER" | auth_curl none "$AUTH_BASIC_PROXY" -K -)
   auth_expect basic "basic-wrong-password" 407 "$(status_of "$got")"
+  # Plain HTTP (absolute form): allowed to port 80 of the names, authenticated; refused (403, no challenge) to an
+  # address, to another port, for another method, and CONNECT to port 80.
+  got=$(credentials "$AUTH_BASIC_USER" "$AUTH_BASIC_PASSWORD_FILE" | auth_curl_http none "$AUTH_BASIC_PROXY" "$(auth_http_url)" -K -)
+  auth_expect basic "http-GET-basic-$AUTH_BASIC_USER" 200 "$got"
+  got=$(auth_curl_http none "$AUTH_BASIC_PROXY" "$(auth_http_url)")
+  auth_expect basic "http-GET-no-credentials" 407 "$got"
+  got=$(credentials "$AUTH_BASIC_USER" "$AUTH_BASIC_PASSWORD_FILE" |
+    auth_curl_http none "$AUTH_BASIC_PROXY" "http://$INET_IP/auth-lab.txt" -K -)
+  auth_expect basic "http-GET-an-address" 403 "$got"
+  got=$(credentials "$AUTH_BASIC_USER" "$AUTH_BASIC_PASSWORD_FILE" |
+    auth_curl_http none "$AUTH_BASIC_PROXY" "http://$HTTP_DEB_NAME:8080/" -K -)
+  auth_expect basic "http-GET-port-8080" 403 "$got"
+  got=$(credentials "$AUTH_BASIC_USER" "$AUTH_BASIC_PASSWORD_FILE" |
+    auth_curl_http none "$AUTH_BASIC_PROXY" "$(auth_http_url)" -K - -X PUT -d x)
+  auth_expect basic "http-PUT" 403 "$got"
+  got=$(credentials "$AUTH_BASIC_USER" "$AUTH_BASIC_PASSWORD_FILE" |
+    gw_env curl -q -s --max-time 15 -o /dev/null -w '%{http_connect}' -p --proxy "$AUTH_BASIC_PROXY" -K - \
+    "http://$HTTP_DEB_NAME/" 2>/dev/null) || true
+  auth_expect basic "CONNECT-port-80" 403 "$got"
 }
 
 # auth_lab_check: every server proven with curl from the gateway; fails setup, naming what failed.

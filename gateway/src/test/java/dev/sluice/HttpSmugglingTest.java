@@ -117,6 +117,8 @@ class HttpSmugglingTest {
                 Arguments.of("no Host", "GET /a HTTP/1.1\r\n\r\n", 400, null),
                 Arguments.of("absolute form from the client", "GET http://deb.example.test/x HTTP/1.1\r\n"
                         + "Host: evil.test\r\n\r\n", 200, "GET http://deb.example.test/x HTTP/1.1"),
+                Arguments.of("absolute form with two Host fields", "GET http://deb.example.test/x HTTP/1.1\r\n" + H
+                        + "Host: evil.test\r\n\r\n", 400, null),
                 Arguments.of("absolute form to a rejected host", "GET http://evil.test/x HTTP/1.1\r\n" + H
                         + "\r\n", 403, null),
                 Arguments.of("CONNECT", "CONNECT deb.example.test:443 HTTP/1.1\r\n" + H + "\r\n", 405, null),

@@ -9,6 +9,7 @@ import dev.sluice.testing.HttpProxyFake;
 import dev.sluice.testing.HttpProxyFake.Answer;
 import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.RunningGateway;
+import dev.sluice.testing.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,18 +61,22 @@ class PlainHttpTest {
 
     void start(String upstreamExtra, String idle) throws Exception {
         proxy = new HttpProxyFake();
+        start(upstreamExtra, idle, "http://127.0.0.1:" + proxy.port());
+    }
+
+    void start(String upstreamExtra, String idle, String proxyUrl) throws Exception {
         gw = RunningGateway.start("""
                 listeners: [{ name: web, listen: 127.0.0.1:0, peek: http }]
                 clients: [127.0.0.0/8]
                 upstreams:
                   corp:
-                    proxies: [http://127.0.0.1:%d]
+                    proxies: [%s]
                 %s
                 rules:
                   - { name: debs, sni: [deb.example.test, .mirror.test], action: splice, upstream: corp }
                   - { name: default, action: reject }
                 timeouts: { connect: 2s, client_hello: 2s, idle: %s }
-                """.formatted(proxy.port(), upstreamExtra.indent(4), idle), dir);
+                """.formatted(proxyUrl, upstreamExtra.indent(4), idle), dir);
     }
 
     /** Sends {@code request} on a new connection, half-closes, and returns everything the gateway answered. */
@@ -227,8 +232,10 @@ class PlainHttpTest {
 
     @Test
     void aDeadProxyIs502() throws Exception {
-        start("");
-        proxy.close();
+        // on 127.0.0.2, whose connections come from that address, never from the closed port itself: a connect to a
+        // closed ephemeral port on 127.0.0.1 can, rarely, pick that very port as its source and connect to itself
+        proxy = new HttpProxyFake();
+        start("", "30s", "http://127.0.0.2:" + TestServer.closedPort());
         String answer = exchange("GET / HTTP/1.1\r\nHost: deb.example.test\r\n\r\n");
         assertThat(answer).startsWith("HTTP/1.1 502 Bad Gateway\r\n").contains("no proxy of upstream corp");
     }

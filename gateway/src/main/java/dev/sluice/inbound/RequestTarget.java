@@ -52,13 +52,13 @@ public record RequestTarget(String host, int port, String path) {
                 throw new Refusal(400, "the request target '" + shown(uri) + "' has a byte no URI can have");
             }
         }
+        if (hosts.size() > 1) {
+            throw new Refusal(400, "the request has " + hosts.size() + " Host fields"); // RFC 9112, 3.2
+        }
         String authority;
         String path;
         if (uri.startsWith("/")) {
             path = uri;
-            if (hosts.size() > 1) {
-                throw new Refusal(400, "the request has " + hosts.size() + " Host fields");
-            }
             if (hosts.isEmpty()) {
                 if (!http10) {
                     throw new Refusal(400, "an HTTP/1.1 request without Host");

@@ -264,19 +264,22 @@ final class HttpForwarder extends OneByOne implements HttpProxyLink.Events, Answ
     void draining() {
         draining = true;
         if (state == State.HEAD) {
-            timer.cancel();
-            state = State.DONE;
-            Closing.afterFlush(ctx.channel());
+            endQuietly();
         }
     }
 
     /** After the client's FIN, waiting for a request that was not already read: none can come. */
     private void endIfNoMore() {
         if (inputShutdown() && state == State.HEAD && waiting()) {
-            timer.cancel();
-            state = State.DONE;
-            Closing.afterFlush(ctx.channel());
+            endQuietly();
         }
+    }
+
+    /** Between requests: the connection ends with nothing to say, its outcome ok. */
+    private void endQuietly() {
+        timer.cancel();
+        state = State.DONE;
+        Closing.afterFlush(ctx.channel());
     }
 
     @Override
@@ -375,8 +378,7 @@ final class HttpForwarder extends OneByOne implements HttpProxyLink.Events, Answ
         if (state == State.HEAD && first) {
             refuse(408, Outcome.HELLO_TIMEOUT, "no complete request head within " + millis + " ms");
         } else if (state == State.HEAD) {
-            state = State.DONE;
-            ctx.close(); // an idle kept-alive connection: closed quietly
+            endQuietly(); // an idle kept-alive connection
         } else if (state == State.BODY && !answer.started() && requestDone) {
             refuse(504, Outcome.PROXY_ERROR, "no answer from the proxy within " + millis + " ms");
         } else if (state == State.BODY) {

@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
  * absolute form: {@code HEAD} of the first request's own URI, which the proxy forwards once it has authenticated
  * us; its answer has no body, so nothing but the head is read. Proxies tie NTLM and Negotiate to the connection,
  * so the requests that follow on it need no header of their own. ({@code OPTIONS} with {@code Max-Forwards: 0},
- * which a proxy would answer itself, does not do: Squid answers it 501 before it authenticates anyone.)
+ * which a proxy would answer itself, does not work: Squid answers it 501 before it authenticates anyone.)
  */
 final class ConnectRequest {
     private static final byte[] AUTHORIZATION = "Proxy-Authorization: ".getBytes(StandardCharsets.US_ASCII);
@@ -27,12 +27,7 @@ final class ConnectRequest {
 
     /** {@code forwardedFor}: the client's address, for X-Forwarded-For and Forwarded; null for none. */
     ConnectRequest(String host, int port, InetAddress forwardedFor) {
-        this(host, port, forwardedFor, false);
-    }
-
-    private ConnectRequest(String host, int port, InetAddress forwardedFor, boolean probe) {
-        this(probe ? "HEAD " + host : "CONNECT " + new HostPort(host, port), probe ? authority(host)
-                : new HostPort(host, port).toString(), forwardedFor, probe);
+        this("CONNECT " + new HostPort(host, port), new HostPort(host, port).toString(), forwardedFor, false);
     }
 
     private ConnectRequest(String line, String hostField, InetAddress forwardedFor, boolean probe) {
@@ -49,7 +44,7 @@ final class ConnectRequest {
 
     /** The authentication probe of a connection for plain HTTP, {@code HEAD uri} (absolute form; see above). */
     static ConnectRequest probe(String uri, InetAddress forwardedFor) {
-        return new ConnectRequest(uri, 0, forwardedFor, true);
+        return new ConnectRequest("HEAD " + uri, authority(uri), forwardedFor, true);
     }
 
     /** {@code http://host[:port]/...} → {@code host[:port]}. */

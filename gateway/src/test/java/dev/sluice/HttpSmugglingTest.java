@@ -115,6 +115,7 @@ class HttpSmugglingTest {
                 Arguments.of("Host junk", "GET /a HTTP/1.1\r\nHost: deb.example.test/<x>\r\n\r\n", 400, null),
                 Arguments.of("two Host fields", "GET /a HTTP/1.1\r\n" + H + "Host: evil.test\r\n\r\n", 400, null),
                 Arguments.of("no Host", "GET /a HTTP/1.1\r\n\r\n", 400, null),
+                Arguments.of("HTTP/1.0 without Host, destination unknown", "GET /a HTTP/1.0\r\n\r\n", 403, null),
                 Arguments.of("absolute form from the client", "GET http://deb.example.test/x HTTP/1.1\r\n"
                         + "Host: evil.test\r\n\r\n", 200, "GET http://deb.example.test/x HTTP/1.1"),
                 Arguments.of("absolute form with two Host fields", "GET http://deb.example.test/x HTTP/1.1\r\n" + H

@@ -7,6 +7,7 @@ import dev.sluice.dns.DnsWireAccess;
 import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.GatewayProcess;
+import dev.sluice.testing.HttpProxyFake;
 import dev.sluice.testing.Origin;
 import dev.sluice.testing.RunningGateway;
 import dev.sluice.testing.TestServer;
@@ -95,6 +96,48 @@ class SyntheticRoutingTest {
                     .isEqualTo("synthetic address 127.77.0.9 stands for no name in the DNS table (given out before "
                             + "the table was lost?)");
             assertThat(proxy.requests).hasSize(1);
+        }
+    }
+
+    @Test
+    void plainHttpWithoutHostGoesByTheTablesName() throws Exception {
+        assumeThat(System.getProperty("user.name")).as("IP_TRANSPARENT needs CAP_NET_ADMIN").isEqualTo("root");
+        int dnsPort = GatewayProcess.freePort();
+        try (HttpProxyFake proxy = new HttpProxyFake();
+             RunningGateway gw = RunningGateway.start("""
+                     listeners: [{ name: web, listen: 127.77.0.1:0, transparent: tproxy, peek: http }]
+                     clients: [127.0.0.1/32]
+                     upstreams: { corp: { proxies: [http://127.0.0.1:%d] } }
+                     rules:
+                       - { name: debs, sni: [deb.example.test], action: splice, upstream: corp }
+                       - { name: default, action: reject }
+                     dns:
+                       listen: [127.0.0.1:%d]
+                       forward: [127.0.0.1:%d]
+                       synthetic: { ipv4: 127.77.0.0/16 }
+                       state_dir: %s
+                     """.formatted(proxy.port(), dnsPort, TestServer.closedPort(), dir.resolve("state")), dir)) {
+            InetAddress given = DnsWireAccess.askA(dnsPort, "deb.example.test");
+            assertThat(given.getHostAddress()).isEqualTo("127.77.0.1");
+            int port = gw.port(0);
+            String answer;
+            try (Socket s = new Socket()) {
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                s.connect(new InetSocketAddress(given, port), 2000);
+                s.setSoTimeout(5000);
+                // HTTP/1.0 may leave Host out: the name is the one the DNS table holds for the address dialled
+                s.getOutputStream().write("GET /x HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            }
+            assertThat(answer).startsWith("HTTP/1.0 200 OK");
+            assertThat(proxy.received).hasSize(1);
+            assertThat(proxy.received.get(0).requestLine())
+                    .isEqualTo("GET http://deb.example.test:" + port + "/x HTTP/1.1");
+            assertThat(proxy.received.get(0).field("Host")).isEqualTo("deb.example.test:" + port);
+            String line = gw.awaitLine(l -> l.contains("\"method\""));
+            assertThat(RunningGateway.field(line, "host")).isEqualTo("deb.example.test");
+            String conn = gw.awaitLine(l -> !l.contains("\"method\""));
+            assertThat(RunningGateway.field(conn, "name_from")).isEqualTo("dns");
         }
     }
 }

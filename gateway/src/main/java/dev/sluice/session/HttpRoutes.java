@@ -83,11 +83,17 @@ final class HttpRoutes implements HttpRouting {
             return Route.refused(null, null, r.status(), r.getMessage());
         }
         InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
-        // the Host's name, else the DNS table's (an HTTP/1.0 request may have no Host); an IP literal: none
-        String name = target.host() == null ? dnsName : target.ipLiteral() ? null : target.host();
+        boolean fromDns = target.host() == null && dnsName != null;
+        if (target.host() == null && (dnsName != null || dst != null)) {
+            // an HTTP/1.0 request without Host goes where the connection was going: the DNS table's name, else the
+            // destination's address
+            target = new RequestTarget(fromDns ? dnsName : IpLiteral.format(dst.getAddress()), target.port(),
+                    target.path());
+        }
+        String name = target.host() == null || target.ipLiteral() ? null : target.host(); // an IP literal: no name
         if (first) {
             if (name != null) {
-                record.name(name, target.host() == null ? "dns" : "host");
+                record.name(name, fromDns ? "dns" : "host");
             }
             if (dnsName != null && name != null && !name.equals(dnsName)) {
                 record.note("the Host differs from " + dnsName + ", the name of synthetic address "

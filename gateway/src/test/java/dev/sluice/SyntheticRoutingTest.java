@@ -31,6 +31,28 @@ class SyntheticRoutingTest {
     @TempDir
     Path dir;
 
+    /**
+     * {@code listeners} (YAML list items), a splice rule for {@code name} through the proxy on {@code proxyPort},
+     * and the DNS responder on {@code dnsPort} with its IPv4 range inside 127/8.
+     */
+    String config(String listeners, String name, int proxyPort, int dnsPort) throws java.io.IOException {
+        return """
+                listeners:
+                %s
+                clients: [127.0.0.1/32]
+                upstreams: { corp: { proxies: [http://127.0.0.1:%d] } }
+                rules:
+                  - { name: allowed, sni: [%s], action: splice, upstream: corp }
+                  - { name: default, action: reject }
+                dns:
+                  listen: [127.0.0.1:%d]
+                  forward: [127.0.0.1:%d]
+                  synthetic: { ipv4: 127.77.0.0/16 }
+                  state_dir: %s
+                """.formatted(listeners.indent(2).stripTrailing(), proxyPort, name, dnsPort, TestServer.closedPort(),
+                dir.resolve("state"));
+    }
+
     @Test
     void aServerSpeaksFirstProtocolIsCarriedByTheTablesNameAndAnUnknownAddressIsRefused() throws Exception {
         assumeThat(System.getProperty("user.name")).as("IP_TRANSPARENT needs CAP_NET_ADMIN").isEqualTo("root");
@@ -44,21 +66,10 @@ class SyntheticRoutingTest {
                 out.flush();
             });
              FakeProxy proxy = new FakeProxy();
-             RunningGateway gw = RunningGateway.start("""
-                     listeners:
-                       - { name: held, listen: 127.77.0.1:0, transparent: tproxy }
-                       - { name: unknown, listen: 127.77.0.9:0, transparent: tproxy }
-                     clients: [127.0.0.1/32]
-                     upstreams: { corp: { proxies: [http://127.0.0.1:%d] } }
-                     rules:
-                       - { name: git, sni: [git.example.test], action: splice, upstream: corp }
-                       - { name: default, action: reject }
-                     dns:
-                       listen: [127.0.0.1:%d]
-                       forward: [127.0.0.1:%d]
-                       synthetic: { ipv4: 127.77.0.0/16 }
-                       state_dir: %s
-                     """.formatted(proxy.port(), dnsPort, TestServer.closedPort(), dir.resolve("state")), dir)) {
+             RunningGateway gw = RunningGateway.start(config("""
+                     - { name: held, listen: 127.77.0.1:0, transparent: tproxy }
+                     - { name: unknown, listen: 127.77.0.9:0, transparent: tproxy }
+                     """, "git.example.test", proxy.port(), dnsPort), dir)) {
             InetAddress given = DnsWireAccess.askA(dnsPort, "git.example.test");
             assertThat(given.getHostAddress()).isEqualTo("127.77.0.1");
             int port = gw.port(0);
@@ -104,19 +115,9 @@ class SyntheticRoutingTest {
         assumeThat(System.getProperty("user.name")).as("IP_TRANSPARENT needs CAP_NET_ADMIN").isEqualTo("root");
         int dnsPort = GatewayProcess.freePort();
         try (HttpProxyFake proxy = new HttpProxyFake();
-             RunningGateway gw = RunningGateway.start("""
-                     listeners: [{ name: web, listen: 127.77.0.1:0, transparent: tproxy, peek: http }]
-                     clients: [127.0.0.1/32]
-                     upstreams: { corp: { proxies: [http://127.0.0.1:%d] } }
-                     rules:
-                       - { name: debs, sni: [deb.example.test], action: splice, upstream: corp }
-                       - { name: default, action: reject }
-                     dns:
-                       listen: [127.0.0.1:%d]
-                       forward: [127.0.0.1:%d]
-                       synthetic: { ipv4: 127.77.0.0/16 }
-                       state_dir: %s
-                     """.formatted(proxy.port(), dnsPort, TestServer.closedPort(), dir.resolve("state")), dir)) {
+             RunningGateway gw = RunningGateway.start(config("""
+                     - { name: web, listen: 127.77.0.1:0, transparent: tproxy, peek: http }
+                     """, "deb.example.test", proxy.port(), dnsPort), dir)) {
             InetAddress given = DnsWireAccess.askA(dnsPort, "deb.example.test");
             assertThat(given.getHostAddress()).isEqualTo("127.77.0.1");
             int port = gw.port(0);

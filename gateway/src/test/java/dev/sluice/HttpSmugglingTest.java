@@ -2,14 +2,11 @@ package dev.sluice;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.testing.Clients;
 import dev.sluice.testing.HttpProxyFake;
 import dev.sluice.testing.NettyLeaks;
 import dev.sluice.testing.RunningGateway;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.Socket;
-import java.net.SocketException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -168,16 +165,7 @@ class HttpSmugglingTest {
     }
 
     static String exchange(String request) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), gw.port())) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            s.shutdownOutput();
-            try {
-                return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-            } catch (SocketException reset) {
-                return "";
-            }
-        }
+        return Clients.exchange(gw.port(), request);
     }
 
     static String shown(String request) {

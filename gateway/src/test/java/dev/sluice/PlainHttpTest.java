@@ -4,6 +4,7 @@ import static dev.sluice.testing.RunningGateway.field;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.testing.Clients;
 import dev.sluice.testing.FakeProxy;
 import dev.sluice.testing.HttpProxyFake;
 import dev.sluice.testing.HttpProxyFake.Answer;
@@ -79,14 +80,9 @@ class PlainHttpTest {
                 """.formatted(proxyUrl, upstreamExtra.indent(4), idle), dir);
     }
 
-    /** Sends {@code request} on a new connection, half-closes, and returns everything the gateway answered. */
+    /** {@code request} on a new connection, half-closed; all the gateway answered. */
     String exchange(String request) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), gw.port())) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            s.shutdownOutput();
-            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-        }
+        return Clients.exchange(gw.port(), request);
     }
 
     @Test

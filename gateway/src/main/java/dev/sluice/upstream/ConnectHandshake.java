@@ -131,10 +131,10 @@ final class ConnectHandshake extends ChannelDuplexHandler {
         auth.sent();
         reader.reset();
         state = State.ANSWER;
-        arm("no answer to CONNECT within " + timeoutMillis + " ms", false);
+        arm("no answer to " + request.method() + " within " + timeoutMillis + " ms", false);
         ctx.writeAndFlush(bytes).addListener(f -> {
             if (!f.isSuccess()) {
-                fail(AttemptFailure.broken("cannot send CONNECT: " + IoErrors.describe(f.cause())));
+                fail(AttemptFailure.broken("cannot send " + request.method() + ": " + IoErrors.describe(f.cause())));
             }
         });
     }
@@ -298,7 +298,8 @@ final class ConnectHandshake extends ChannelDuplexHandler {
         } else if (reset != null) {
             fail(AttemptFailure.broken("proxy: " + reset));
         } else if (nothingYet) {
-            fail(AttemptFailure.broken("proxy closed the connection without answering CONNECT"));
+            fail(AttemptFailure.broken(request == null ? "proxy closed the connection before it was ready"
+                    : "proxy closed the connection without answering " + request.method()));
         } else {
             fail(AttemptFailure.broken("proxy closed the connection in the middle of its answer"));
         }

@@ -24,6 +24,7 @@ final class ConnectRequest {
 
     private final byte[] head;
     private final boolean probe;
+    private final String method;
 
     /** {@code forwardedFor}: the client's address, for X-Forwarded-For and Forwarded; null for none. */
     ConnectRequest(String host, int port, InetAddress forwardedFor) {
@@ -32,6 +33,7 @@ final class ConnectRequest {
 
     private ConnectRequest(String line, String hostField, InetAddress forwardedFor, boolean probe) {
         this.probe = probe;
+        this.method = line.substring(0, line.indexOf(' '));
         StringBuilder sb = new StringBuilder(128).append(line).append(" HTTP/1.1\r\nHost: ").append(hostField)
                 .append("\r\nProxy-Connection: keep-alive\r\n");
         if (forwardedFor != null) {
@@ -52,6 +54,11 @@ final class ConnectRequest {
         int start = uri.indexOf("//") + 2;
         int end = uri.indexOf('/', start);
         return end < 0 ? uri.substring(start) : uri.substring(start, end);
+    }
+
+    /** {@code CONNECT}, or {@code HEAD} for a probe: what the proxy is said to have answered or not. */
+    String method() {
+        return method;
     }
 
     /** True for a probe: any final answer but 407 ends the exchange (a HEAD's: no body), not only a 2xx. */

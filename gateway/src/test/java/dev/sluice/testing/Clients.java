@@ -131,6 +131,23 @@ public final class Clients {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 
+    /**
+     * Sends {@code request} (ISO-8859-1 bytes, as written) on a new connection to {@code port}, half-closes, and
+     * returns all that came back until the gateway closed; "" when it reset instead.
+     */
+    public static String exchange(int port, String request) throws IOException {
+        try (Socket s = new Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            s.shutdownOutput();
+            try {
+                return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            } catch (java.net.SocketException reset) {
+                return "";
+            }
+        }
+    }
+
     /** One line (up to \n) as text. */
     public static String readLine(InputStream in) throws IOException {
         StringBuilder sb = new StringBuilder();

@@ -204,7 +204,8 @@ class AdminServerTest {
         assertThat(health.status()).isEqualTo(503);
         assertThat(health.body()).as("one line naming the upstream")
                 .startsWith("upstream doomed: no proxy in service").endsWith("\n").hasLineCount(1);
-        assertThat(admin.get("/readyz")).as("still serving: ready").isEqualTo(new Response(200, "ok\n"));
+        assertThat(admin.get("/readyz")).as("cannot serve that upstream: not ready, for keepalived")
+                .isEqualTo(health);
         assertThat(admin.scrape().value("sluice_upstream_proxy_up", "upstream", "doomed")).isEqualTo(0.0);
     }
 

@@ -10,7 +10,9 @@ import java.util.Set;
 
 /**
  * {@code /healthz}: every listener bound and every upstream a rule sends traffic to has a proxy in service.
- * {@code /readyz}: serving (not starting, not draining for a shutdown). Each answer has a one-line reason.
+ * {@code /readyz}: serving (not starting, not draining for a shutdown) and healthy as {@code /healthz} says: what
+ * keepalived's {@code vrrp_script} asks, so that a gateway that cannot serve gives its address up. Each answer has a
+ * one-line reason.
  */
 public record Health(boolean ok, String reason) {
 
@@ -44,7 +46,7 @@ public record Health(boolean ok, String reason) {
 
     public static Health ready(GatewayView gateway) {
         return switch (gateway.state()) {
-            case SERVING -> new Health(true, "ok");
+            case SERVING -> check(gateway);
             case STARTING -> new Health(false, "starting");
             case DRAINING -> new Health(false, "draining for shutdown: not accepting connections");
         };

@@ -99,7 +99,7 @@ ha_go_attempt() {
 # the first attempt succeeded (its end), that attempt's number, and how many were started; "none - STARTED" if
 # none did. The winner's Sum must be the module's h1: hash.
 ha_race() {
-  local n=$1 dir=$2 t0=$3 i=0 pids=() first ms sum
+  local n=$1 dir=$2 t0=$3 i=1 pids=() first ms sum
   mkdir -p "$dir"
   : >"$dir/attempts"
   while (($(now_ms) - t0 < HA_RACE_FOR_MS)); do
@@ -113,13 +113,13 @@ ha_race() {
   sort -n "$dir/attempts" >&2
   first=$(awk '$4 == 0' "$dir/attempts" | sort -k3,3n | head -n 1)
   if [[ -z $first ]]; then
-    echo "none - $i"
+    echo "none - $((i - 1))"
     return 0
   fi
   read -r first _ ms _ <<<"$first"
   sum=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("Sum") or d.get("Error"))' "$dir/$first/go.json")
   [[ $sum == "$MODULE_H1" ]] || fail "developer $n's first successful go mod download says Sum '$sum', want $MODULE_H1"
-  echo "$((ms - t0)) $first $i"
+  echo "$((ms - t0)) $first $((i - 1))"
 }
 secs_of() { awk -v m="$1" 'BEGIN { printf "%.2f", m / 1000 }'; }
 

@@ -71,8 +71,7 @@ ha_lab_topology() {
   for ns in "$HA_NS_SW" "$HA_NS_GW1" "$HA_NS_GW2" "$HA_NS_DEV1" "$HA_NS_DEV2"; do add_namespace "$ns"; done
   # The LAN: a bridge in a namespace of its own (the switch), one port per box. Multicast snooping off: the
   # bridge would otherwise forward VRRP's 224.0.0.18 only to ports that joined the group by IGMP.
-  in_ns "$HA_NS_SW" ip link add hlan type bridge
-  in_ns "$HA_NS_SW" ip link set hlan type bridge multicast_snooping 0
+  in_ns "$HA_NS_SW" ip link add hlan type bridge mcast_snooping 0
   in_ns "$HA_NS_SW" ip link set hlan up
   for n in 1 2; do
     add_veth "$(ha_ns "$n")" "$HA_LAN_IF" "$HA_NS_SW" "gw$n"
@@ -200,6 +199,7 @@ ha_sluice_start() {
   ip netns exec "$(ha_ns "$1")" "${LAUNCHER[@]}" run --config "$d/gateway.yaml" \
     >>"$d/sluice.stdout" 2>>"$d/sluice.stderr" {LOCK_FD}<&- &
   printf '%s\n' "$!" >"$d/sluice.pid"
+  disown "$!" # the cases kill it with SIGKILL: no "Killed" job report from the shell that started it
 }
 # ha_sluice_bound N SKIP: after the first SKIP lines of its stderr, gateway N's listener is bound.
 ha_sluice_bound() { tail -n +$(($2 + 1)) "$(ha_stderr "$1")" 2>/dev/null | grep -q "listener https bound to"; }
@@ -244,6 +244,7 @@ ha_lacks() { ! ha_holds "$@"; }
 ha_lab_start() {
   ha_sluice_start 1
   ha_sluice_start 2
+  BG_PIDS+=("$(ha_sluice_pid 1)" "$(ha_sluice_pid 2)")
 }
 ha_lab_wait() {
   local n
@@ -299,10 +300,25 @@ ha_via_squid() {
 # ha_no_way_out N: gateway N has no route to the internet host.
 ha_no_way_out() { ! in_ns "$(ha_ns "$1")" curl -sS --connect-timeout 2 -o /dev/null "http://$INET_IP/"; }
 # ha_conf_ok N MODE: keepalived accepts the rendered configuration (keepalived -t).
-ha_conf_ok() { in_ns "$(ha_ns "$1")" keepalived -t -f "$(ha_dir "$1")/keepalived-$2.conf"; }
-# ha_lan_ok: the LAN's bridge carries unicast between the boxes (each gateway pings the other and developer 1).
+# keepalived 2.2.7's -t ends a good check by SIGTERM to itself (exit 143) and a bad one with exit 5 and the errors
+# printed: good is 0 or 143 with nothing printed.
+ha_conf_ok() {
+  local out rc=0
+  out=$(in_ns "$(ha_ns "$1")" keepalived -t -f "$(ha_dir "$1")/keepalived-$2.conf" 2>&1) || rc=$?
+  printf 'gw%s keepalived -t %s: exit %s %s\n' "$1" "$2" "$rc" "$out"
+  [[ ($rc == 0 || $rc == 143) && -z $out ]]
+}
+# ha_reaches NS IP: from NS, a TCP connection to IP's port 1 is refused at once (there is no ping here): IP
+# answered, and NS learnt its link address.
+ha_reaches() {
+  local rc=0
+  in_ns "$1" curl -sS --connect-timeout 2 "http://$2:1/" || rc=$?
+  ((rc == 7)) && in_ns "$1" ip neigh show "$2" | grep -q lladdr
+}
+# ha_lan_ok: the LAN's bridge carries unicast between the boxes, and does not snoop multicast.
 ha_lan_ok() {
-  in_ns "$HA_NS_GW1" ping -c 1 -W 2 "$HA_GW_IP_2" && in_ns "$HA_NS_GW2" ping -c 1 -W 2 "$HA_DEV_IP_1" &&
+  ha_reaches "$HA_NS_GW1" "$HA_GW_IP_2" && ha_reaches "$HA_NS_GW2" "$HA_DEV_IP_1" &&
+    ha_reaches "$HA_NS_DEV2" "$HA_GW_IP_1" &&
     [[ $(in_ns "$HA_NS_SW" cat /sys/class/net/hlan/bridge/multicast_snooping) == 0 ]]
 }
 
@@ -310,7 +326,7 @@ ha_lab_check() {
   local n
   HA_FAILED=0
   : >"$HA_CHECKS"
-  ha_check "LAN bridge: gw1 -> gw2, gw2 -> dev1; multicast_snooping 0" ha_lan_ok
+  ha_check "LAN bridge: gw1 -> gw2, gw2 -> dev1, dev2 -> gw1; multicast_snooping 0" ha_lan_ok
   for n in 1 2; do
     ha_check "gw$n: module list through Squid over its corporate link" ha_via_squid "$n"
     ha_check "gw$n: no route to $INET_IP" ha_no_way_out "$n"

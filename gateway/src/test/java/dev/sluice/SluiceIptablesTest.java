@@ -128,7 +128,7 @@ class SluiceIptablesTest {
         boolean changesNothing() {
             return args.contains("--dry-run") || Set.of("1", "yes", "true", "on").contains(env.getOrDefault("SLUICE_IPT_DRY_RUN", ""))
                     || args.equals(List.of("--help"))
-                    || args.stream().noneMatch(a -> a.equals("up") || a.equals("down") || a.equals("show"));
+                    || args.stream().noneMatch(a -> a.equals("up") || a.equals("down") || a.equals("show") || a.equals("handoff"));
         }
     }
 
@@ -175,7 +175,7 @@ class SluiceIptablesTest {
             options.add(v.group());
         }
         assertThat(options).hasSizeGreaterThan(20).contains("--mode", "--ipv6", "--dry-run", "SLUICE_IPT_DRY_RUN");
-        assertThat(used).containsAll(options).contains("up", "down", "show", "redirect", "tproxy");
+        assertThat(used).containsAll(options).contains("up", "down", "show", "handoff", "redirect", "tproxy");
     }
 
     /**

@@ -11,11 +11,14 @@ HA_RACE_TIMEOUT=3 # ... each given 3 s ...
 HA_RACE_FOR_MS=8000 # ... for at most 8 s after the failure
 
 ha_log_lines() { count_in "$(ha_keepalived_log "$1")" ""; }
-# ha_log_since N SKIP: gateway N's keepalived log after its first SKIP lines.
-ha_log_since() { tail -n +$(($2 + 1)) "$(ha_keepalived_log "$1")"; }
-ha_log_has() { ha_log_since "$1" "$2" | grep -qF -- "$3"; }
+# ha_first_after FILE SKIP TEXT: the first line after the first SKIP lines of FILE that holds TEXT, or nothing;
+# status 1 when there is none. (awk reads the file
+# itself: a grep that stops early at the end of a pipe would fail it under pipefail.)
+ha_first_after() { awk -v s="$2" -v t="$3" 'NR > s && index($0, t) { print; found = 1; exit } END { exit !found }' "$1"; }
+# ha_log_has N SKIP TEXT: gateway N's keepalived log has, after its first SKIP lines, a line with TEXT.
+ha_log_has() { ha_first_after "$(ha_keepalived_log "$1")" "$2" "$3" >/dev/null; }
 # ha_log_line N SKIP TEXT: the first such line (keepalived's own time stamp and words), or nothing.
-ha_log_line() { ha_log_since "$1" "$2" | grep -m 1 -F -- "$3" || true; }
+ha_log_line() { ha_first_after "$(ha_keepalived_log "$1")" "$2" "$3" || true; }
 
 # ha_sluice_up N: gateway N's Sluice runs and is ready; restarted (and waited for) if it died.
 ha_sluice_up() {
@@ -142,6 +145,7 @@ ha_inflight() {
       rc=0
       ha_dev "$n" curl -sS --cacert "$CA" --connect-timeout 5 --max-time 90 --speed-time 5 --speed-limit 1000 \
         --limit-rate "$rate" -o "$HA_W/inflight.$i" "https://big.example.test$path" 2>"$HA_W/inflight.$i.err" || rc=$?
+      now_ms >"$HA_W/inflight.$i.end"
       echo "$rc" >"$HA_W/inflight.$i.rc"
     ) &
     HA_BG_PIDS+=($!)
@@ -151,6 +155,8 @@ ha_inflight() {
       fail "in-flight download $i did not start: $(cat "$HA_W/inflight.$i.err")"
   done
 }
+# ha_inflight_reset: the next ha_inflight starts from nothing.
+ha_inflight_reset() { rm -f "$HA_W"/inflight.*; }
 # ha_tunnels N: how many connections gateway N's Sluice has accepted and holds (established, to its listener).
 ha_tunnels() { in_ns "$(ha_ns "$1")" ss -Htn state established "( sport = :$HA_LISTEN_PORT )" | wc -l; }
 # ha_inflight_end COUNT WANT_SHA WAIT_S: waits (WAIT_S) for the downloads to end; prints how many did not arrive
@@ -264,4 +270,99 @@ case_ha_active_active() {
   ((ms1 <= HA_TARGET_MS)) || fail "developer 1 was served $(secs_of "$ms1") s after gw1's kill -9, want <= $(secs_of "$HA_TARGET_MS") s"
   ((ms2 <= HA_TARGET_MS)) || fail "developer 2 was served $(secs_of "$ms2") s after gw1's kill -9, want <= $(secs_of "$HA_TARGET_MS") s"
   note "before: dev1 via gw1, dev2 via gw2 (access logs); gw1 kill -9: dev1 served by gw2 after $(secs_of "$ms1") s (attempt $f1 of $s1), dev2 after $(secs_of "$ms2") s (attempt $f2 of $s2), both <= $(secs_of "$HA_TARGET_MS"); gw2 held $HA_VIP_A after $(secs_of "$vip_ms") s and $HA_VIP_B throughout"
+}
+
+# ---- the planned switch-over (README.md, "Planned maintenance: a switch-over that cuts nothing") ----
+HA_HANDOFF_DOWNLOADS=8
+HA_HANDOFF_RATE=6M # 48 MiB at 6 MiB/s: 8 s each
+HA_CONTROL_DOWNLOADS=3
+# ha_handoff_cmd ARGS...: sluice-iptables on gw2 as README.md runs it.
+ha_handoff_cmd() { in_ns "$HA_NS_GW2" "$IPT_SCRIPT" --lan-if "$HA_LAN_IF" handoff "$@"; }
+# ha_gw2_sysctls: the values handoff may change (the brief named send_redirects as well: it must not change them).
+ha_gw2_sysctls() {
+  in_ns "$HA_NS_GW2" sysctl net.netfilter.nf_conntrack_tcp_loose net.ipv4.conf.all.send_redirects \
+    "net.ipv4.conf.$HA_LAN_IF.send_redirects" | tr '\n' ' ' | sed 's/ $//'
+}
+# ha_gw2_netfilter: gw2's tables (no counters), its ip rules and routing table 88 (the handoff's).
+ha_gw2_netfilter() {
+  {
+    in_ns "$HA_NS_GW2" iptables-save
+    in_ns "$HA_NS_GW2" ip rule list
+    echo "table 88:"
+    in_ns "$HA_NS_GW2" ip route show table 88 2>/dev/null || true
+  } | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]//'
+}
+# ha_handed: packets gw2's handoff has marked and routed on to gw1 (the MARK rule's counter).
+ha_handed() { in_ns "$HA_NS_GW2" iptables -w -t mangle -L SLUICE_HANDOFF -v -x -n | awk '/MARK/ { print $1 }'; }
+# ha_switch_over: steps (b) and (c) of the README: keepalived on gw1 stopped (priority 0: gw2 takes the address),
+# then SIGTERM to gw1's Sluice. Sets MOVE_MS (stop -> gw2 holds A) and TERM_AT (ms of the SIGTERM).
+ha_switch_over() {
+  local t0
+  t0=$(now_ms)
+  ha_keepalived_stop 1 || fail "gw1's keepalived did not stop on SIGTERM"
+  wait_for 5 "gw2 to hold $HA_VIP_A" ha_holds 2 "$HA_VIP_A" || fail "gw2 did not take $HA_VIP_A when gw1's keepalived stopped"
+  MOVE_MS=$(($(now_ms) - t0))
+  ha_lacks 1 "$HA_VIP_A" || fail "gw1 still holds $HA_VIP_A after its keepalived stopped"
+  TERM_AT=$(now_ms)
+  kill -TERM "$(ha_sluice_pid 1)"
+}
+ha_sluice_gone() { ! alive "$(ha_sluice_pid 1)"; }
+
+case_ha_handoff() {
+  local before_sys before_nf during_sys skip1 skip2 lost exit_ms last_end=0 i e handed drained ctl_lost ctl_exit
+  ha_case
+  ha_pair_up ap
+  skip1=$(ha_stderr_lines 1)
+  skip2=$(ha_alog_lines 2)
+  before_sys=$(ha_gw2_sysctls)
+  ha_gw2_netfilter >"$HA_W/netfilter-before.txt"
+  ha_inflight 1 "$HA_HANDOFF_DOWNLOADS" "$HA_HANDOFF_RATE" "$HA_BIG_PATH"
+  (($(ha_tunnels 1) >= HA_HANDOFF_DOWNLOADS)) || fail "gw1's Sluice holds $(ha_tunnels 1) connections, want the $HA_HANDOFF_DOWNLOADS downloads"
+  # (a) on gw2, the box that takes over
+  ha_handoff_cmd --peer "$HA_GW_IP_1" >"$HA_W/handoff.out" 2>&1 || fail "handoff --peer failed: $(tail -n 1 "$HA_W/handoff.out")"
+  cat "$HA_W/handoff.out" >&2
+  during_sys=$(ha_gw2_sysctls)
+  [[ $during_sys == *"nf_conntrack_tcp_loose = 0"* ]] || fail "with the handoff installed gw2 has $during_sys, want nf_conntrack_tcp_loose = 0"
+  # (b) and (c) on gw1
+  ha_switch_over
+  # A new connection right after the move: served by gw2.
+  ha_dev 1 curl -sS --cacert "$CA" --max-time 20 -o "$HA_W/new.bin" https://big.example.test/mid.bin 2>"$HA_W/new.err" ||
+    fail "a new connection after the switch-over failed: $(cat "$HA_W/new.err")"
+  [[ $(sha "$HA_W/new.bin") == "$MID_SHA" ]] || fail "the new connection's download: sha256 differs"
+  ha_expect_served 2 "$skip2" 1 big.example.test
+  lost=$(ha_inflight_end "$HA_HANDOFF_DOWNLOADS" "$HA_BIG_SHA" 60)
+  ((lost == 0)) || fail "$lost of the $HA_HANDOFF_DOWNLOADS downloads in flight through gw1 were cut by the switch-over with the handoff"
+  for i in $(seq 1 "$HA_HANDOFF_DOWNLOADS"); do
+    e=$(cat "$HA_W/inflight.$i.end")
+    ((e > last_end)) && last_end=$e
+  done
+  wait_for 30 "gw1's Sluice to exit after its drain" ha_sluice_gone || fail "gw1's Sluice still runs 30 s after the downloads"
+  exit_ms=$(($(now_ms) - TERM_AT))
+  drained=$(ha_first_after "$(ha_stderr 1)" "$skip1" "drained: all ") || fail "gw1's Sluice did not log 'drained: all ...'"
+  drained="drained: all ${drained#*drained: all }"
+  # it exited by itself once its tunnels were done: within 5 s of the last download, far from the 60 s drain
+  (($(now_ms) - last_end < 5000)) || fail "gw1's Sluice exited $(($(now_ms) - last_end)) ms after the last download ended"
+  ((exit_ms < 30000)) || fail "gw1's Sluice took $exit_ms ms to exit: the drain limit (60 s), not its tunnels, ended it"
+  handed=$(ha_handed)
+  ((handed > 0)) || fail "gw2's handoff marked no packet: the downloads did not go through gw2"
+  # (d) on gw2, once gw1's Sluice has stopped
+  ha_handoff_cmd --end >"$HA_W/end.out" 2>&1 || fail "handoff --end failed: $(tail -n 1 "$HA_W/end.out")"
+  cat "$HA_W/end.out" >&2
+  [[ $(ha_gw2_sysctls) == "$before_sys" ]] || fail "after handoff --end gw2 has $(ha_gw2_sysctls), before it had $before_sys"
+  ha_gw2_netfilter >"$HA_W/netfilter-after.txt"
+  diff -u "$HA_W/netfilter-before.txt" "$HA_W/netfilter-after.txt" >&2 ||
+    fail "after handoff --end gw2's tables, rules or table 88 differ from before (diff in the log)"
+  log "handoff: $drained; $handed packets handed to gw1"
+
+  # Control: the same switch-over without the handoff cuts the downloads in flight (so this case can fail).
+  ha_pair_up ap
+  ha_inflight_reset
+  ha_inflight 1 "$HA_CONTROL_DOWNLOADS" "$HA_HANDOFF_RATE" "$HA_BIG_PATH"
+  ha_switch_over
+  ctl_lost=$(ha_inflight_end "$HA_CONTROL_DOWNLOADS" "$HA_BIG_SHA" 30)
+  ((ctl_lost == HA_CONTROL_DOWNLOADS)) ||
+    fail "control: without the handoff $ctl_lost of $HA_CONTROL_DOWNLOADS downloads were cut, want all: does the case prove anything?"
+  wait_for 30 "gw1's Sluice to exit (control)" ha_sluice_gone || fail "control: gw1's Sluice still runs 30 s after the cut"
+  ctl_exit=$(($(now_ms) - TERM_AT))
+  note "handoff: $HA_HANDOFF_DOWNLOADS x 48 MiB in flight on gw1 all complete, sha256 right ($handed packets handed on by gw2); address moved in $(secs_of "$MOVE_MS") s; new connection served by gw2; gw1's Sluice exited $(secs_of "$exit_ms") s after SIGTERM (drain 60 s: '$drained'); --end: ${before_sys//net.netfilter./} again, tables as before; control without handoff: $ctl_lost of $HA_CONTROL_DOWNLOADS cut, gw1 exited after $(secs_of "$ctl_exit") s"
 }

@@ -283,14 +283,14 @@ ha_gw2_sysctls() {
   in_ns "$HA_NS_GW2" sysctl net.netfilter.nf_conntrack_tcp_loose net.ipv4.conf.all.send_redirects \
     "net.ipv4.conf.$HA_LAN_IF.send_redirects" | tr '\n' ' ' | sed 's/ $//'
 }
-# ha_gw2_netfilter: gw2's tables (no counters), its ip rules and routing table 88 (the handoff's).
+# ha_gw2_netfilter: gw2's rules and chains of its own, each with its table (iptables-save lists a table once it
+# has been used, rules or not: the handoff's first use of mangle and filter leaves them listed, empty), its ip
+# rules and routing table 88 (the handoff's).
 ha_gw2_netfilter() {
-  {
-    in_ns "$HA_NS_GW2" iptables-save
-    in_ns "$HA_NS_GW2" ip rule list
-    echo "table 88:"
-    in_ns "$HA_NS_GW2" ip route show table 88 2>/dev/null || true
-  } | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]//'
+  in_ns "$HA_NS_GW2" iptables-save | awk '/^\*/ { t = $0; next } /^(-A |:[^ ]+ - )/ { sub(/ \[[0-9]+:[0-9]+\]/, ""); print t, $0 }'
+  in_ns "$HA_NS_GW2" ip rule list
+  echo "table 88:"
+  in_ns "$HA_NS_GW2" ip route show table 88 2>/dev/null || true
 }
 # ha_handed: packets gw2's handoff has marked and routed on to gw1 (the MARK rule's counter).
 ha_handed() { in_ns "$HA_NS_GW2" iptables -w -t mangle -L SLUICE_HANDOFF -v -x -n | awk '/MARK/ { print $1 }'; }

@@ -283,6 +283,15 @@ ha_gw2_sysctls() {
   in_ns "$HA_NS_GW2" sysctl net.netfilter.nf_conntrack_tcp_loose net.ipv4.conf.all.send_redirects \
     "net.ipv4.conf.$HA_LAN_IF.send_redirects" | tr '\n' ' ' | sed 's/ $//'
 }
+# ha_sysctl_story BEFORE DURING: "nf_conntrack_tcp_loose 1 -> 0 -> 1 (restored), send_redirects all 1, lan0 1
+# (untouched)" from two ha_gw2_sysctls (the values after --end were checked to be BEFORE's).
+ha_sysctl_story() {
+  local b d
+  read -r _ _ b _ _ _ _ _ _ <<<"$1"
+  read -r _ _ d _ _ _ _ _ _ <<<"$2"
+  awk -v b="$b" -v d="$d" -v s="$1" -v t="$2" 'BEGIN { split(s, x, " "); split(t, y, " ")
+    printf "nf_conntrack_tcp_loose %s -> %s -> %s, send_redirects all %s -> %s, %s %s -> %s", b, d, b, x[6], y[6], "'"$HA_LAN_IF"'", x[9], y[9] }'
+}
 # ha_gw2_netfilter: gw2's rules and chains of its own, each with its table (iptables-save lists a table once it
 # has been used, rules or not: the handoff's first use of mangle and filter leaves them listed, empty), its ip
 # rules and routing table 88 (the handoff's).
@@ -298,13 +307,24 @@ ha_handed() { in_ns "$HA_NS_GW2" iptables -w -t mangle -L SLUICE_HANDOFF -v -x -
 # then SIGTERM to gw1's Sluice. Sets MOVE_MS (stop -> gw2 holds A) and TERM_AT (ms of the SIGTERM).
 ha_switch_over() {
   local t0
+  rm -f "$HA_W/move.ms" "$HA_W/exit.ms"
   t0=$(now_ms)
+  ha_poll_vip 2 "$HA_VIP_A" "$t0" "$HA_W/move.ms"
   ha_keepalived_stop 1 || fail "gw1's keepalived did not stop on SIGTERM"
-  wait_for 5 "gw2 to hold $HA_VIP_A" ha_holds 2 "$HA_VIP_A" || fail "gw2 did not take $HA_VIP_A when gw1's keepalived stopped"
-  MOVE_MS=$(($(now_ms) - t0))
+  wait_for 5 "gw2 to hold $HA_VIP_A" test -s "$HA_W/move.ms" || fail "gw2 did not take $HA_VIP_A when gw1's keepalived stopped"
+  MOVE_MS=$(cat "$HA_W/move.ms")
   ha_lacks 1 "$HA_VIP_A" || fail "gw1 still holds $HA_VIP_A after its keepalived stopped"
   TERM_AT=$(now_ms)
   kill -TERM "$(ha_sluice_pid 1)"
+  ha_poll_gone "$(ha_sluice_pid 1)" "$TERM_AT" "$HA_W/exit.ms"
+}
+# ha_poll_gone PID T0 FILE: in the background, writes to FILE the ms from T0 until PID has exited.
+ha_poll_gone() {
+  (
+    while kill -0 "$1" 2>/dev/null; do sleep 0.05; done
+    echo $(($(now_ms) - $2)) >"$3"
+  ) &
+  HA_BG_PIDS+=($!)
 }
 ha_sluice_gone() { ! alive "$(ha_sluice_pid 1)"; }
 
@@ -336,12 +356,12 @@ case_ha_handoff() {
     e=$(cat "$HA_W/inflight.$i.end")
     ((e > last_end)) && last_end=$e
   done
-  wait_for 30 "gw1's Sluice to exit after its drain" ha_sluice_gone || fail "gw1's Sluice still runs 30 s after the downloads"
-  exit_ms=$(($(now_ms) - TERM_AT))
+  wait_for 30 "gw1's Sluice to exit after its drain" test -s "$HA_W/exit.ms" || fail "gw1's Sluice still runs 30 s after the downloads"
+  exit_ms=$(cat "$HA_W/exit.ms")
   drained=$(ha_first_after "$(ha_stderr 1)" "$skip1" "drained: all ") || fail "gw1's Sluice did not log 'drained: all ...'"
   drained="drained: all ${drained#*drained: all }"
   # it exited by itself once its tunnels were done: within 5 s of the last download, far from the 60 s drain
-  (($(now_ms) - last_end < 5000)) || fail "gw1's Sluice exited $(($(now_ms) - last_end)) ms after the last download ended"
+  ((TERM_AT + exit_ms - last_end < 5000)) || fail "gw1's Sluice exited $((TERM_AT + exit_ms - last_end)) ms after the last download ended"
   ((exit_ms < 30000)) || fail "gw1's Sluice took $exit_ms ms to exit: the drain limit (60 s), not its tunnels, ended it"
   handed=$(ha_handed)
   ((handed > 0)) || fail "gw2's handoff marked no packet: the downloads did not go through gw2"
@@ -367,5 +387,5 @@ case_ha_handoff() {
   ctl_left=$(ha_tunnels 1)
   kill -KILL "$(ha_sluice_pid 1)"
   wait_for 5 "gw1's Sluice to be gone" ha_sluice_gone || fail "control: gw1's Sluice survived SIGKILL"
-  note "handoff: $HA_HANDOFF_DOWNLOADS x 48 MiB in flight on gw1 all complete, sha256 right ($handed packets handed on by gw2); address moved in $(secs_of "$MOVE_MS") s; new connection served by gw2; gw1's Sluice exited $(secs_of "$exit_ms") s after SIGTERM (drain 60 s: '$drained'); --end: ${before_sys//net.netfilter./} again, tables as before; control without handoff: $ctl_lost of $HA_CONTROL_DOWNLOADS cut (reset), gw1 left draining $ctl_left dead tunnels"
+  note "handoff: $HA_HANDOFF_DOWNLOADS x 48 MiB in flight on gw1 all complete, sha256 right ($handed packets handed on by gw2); address moved in $(secs_of "$MOVE_MS") s; new connection served by gw2; gw1's Sluice exited $(secs_of "$exit_ms") s after SIGTERM (drain 60 s: '$drained'); --end: $(ha_sysctl_story "$before_sys" "$during_sys"), tables as before; control without handoff: $ctl_lost of $HA_CONTROL_DOWNLOADS cut (reset), gw1 left draining $ctl_left dead tunnels"
 }

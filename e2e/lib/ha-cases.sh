@@ -227,7 +227,9 @@ ha_failover() {
   ((ms <= HA_TARGET_MS)) ||
     fail "the first new go mod download succeeded $(secs_of "$ms") s after the failure (attempt $first of $started), want <= $(secs_of "$HA_TARGET_MS") s (gw2 held $HA_VIP_A after $(secs_of "$vip_ms") s)"
   ((lost == 4)) || fail "$lost of the 4 downloads through gw1 were lost, want 4 (they were on the failed box)"
-  note "new go mod download served $(secs_of "$ms") s after the $how (<= $(secs_of "$HA_TARGET_MS"); attempt $first of $started, Sum ok) by gw2 (its access log, Squid from $HA_CORP_IP_2); $HA_VIP_A on gw2 after $(secs_of "$vip_ms") s, gw2 keepalived 'Entering MASTER STATE', gw1 FAULT; in flight on gw1: $lost of 4 lost"
+  local what="kill -9 of gw1's Sluice"
+  [[ $how == kill9 ]] || what="gw1's LAN link went down"
+  note "new go mod download served $(secs_of "$ms") s after $what (<= $(secs_of "$HA_TARGET_MS"); attempt $first of $started, Sum ok) by gw2 (its access log, Squid from $HA_CORP_IP_2); $HA_VIP_A on gw2 after $(secs_of "$vip_ms") s, gw2 keepalived 'Entering MASTER STATE', gw1 FAULT; in flight on gw1: $lost of 4 lost"
 }
 case_ha_kill9() { ha_failover kill9; }
 case_ha_link_down() { ha_failover linkdown; }

@@ -191,7 +191,7 @@ ha_expect_served() { # N SKIP DEV_N SNI
 # ha_failover HOW: HOW is kill9 or linkdown. Four downloads through gw1, then the failure; a new go mod download
 # must be served within HA_TARGET_MS, by gw2.
 ha_failover() {
-  local how=$1 skip_k1 skip_k2 skip_a2 sq t0 race ms first started vip_ms lost master fault squid_gw2
+  local how=$1 skip_k1 skip_k2 skip_a2 sq t0 race ms first started vip_ms lost master fault squid_gw2 back_ms
   ha_case
   ha_pair_up ap
   ha_inflight 1 4 4M /big.bin
@@ -227,9 +227,18 @@ ha_failover() {
   ((ms <= HA_TARGET_MS)) ||
     fail "the first new go mod download succeeded $(secs_of "$ms") s after the failure (attempt $first of $started), want <= $(secs_of "$HA_TARGET_MS") s (gw2 held $HA_VIP_A after $(secs_of "$vip_ms") s)"
   ((lost == 4)) || fail "$lost of the 4 downloads through gw1 were lost, want 4 (they were on the failed box)"
+  # gw1 comes back (its Sluice started again, or its link up): BACKUP, and gw2 keeps the address (nopreempt).
+  skip_k1=$(ha_log_lines 1)
+  t0=$(now_ms)
+  if [[ $how == kill9 ]]; then ha_sluice_up 1; else in_ns "$HA_NS_GW1" ip link set "$HA_LAN_IF" up; fi
+  wait_for 15 "gw1's keepalived to enter BACKUP" ha_log_has 1 "$skip_k1" "(sluice_lan) Entering BACKUP STATE" ||
+    fail "gw1's keepalived did not come back as BACKUP"
+  back_ms=$(($(now_ms) - t0))
+  sleep 1 # two adverts: a preempting gw1 would have taken the address by now
+  ha_holds 2 "$HA_VIP_A" && ha_lacks 1 "$HA_VIP_A" || fail "gw1 took $HA_VIP_A back when it came back (nopreempt)"
   local what="kill -9 of gw1's Sluice"
   [[ $how == kill9 ]] || what="gw1's LAN link went down"
-  note "new go mod download served $(secs_of "$ms") s after $what (<= $(secs_of "$HA_TARGET_MS"); attempt $first of $started, Sum ok) by gw2 (its access log, Squid from $HA_CORP_IP_2); $HA_VIP_A on gw2 after $(secs_of "$vip_ms") s, gw2 keepalived 'Entering MASTER STATE', gw1 FAULT; in flight on gw1: $lost of 4 lost"
+  note "new go mod download served $(secs_of "$ms") s after $what (<= $(secs_of "$HA_TARGET_MS"); attempt $first of $started, Sum ok) by gw2 (its access log, Squid from $HA_CORP_IP_2); $HA_VIP_A on gw2 after $(secs_of "$vip_ms") s, gw2 keepalived 'Entering MASTER STATE', gw1 FAULT; in flight on gw1: $lost of 4 lost; gw1 back as BACKUP $(secs_of "$back_ms") s after its $([[ $how == kill9 ]] && echo "Sluice was started again" || echo "link came up"), gw2 kept the address"
 }
 case_ha_kill9() { ha_failover kill9; }
 case_ha_link_down() { ha_failover linkdown; }

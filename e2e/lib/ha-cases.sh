@@ -12,8 +12,8 @@ HA_RACE_FOR_MS=8000 # ... for at most 8 s after the failure
 
 ha_log_lines() { count_in "$(ha_keepalived_log "$1")" ""; }
 # ha_first_after FILE SKIP TEXT: the first line after the first SKIP lines of FILE that holds TEXT, or nothing;
-# status 1 when there is none. (awk reads the file
-# itself: a grep that stops early at the end of a pipe would fail it under pipefail.)
+# status 1 when there is none. (awk reads the file itself: a grep that stops early at the end of a pipe would
+# fail it under pipefail.)
 ha_first_after() { awk -v s="$2" -v t="$3" 'NR > s && index($0, t) { print; found = 1; exit } END { exit !found }' "$1"; }
 # ha_log_has N SKIP TEXT: gateway N's keepalived log has, after its first SKIP lines, a line with TEXT.
 ha_log_has() { ha_first_after "$(ha_keepalived_log "$1")" "$2" "$3" >/dev/null; }
@@ -62,7 +62,7 @@ ha_split() { ha_holds 1 "$HA_VIP_A" && ha_lacks 1 "$HA_VIP_B" && ha_holds 2 "$HA
 # ha_case_end: the trap of every ha- case, pass or fail: the LAN link up, background downloads stopped,
 # keepalived stopped on both boxes, a dead Sluice restarted (so the next case starts as this one did).
 ha_case_end() {
-  local rc=$? pid ns
+  local rc=$? pid ns n
   set +e
   for pid in ${HA_BG_PIDS[@]+"${HA_BG_PIDS[@]}"}; do kill -TERM "$pid" 2>/dev/null; done
   # what those jobs started in the developers' namespaces (curl, go): the namespaces are the lab's own
@@ -73,8 +73,14 @@ ha_case_end() {
   in_ns "$HA_NS_GW1" ip link set "$HA_LAN_IF" up
   ha_keepalived_stop 1
   ha_keepalived_stop 2
-  ha_sluice_up 1 >&2
-  ha_sluice_up 2 >&2
+  for n in 1 2; do
+    # a Sluice left draining (a case that failed during a switch-over) would not be ready for the next case
+    if alive "$(ha_sluice_pid "$n")" && ! ha_ready "$n"; then
+      kill -KILL "$(ha_sluice_pid "$n")"
+      wait_for 5 "gw$n's Sluice to be gone" bash -c "! kill -0 $(ha_sluice_pid "$n") 2>/dev/null"
+    fi
+    ha_sluice_up "$n" >&2
+  done
   chmod -R u+w "$HA/work/$CASE_NAME" 2>/dev/null && rm -rf "$HA/work/$CASE_NAME"
   exit "$rc"
 }

@@ -13,7 +13,9 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /** The running gateway as the admin listener sees it: read-only, always the configuration in use. */
 final class LiveView implements GatewayView {
@@ -23,15 +25,20 @@ final class LiveView implements GatewayView {
     private final List<Listener> listeners;
     private final AtomicReference<State> state;
     private final IntSupplier connections;
+    private final Supplier<PairInfo> pair;
+    private final Function<String, String> names;
 
     /** Reads the gateway's own holders, never copies of them: what it shows moves with the gateway. */
     LiveView(String transport, AtomicReference<CompiledConfig> compiled, List<Listener> listeners,
-             AtomicReference<State> state, IntSupplier connections) {
+             AtomicReference<State> state, IntSupplier connections, Supplier<PairInfo> pair,
+             Function<String, String> names) {
         this.build = new Build(Version.get(), Version.netty(), System.getProperty("java.version"), transport);
         this.compiled = compiled;
         this.listeners = listeners;
         this.state = state;
         this.connections = connections;
+        this.pair = pair;
+        this.names = names;
     }
 
     @Override
@@ -77,5 +84,15 @@ final class LiveView implements GatewayView {
     @Override
     public int connections() {
         return connections.getAsInt();
+    }
+
+    @Override
+    public PairInfo dnsPair() {
+        return pair.get();
+    }
+
+    @Override
+    public String dnsNames(String since) {
+        return names.apply(since);
     }
 }

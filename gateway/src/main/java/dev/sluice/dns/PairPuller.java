@@ -2,8 +2,10 @@ package dev.sluice.dns;
 
 import dev.sluice.config.DnsPair;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -100,8 +102,7 @@ public final class PairPuller implements AutoCloseable {
         try {
             r = pull();
         } catch (IOException e) {
-            failed(Result.FAILED, e instanceof HttpTimeoutException ? "no answer within "
-                    + ANSWER_TIMEOUT.toSeconds() + " s" : String.valueOf(e.getMessage() == null ? e : e.getMessage()));
+            failed(Result.FAILED, why(e));
             r = Result.FAILED;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -132,15 +133,31 @@ public final class PairPuller implements AutoCloseable {
         int changed = table.merge(p.names());
         since = p.next();
         State was = state;
-        if (failing != null) {
+        if (was.lastOkMillis() == 0) {
+            LOG.info("dns pair: first pull from {}: {} names, {} taken in", pair.url(), p.names().size(), changed);
+        } else if (failing != null) {
             LOG.info("dns pair: synced with {} again after {} s ({} names, {} taken in)", pair.url(),
                     (System.currentTimeMillis() - was.problemSinceMillis()) / 1000, p.names().size(), changed);
-            failing = null;
-        } else if (was.lastOkMillis() == 0) {
-            LOG.info("dns pair: first pull from {}: {} names, {} taken in", pair.url(), p.names().size(), changed);
         }
+        failing = null;
         state = new State(pair.url(), pair.half(), System.currentTimeMillis(), null, 0);
         return Result.OK;
+    }
+
+    /** What an operator can act on: refused, timed out, or the HTTP client's words. */
+    private static String why(IOException e) {
+        if (e instanceof HttpConnectTimeoutException) {
+            return "no connection within " + CONNECT_TIMEOUT.toSeconds() + " s";
+        }
+        if (e instanceof HttpTimeoutException) {
+            return "no answer within " + ANSWER_TIMEOUT.toSeconds() + " s";
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null) {
+                return (t instanceof ConnectException ? "cannot connect: " : "") + t.getMessage();
+            }
+        }
+        return e instanceof ConnectException ? "cannot connect (connection refused)" : e.getClass().getSimpleName();
     }
 
     private String mismatch(PairText.Pulled p) {

@@ -1,11 +1,8 @@
 package dev.sluice.dns;
 
 import dev.sluice.net.Cidr;
-import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -74,10 +71,7 @@ public final class SyntheticTable {
         }
     }
 
-    private final Cidr ipv4;
-    private final Cidr ipv6;
-    private final byte[] base4;
-    private final byte[] base6;
+    private final SyntheticRanges ranges;
     private final int capacity;
     /** 0: the whole table is this box's; 1: the even slots; 2: the odd slots. */
     private final int half;
@@ -101,20 +95,12 @@ public final class SyntheticTable {
         if (half < 0 || half > 2) {
             throw new IllegalArgumentException("half 0, 1 or 2: " + half);
         }
-        this.ipv4 = ipv4;
-        this.ipv6 = ipv6;
-        this.base4 = ipv4.first().getAddress();
-        this.base6 = ipv6.first().getAddress();
-        this.capacity = (int) Math.min(maxNames, Math.min(usable(32 - ipv4.prefix()), usable(128 - ipv6.prefix())));
+        this.ranges = new SyntheticRanges(ipv4, ipv6, maxNames);
+        this.capacity = ranges.slots();
         this.half = half;
         this.slots = new Entry[capacity];
         this.clock = clock;
         this.cursor = half == 2 ? 1 : 0;
-    }
-
-    /** Addresses of a range with {@code bits} host bits, less its first and last. */
-    private static long usable(int bits) {
-        return bits >= 31 ? Integer.MAX_VALUE : (1L << bits) - 2;
     }
 
     /** Whether this box gives out {@code slot} (and may free it). */
@@ -261,12 +247,12 @@ public final class SyntheticTable {
 
     /** Whether {@code address} is inside either synthetic range (held by a name or not). */
     public boolean isSynthetic(InetAddress address) {
-        return ipv4.contains(address) || ipv6.contains(address);
+        return ranges.contains(address);
     }
 
     /** The name {@code address} stands for, held until the lease is closed; null when the table holds none. */
     public synchronized Lease lease(InetAddress address) {
-        int slot = slotOf(address);
+        int slot = ranges.slotOf(address);
         Entry e = slot < 0 ? null : slots[slot];
         if (e == null) {
             return null;
@@ -277,44 +263,13 @@ public final class SyntheticTable {
 
     /** The name {@code address} stands for, or null. */
     public synchronized String nameOf(InetAddress address) {
-        int slot = slotOf(address);
+        int slot = ranges.slotOf(address);
         return slot < 0 || slots[slot] == null ? null : slots[slot].name;
     }
 
     /** The address of {@code slot} in the IPv4 or the IPv6 range. */
     public InetAddress address(int slot, boolean v6) {
-        byte[] a = (v6 ? base6 : base4).clone();
-        long offset = slot + 1L;
-        for (int i = a.length - 1; i >= a.length - 4; i--) {
-            long sum = (a[i] & 0xff) + (offset & 0xff);
-            a[i] = (byte) sum;
-            offset = (offset >>> 8) + (sum >>> 8);
-        }
-        try {
-            return InetAddress.getByAddress(a);
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e); // 4 or 16 bytes
-        }
-    }
-
-    private int slotOf(InetAddress address) {
-        boolean v4 = address instanceof Inet4Address;
-        if (!(v4 ? ipv4 : ipv6).contains(address)) {
-            return -1;
-        }
-        byte[] a = address.getAddress();
-        byte[] base = v4 ? base4 : base6;
-        long low = 0;
-        long baseLow = 0;
-        for (int i = a.length - 4; i < a.length; i++) {
-            low = (low << 8) | (a[i] & 0xff);
-            baseLow = (baseLow << 8) | (base[i] & 0xff);
-        }
-        long slot = low - baseLow - 1;
-        if (slot < 0 || slot >= capacity || !Arrays.equals(address(((int) slot), !v4).getAddress(), a)) {
-            return -1;
-        }
-        return (int) slot;
+        return ranges.address(slot, v6);
     }
 
     /** Names held, by either half. */
@@ -373,6 +328,6 @@ public final class SyntheticTable {
 
     /** The ranges, as the table file's header records them. */
     public String ranges() {
-        return "ipv4=" + ipv4 + " ipv6=" + ipv6;
+        return ranges.toString();
     }
 }

@@ -45,7 +45,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -111,7 +110,8 @@ public final class Gateway implements AutoCloseable {
                 startDns.maxNames(), startDns.pair() == null ? 0 : startDns.pair().half(), System::currentTimeMillis);
         PairText names = synthetic == null ? null : new PairText(synthetic);
         this.view = new LiveView(Transport.detect().name(), this.compiled, listeners, state, limiter::open,
-                this::pairInfo, since -> names == null ? null : names.answer(since));
+                () -> pairPuller == null ? null : pairPuller.state(),
+                since -> names == null ? null : names.answer(since));
         this.metrics = new Metrics(view, accessLog);
         this.refusals = new Refusals(metrics);
         this.admission = new Admission(limiter, refusals);
@@ -294,18 +294,6 @@ public final class Gateway implements AutoCloseable {
     public InetSocketAddress adminAddress() {
         AdminServer server = admin.get();
         return server == null ? null : server.localAddress();
-    }
-
-    /** The pair's sync for the status page, or null without {@code dns.pair}. */
-    private GatewayView.PairInfo pairInfo() {
-        PairPuller p = pairPuller;
-        if (p == null) {
-            return null;
-        }
-        PairPuller.State s = p.state();
-        return new GatewayView.PairInfo(s.peer(), s.half(), s.lastOkMillis() == 0 ? null
-                : Instant.ofEpochMilli(s.lastOkMillis()), s.problem(), s.problem() == null ? null
-                : Instant.ofEpochMilli(s.problemSinceMillis()));
     }
 
     /** Open client connections (as counted for the limits). */

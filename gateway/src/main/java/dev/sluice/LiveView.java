@@ -1,6 +1,7 @@
 package dev.sluice;
 
 import dev.sluice.config.Limits;
+import dev.sluice.dns.PairPuller;
 import dev.sluice.inbound.Listener;
 import dev.sluice.net.HostPort;
 import dev.sluice.observe.GatewayView;
@@ -25,12 +26,12 @@ final class LiveView implements GatewayView {
     private final List<Listener> listeners;
     private final AtomicReference<State> state;
     private final IntSupplier connections;
-    private final Supplier<PairInfo> pair;
+    private final Supplier<PairPuller.State> pair;
     private final Function<String, String> names;
 
     /** Reads the gateway's own holders, never copies of them: what it shows moves with the gateway. */
     LiveView(String transport, AtomicReference<CompiledConfig> compiled, List<Listener> listeners,
-             AtomicReference<State> state, IntSupplier connections, Supplier<PairInfo> pair,
+             AtomicReference<State> state, IntSupplier connections, Supplier<PairPuller.State> pair,
              Function<String, String> names) {
         this.build = new Build(Version.get(), Version.netty(), System.getProperty("java.version"), transport);
         this.compiled = compiled;
@@ -88,7 +89,10 @@ final class LiveView implements GatewayView {
 
     @Override
     public PairInfo dnsPair() {
-        return pair.get();
+        PairPuller.State s = pair.get();
+        return s == null ? null : new PairInfo(s.peer(), s.half(), s.lastOkMillis() == 0 ? null
+                : Instant.ofEpochMilli(s.lastOkMillis()), s.problem(), s.problem() == null ? null
+                : Instant.ofEpochMilli(s.problemSinceMillis()));
     }
 
     @Override

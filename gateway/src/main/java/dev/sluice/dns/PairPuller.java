@@ -166,6 +166,9 @@ public final class PairPuller implements AutoCloseable {
                     + table.ranges() + ", " + table.capacity() + " slots): give both boxes the same dns.synthetic "
                     + "and dns.limits.names; not synced";
         }
+        if (p.half() == 0) {
+            return "the peer is not in a pair (no dns.pair there): it gives out every slot; not synced";
+        }
         if (p.half() != 3 - pair.half()) {
             return "the peer gives out half " + p.half() + " and this box half " + pair.half() + ": set "
                     + "dns.pair.half 1 on one box and 2 on the other; not synced";

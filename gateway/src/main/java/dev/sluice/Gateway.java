@@ -5,6 +5,8 @@ import dev.sluice.config.DnsConfig;
 import dev.sluice.config.GatewayConfig;
 import dev.sluice.config.ListenerConfig;
 import dev.sluice.dns.DnsResponder;
+import dev.sluice.dns.PairPuller;
+import dev.sluice.dns.PairText;
 import dev.sluice.dns.SyntheticTable;
 import dev.sluice.dns.TableFile;
 import dev.sluice.dns.TableKeeper;
@@ -83,6 +85,7 @@ public final class Gateway implements AutoCloseable {
     private final AtomicReference<DnsConfig> liveDns;
     private final SyntheticTable synthetic; // null without a responder
     private TableKeeper tableKeeper;
+    private volatile PairPuller pairPuller; // with dns.pair, from start
     private DnsResponder dns;
     private volatile boolean closed;
 
@@ -101,7 +104,14 @@ public final class Gateway implements AutoCloseable {
         this.kerberos = kerberos;
         this.accessLog = accessLog;
         ConnectionLimiter limiter = new ConnectionLimiter(compiled.config().operations().limits());
-        this.view = new LiveView(Transport.detect().name(), this.compiled, listeners, state, limiter::open);
+        this.startDns = compiled.config().dns();
+        this.liveDns = new AtomicReference<>(startDns);
+        this.synthetic = startDns == null ? null : new SyntheticTable(startDns.ipv4(), startDns.ipv6(),
+                startDns.maxNames(), startDns.pair() == null ? 0 : startDns.pair().half(), System::currentTimeMillis);
+        PairText names = synthetic == null ? null : new PairText(synthetic);
+        this.view = new LiveView(Transport.detect().name(), this.compiled, listeners, state, limiter::open,
+                () -> pairPuller == null ? null : pairPuller.state(),
+                since -> names == null ? null : names.answer(since));
         this.metrics = new Metrics(view, accessLog);
         this.refusals = new Refusals(metrics);
         this.admission = new Admission(limiter, refusals);
@@ -111,10 +121,6 @@ public final class Gateway implements AutoCloseable {
                 () -> adminServer.get() == null ? null : adminServer.get().localAddress(), hostAddresses());
         metrics.expect(compiled.config().listeners().stream().map(ListenerConfig::name).toList(),
                 compiled.upstreams().values());
-        this.startDns = compiled.config().dns();
-        this.liveDns = new AtomicReference<>(startDns);
-        this.synthetic = startDns == null ? null : new SyntheticTable(startDns.ipv4(), startDns.ipv6(),
-                startDns.maxNames(), System::currentTimeMillis);
         if (synthetic != null) {
             metrics.dns(synthetic);
         }
@@ -183,6 +189,11 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         tableKeeper = new TableKeeper(synthetic, new TableFile(startDns.stateDir())).start();
+        if (startDns.pair() != null) {
+            PairPuller puller = new PairPuller(startDns.pair(), synthetic, metrics::dnsPairSynced);
+            metrics.dnsPair(puller);
+            pairPuller = puller.start(); // one pull first: names the peer gave out keep the peer's addresses
+        }
         dns = new DnsResponder(startDns, io.transport(), synthetic,
                 () -> new DnsResponder.Live(compiled.get().policy(), liveDns.get()), new DnsLog(metrics::dnsAnswered))
                 .bind();
@@ -228,11 +239,11 @@ public final class Gateway implements AutoCloseable {
             return liveDns.get();
         }
         if (!startDns.reloadableTo(next)) {
-            LOG.warn("reload: dns.listen, dns.synthetic, dns.state_dir and dns.limits.names take effect at the next "
-                    + "restart; the rest of the dns section is applied");
+            LOG.warn("reload: dns.listen, dns.synthetic, dns.state_dir, dns.limits.names and dns.pair take effect at "
+                    + "the next restart; the rest of the dns section is applied");
             return new DnsConfig(startDns.listen(), next.forward(), startDns.ipv4(), startDns.ipv6(), next.ttl(),
                     next.nxdomain(), next.tlsPorts(), startDns.stateDir(), startDns.maxNames(), next.maxForwards(),
-                    next.clientQps(), next.position());
+                    next.clientQps(), startDns.pair(), next.position());
         }
         return next;
     }
@@ -337,6 +348,9 @@ public final class Gateway implements AutoCloseable {
         state.set(GatewayView.State.DRAINING);
         health.close();
         listeners.forEach(Listener::close);
+        if (pairPuller != null) {
+            pairPuller.close();
+        }
         if (dns != null) {
             dns.close();
         }

@@ -73,7 +73,7 @@ public final class ConfigLoader {
         Timeouts timeouts = timeouts(top.get("timeouts"));
         String accessLog = accessLog(top.get("access_log"));
         Operations operations = new OperationsReader(yaml).read(top, listeners);
-        DnsConfig dns = new DnsReader(yaml, files).read(top.get("dns"), listeners);
+        DnsConfig dns = new DnsReader(yaml, files).read(top.get("dns"), listeners, operations.admin());
         yaml.finish();
         if (clientsNode != null && clients.isEmpty() && yaml.noErrorsBefore(afterClients)) {
             yaml.error(clientsNode, "clients: no client range: nobody could use the gateway");

@@ -9,8 +9,8 @@ import java.util.Set;
 
 /**
  * The optional {@code dns} section: the DNS responder that answers names the rules route with synthetic addresses
- * and forwards every other name. {@code listen}, {@code synthetic}, {@code stateDir} and {@code maxNames} are taken
- * at start-up; the rest follows a reload.
+ * and forwards every other name. {@code listen}, {@code synthetic}, {@code stateDir}, {@code maxNames} and
+ * {@code pair} are taken at start-up; the rest follows a reload.
  *
  * @param listen      UDP and TCP, each address
  * @param forward     the company's resolvers, tried in order
@@ -23,10 +23,11 @@ import java.util.Set;
  * @param maxNames    the name table's size bound
  * @param maxForwards forwarded queries awaiting an answer, at most
  * @param clientQps   queries per second one client may ask
+ * @param pair        the other gateway of a pair that shares the name table, or null (taken at start-up)
  */
 public record DnsConfig(List<HostPort> listen, List<HostPort> forward, Cidr ipv4, Cidr ipv6, Duration ttl,
                         boolean nxdomain, Set<Integer> tlsPorts, Path stateDir, int maxNames, int maxForwards,
-                        int clientQps, Position position) {
+                        int clientQps, DnsPair pair, Position position) {
     public static final Cidr DEFAULT_IPV4 = Cidr.parse("198.18.0.0/15");
     public static final Cidr DEFAULT_IPV6 = Cidr.parse("fdec:5c::/96");
     public static final Duration DEFAULT_TTL = Duration.ofSeconds(60);
@@ -38,6 +39,7 @@ public record DnsConfig(List<HostPort> listen, List<HostPort> forward, Cidr ipv4
     /** Whether {@code other} can replace this one by a reload (what is taken only at start-up is the same). */
     public boolean reloadableTo(DnsConfig other) {
         return other != null && listen.equals(other.listen) && ipv4.equals(other.ipv4) && ipv6.equals(other.ipv6)
-                && stateDir.equals(other.stateDir) && maxNames == other.maxNames;
+                && stateDir.equals(other.stateDir) && maxNames == other.maxNames
+                && java.util.Objects.equals(pair, other.pair);
     }
 }

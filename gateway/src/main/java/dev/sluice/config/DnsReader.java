@@ -27,8 +27,11 @@ final class DnsReader {
         this.files = files;
     }
 
-    /** {@code listeners}: TCP addresses already taken (a DNS listener's TCP socket must not clash with them). */
-    DnsConfig read(Node node, List<ListenerConfig> listeners) {
+    /**
+     * {@code listeners}: TCP addresses already taken (a DNS listener's TCP socket must not clash with them);
+     * {@code admin}: this box's admin listener, which a pair's peer pulls the name table from (or null).
+     */
+    DnsConfig read(Node node, List<ListenerConfig> listeners, AdminConfig admin) {
         if (node == null) {
             return null;
         }
@@ -40,6 +43,7 @@ final class DnsReader {
         Node tlsPortsNode = f.get("tls_ports");
         Node stateNode = f.get("state_dir");
         Node limitsNode = f.get("limits");
+        Node pairNode = f.get("pair");
         Duration ttl = yaml.duration(f, "dns", "ttl", DnsConfig.DEFAULT_TTL);
         if (ttl.compareTo(Duration.ofDays(1)) > 0) {
             yaml.error(f.get("ttl"), "dns.ttl: at most 1d");
@@ -101,8 +105,49 @@ final class DnsReader {
             qps = l.has("client_qps") ? yaml.count(l.get("client_qps"), "dns.limits.client_qps", 1, 1_000_000, qps)
                     : qps;
         }
+        DnsPair pair = pairNode == null ? null : pair(pairNode, admin);
         return new DnsConfig(List.copyOf(listen), List.copyOf(forward), ipv4, ipv6, ttl, nxdomain, tlsPorts,
-                stateDir, names, forwards, qps, yaml.position(node));
+                stateDir, names, forwards, qps, pair, yaml.position(node));
+    }
+
+    /** {@code dns.pair: { peer: http://IP:PORT, half: 1|2, interval: 1s }}. */
+    private DnsPair pair(Node node, AdminConfig admin) {
+        Section p = yaml.section(node, "dns.pair");
+        Node peerNode = p.require("peer", "dns.pair");
+        Node halfNode = p.require("half", "dns.pair");
+        Duration interval = yaml.duration(p, "dns.pair", "interval", DnsPair.DEFAULT_INTERVAL);
+        if (interval.compareTo(Duration.ofMillis(100)) < 0 || interval.compareTo(Duration.ofMinutes(1)) > 0) {
+            yaml.error(p.get("interval"), "dns.pair.interval: 100ms-1m, got " + interval.toMillis() + "ms");
+        }
+        HostPort peer = peerNode == null ? null : yaml.value(peerNode, "dns.pair.peer", DnsReader::peer);
+        int half = halfNode == null ? 0 : yaml.count(halfNode, "dns.pair.half", 1, 2, 0);
+        if (admin == null) {
+            yaml.error(node, "dns.pair: needs this box's admin listener (admin.listen): the peer pulls the name "
+                    + "table from it");
+        } else if (peer != null && peer.equals(admin.listen())) {
+            yaml.error(peerNode, "dns.pair.peer: " + peer + " is this box's own admin listener; name the other box's");
+        } else if (peer != null && IpLiteral.parse(admin.listen().host()).isLoopbackAddress()
+                && !IpLiteral.parse(peer.host()).isLoopbackAddress()) {
+            yaml.error(node, "dns.pair: admin.listen " + admin.listen() + " is a loopback address: the peer at "
+                    + peer.host() + " could not pull this box's names; listen on the address the peer reaches");
+        }
+        return peer == null || half == 0 ? null : new DnsPair(peer, half, interval);
+    }
+
+    /** {@code http://IP:PORT}, a trailing slash allowed. */
+    private static HostPort peer(String text) {
+        String s = text.trim();
+        if (!s.startsWith("http://")) {
+            throw new IllegalArgumentException("expected http://IP:PORT (the other box's admin listener), got '"
+                    + s + "'");
+        }
+        s = s.substring("http://".length());
+        s = s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+        HostPort hp = HostPort.parse(s);
+        if (!IpLiteral.is(hp.host())) {
+            throw new IllegalArgumentException("'" + hp.host() + "' is not an IP address (no DNS to find the peer)");
+        }
+        return new HostPort(IpLiteral.format(IpLiteral.parse(hp.host())), hp.port());
     }
 
     private Cidr range(Node node, String what, Class<? extends InetAddress> family, Cidr fallback) {

@@ -20,7 +20,9 @@ public record GatewayConfig(String source, List<ListenerConfig> listeners, List<
         return source + ": OK: " + plural(listeners.size(), "listener") + ", " + plural(clients.size(), "client range")
                 + ", " + plural(upstreams.size(), "upstream") + " (" + plural(proxies, "proxy", "proxies") + "), "
                 + plural(rules.size(), "rule")
-                + (dns == null ? "" : ", DNS responder on " + plural(dns.listen().size(), "address", "addresses"));
+                + (dns == null ? "" : ", DNS responder on " + plural(dns.listen().size(), "address", "addresses"))
+                + (dns == null || dns.pair() == null ? "" : " (half " + dns.pair().half() + " of a pair with "
+                        + dns.pair().url() + ")");
     }
 
     private static String plural(int n, String one) {

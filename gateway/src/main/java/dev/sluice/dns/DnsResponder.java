@@ -18,6 +18,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
@@ -77,30 +78,44 @@ public final class DnsResponder implements AutoCloseable {
     /** Binds UDP and TCP on every address; blocks. On failure nothing stays bound. */
     public DnsResponder bind() throws IOException {
         forwarder.open();
+        // in a pair, dns.listen is the virtual address, which this box may not hold yet (the other one does)
+        boolean freebind = config.pair() != null && transport.isEpoll();
+        if (config.pair() != null && !freebind) {
+            LOG.warn("dns: IP_FREEBIND needs the epoll transport; without it the DNS listeners bind only an address "
+                    + "this box holds (set net.ipv4.ip_nonlocal_bind=1 to bind the virtual one)");
+        }
         for (HostPort hp : config.listen()) {
             InetAddress ip = IpLiteral.parse(hp.host());
             InetSocketAddress at = new InetSocketAddress(ip, hp.port());
-            ChannelFuture udp = new Bootstrap().group(group).channelFactory(transport.datagramChannels(ip))
+            Bootstrap udpBoot = new Bootstrap().group(group).channelFactory(transport.datagramChannels(ip))
                     .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
                         @Override
                         protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
                             udp(ctx.channel(), packet);
                         }
-                    }).bind(at).awaitUninterruptibly();
+                    });
+            if (freebind) {
+                udpBoot.option(EpollChannelOption.IP_FREEBIND, true);
+            }
+            ChannelFuture udp = udpBoot.bind(at).awaitUninterruptibly();
             failIfNot(udp, "udp", hp);
             channels.add(udp.channel());
-            ChannelFuture tcp = new ServerBootstrap().group(group, group).channelFactory(transport.serverChannels(ip))
-                    .option(ChannelOption.SO_REUSEADDR, true)
+            ServerBootstrap tcpBoot = new ServerBootstrap().group(group, group)
+                    .channelFactory(transport.serverChannels(ip)).option(ChannelOption.SO_REUSEADDR, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             tcpAccepted(ch);
                         }
-                    }).bind(at).awaitUninterruptibly();
+                    });
+            if (freebind) {
+                tcpBoot.option(EpollChannelOption.IP_FREEBIND, true);
+            }
+            ChannelFuture tcp = tcpBoot.bind(at).awaitUninterruptibly();
             failIfNot(tcp, "tcp", hp);
             channels.add(tcp.channel());
-            LOG.info("dns responder listening on {} (udp, tcp); synthetic {} and {}, {} names at most", hp,
-                    config.ipv4(), config.ipv6(), table.capacity());
+            LOG.info("dns responder listening on {} (udp, tcp{}); synthetic {} and {}, {} names at most", hp,
+                    freebind ? ", IP_FREEBIND" : "", config.ipv4(), config.ipv6(), table.capacity());
         }
         return this;
     }

@@ -44,4 +44,21 @@ public interface GatewayView {
 
     /** Open client connections (what the limits count). */
     int connections();
+
+    /**
+     * The sync of a gateway pair's name table ({@code dns.pair}): the peer's URL, this box's half, the last good
+     * pull (null: none yet) and what fails now (null: nothing), since when.
+     */
+    record PairInfo(String peer, int half, Instant lastSync, String problem, Instant problemSince) {
+    }
+
+    /** Null without {@code dns.pair}. */
+    default PairInfo dnsPair() {
+        return null;
+    }
+
+    /** The name table as a pair's peer pulls it ({@code GET /dns/names?since=TOKEN}); null without DNS. */
+    default String dnsNames(String since) {
+        return null;
+    }
 }

@@ -90,6 +90,8 @@ class ConfigLoaderTest {
         assertThat(c.rules()).isNotEmpty();
     }
 
+    static final String PAIR_ADMIN = "admin: { listen: 10.0.0.2:9091, clients: [10.0.0.3/32] }\n";
+    static final String PAIR_DNS = "dns: { listen: [10.0.0.1:53], forward: [10.0.0.53], pair: { peer: %s, half: %d } }\n";
     static final String BASE = """
             listeners: [{ name: https, listen: 127.0.0.1:8443 }]
             clients: [127.0.0.0/8]
@@ -168,6 +170,22 @@ class ConfigLoaderTest {
                         "t.yaml:4:63: dns.rejected: expected forward or nxdomain, got 'drop'"),
                 Arguments.of("dns on a listener's address", "dns: { listen: [127.0.0.1:8443], forward: [10.0.0.53] }\n",
                         "t.yaml:4:16: dns.listen: 127.0.0.1:8443 is taken by listener 'https' (line 1): DNS needs its own port (53)"),
+                Arguments.of("dns pair without an admin listener", PAIR_DNS.formatted("http://10.0.0.3:9091", 1),
+                        "t.yaml:4:59: dns.pair: needs this box's admin listener (admin.listen): the peer pulls the name table from it"),
+                Arguments.of("dns pair peer by name", PAIR_ADMIN + PAIR_DNS.formatted("http://gw2.corp:9091", 1),
+                        "t.yaml:5:67: dns.pair.peer: 'gw2.corp' is not an IP address (no DNS to find the peer)"),
+                Arguments.of("dns pair peer without scheme", PAIR_ADMIN + PAIR_DNS.formatted("10.0.0.3:9091", 1),
+                        "t.yaml:5:67: dns.pair.peer: expected http://IP:PORT (the other box's admin listener), got '10.0.0.3:9091'"),
+                Arguments.of("dns pair half 3", PAIR_ADMIN + PAIR_DNS.formatted("http://10.0.0.3:9091", 3), "t.yaml:5:95: dns.pair.half: must be 1-2, got 3"),
+                Arguments.of("dns pair peer is this box", PAIR_ADMIN + PAIR_DNS.formatted("http://10.0.0.2:9091", 2),
+                        "t.yaml:5:67: dns.pair.peer: 10.0.0.2:9091 is this box's own admin listener; name the other box's"),
+                Arguments.of("dns pair with a loopback admin listener",
+                        "admin: { listen: 127.0.0.1:9091 }\n" + PAIR_DNS.formatted("http://10.0.0.3:9091", 1), "t.yaml:5:59: dns.pair: admin.listen 127.0.0.1:9091 is a loopback address: the peer at 10.0.0.3 could not pull "
+                                + "this box's names; listen on the address the peer reaches"),
+                Arguments.of("dns pair interval too short", PAIR_ADMIN + "dns: { listen: [10.0.0.1:53], forward: "
+                        + "[10.0.0.53], pair: { peer: http://10.0.0.3:9091, half: 1, interval: 10ms } }\n", "t.yaml:5:108: dns.pair.interval: 100ms-1m, got 10ms"),
+                Arguments.of("dns pair without half", PAIR_ADMIN + "dns: { listen: [10.0.0.1:53], forward: "
+                        + "[10.0.0.53], pair: { peer: http://10.0.0.3:9091 } }\n", "t.yaml:5:59: dns.pair: missing required key 'half'"),
                 Arguments.of("bad logger name", "logging: { loggers: { 'dev..sluice': debug } }\n",
                         "t.yaml:4:23: logging.loggers: 'dev..sluice' is not a logger name (e.g. dev.sluice.upstream)"));
     }
@@ -178,6 +196,19 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.parse("t.yaml", BASE + extra, dir))
                 .isInstanceOfSatisfying(ConfigException.class,
                         e -> assertThat(e.errors()).extracting(Object::toString).contains(expected));
+    }
+
+    @Test
+    void aDnsPairIsReadWithItsDefaultIntervalAndIsTakenOnlyAtStartUp() throws Exception {
+        DnsConfig dns = ConfigLoader.parse("t.yaml", BASE + PAIR_ADMIN
+                + PAIR_DNS.formatted("'http://[fd00::3]:9091/'", 2), dir).dns();
+        assertThat(dns.pair()).isEqualTo(new DnsPair(new HostPort("fd00::3", 9091), 2, Duration.ofSeconds(1)));
+        assertThat(dns.pair().url()).isEqualTo("http://[fd00::3]:9091");
+        DnsConfig other = ConfigLoader.parse("t.yaml", BASE + PAIR_ADMIN
+                + PAIR_DNS.formatted("http://10.0.0.3:9091", 1), dir).dns();
+        assertThat(dns.reloadableTo(other)).as("dns.pair waits for a restart").isFalse();
+        assertThat(ConfigLoader.parse("t.yaml", BASE + "dns: { listen: [10.0.0.1:53], forward: [10.0.0.53] }\n", dir)
+                .dns().pair()).isNull();
     }
 
     @Test

@@ -27,7 +27,9 @@ class SectionKeysTest {
                 Arguments.of("zzzzzzzz: 1\n", "configuration", "access_log, admin, clients, dns, limits, listeners, "
                         + "logging, rules, shutdown, timeouts, upstreams"),
                 Arguments.of("dns: {listen: ['127.0.0.1:53'], forward: [10.0.0.53], zzzzzzzz: 1}\n", "dns",
-                        "forward, limits, listen, rejected, state_dir, synthetic, tls_ports, ttl"),
+                        "forward, limits, listen, pair, rejected, state_dir, synthetic, tls_ports, ttl"),
+                Arguments.of("dns: {listen: ['127.0.0.1:53'], forward: [10.0.0.53], pair: {zzzzzzzz: 1}}\n",
+                        "dns.pair", "half, interval, peer"),
                 Arguments.of("dns: {listen: ['127.0.0.1:53'], forward: [10.0.0.53], limits: {zzzzzzzz: 1}}\n",
                         "dns.limits", "client_qps, forwards, names"),
                 Arguments.of("listeners: [{listen: '127.0.0.1:1', zzzzzzzz: 1}]\n", "listener #1",

@@ -31,17 +31,19 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The admin HTTP listener: {@code /metrics} (Prometheus text format), {@code /healthz}, {@code /readyz},
- * {@code /status} (HTML) and {@code /status.json}. GET and HEAD only (405 otherwise), 404 for other paths, 403 for
+ * {@code /status} (HTML), {@code /status.json} and, for a gateway pair, {@code /dns/names}. GET and HEAD only (405 otherwise), 404 for other paths, 403 for
  * addresses outside {@code admin.clients}. Runs on its own event loop, so a slow scrape never delays a tunnel.
  */
 public final class AdminServer implements AutoCloseable {
@@ -138,7 +140,7 @@ public final class AdminServer implements AutoCloseable {
             int q = path.indexOf('?');
             path = q < 0 ? path : path.substring(0, q);
             boolean known = switch (path) {
-                case "/", "/metrics", "/healthz", "/readyz", "/status", "/status.json" -> true;
+                case "/", "/metrics", "/healthz", "/readyz", "/status", "/status.json", "/dns/names" -> true;
                 default -> false;
             };
             if (!known) {
@@ -152,6 +154,7 @@ public final class AdminServer implements AutoCloseable {
             }
             return switch (path) {
                 case "/metrics" -> metrics(ctx);
+                case "/dns/names" -> dnsNames(req.uri());
                 case "/healthz" -> health(Health.check(gateway));
                 case "/readyz" -> health(Health.ready(gateway));
                 case "/status.json" -> response(HttpResponseStatus.OK, "application/json",
@@ -182,6 +185,14 @@ public final class AdminServer implements AutoCloseable {
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, buf);
             r.headers().set(HttpHeaderNames.CONTENT_TYPE, metrics.contentType());
             return r;
+        }
+
+        /** The name table for a pair's peer: the names changed after {@code since} (see {@code dns.PairText}). */
+        private FullHttpResponse dnsNames(String uri) {
+            List<String> since = new QueryStringDecoder(uri).parameters().get("since");
+            String body = gateway.dnsNames(since == null || since.isEmpty() ? "" : since.get(0));
+            return body == null ? text(HttpResponseStatus.NOT_FOUND, "no DNS responder here (no dns section)\n")
+                    : text(HttpResponseStatus.OK, body);
         }
 
         private FullHttpResponse health(Health h) {

@@ -16,7 +16,7 @@ import java.util.List;
 public record Status(GatewayView.Build build, Instant now, Instant started, String state, String health,
                      int connections, int maxConnections, int maxPerClient, List<GatewayView.ListenerInfo> listeners,
                      List<UpstreamRow> upstreams, List<RuleRow> rules, List<TunnelRow> busiest,
-                     List<Activity.Failure> failures) {
+                     List<Activity.Failure> failures, GatewayView.PairInfo pair) {
     /** Busiest open tunnels shown. */
     public static final int BUSIEST = 20;
 
@@ -56,7 +56,7 @@ public record Status(GatewayView.Build build, Instant now, Instant started, Stri
         return new Status(gateway.build(), Instant.now(), gateway.started(), gateway.state().label(),
                 Health.check(gateway).reason(), gateway.connections(), gateway.limits().maxConnections(),
                 gateway.limits().maxConnectionsPerClient(), gateway.listeners(), upstreams, rules, busiest,
-                activity.failures());
+                activity.failures(), gateway.dnsPair());
     }
 
     public Duration uptime() {

@@ -13,6 +13,29 @@ final class StatusJson {
         return JsonOutput.write(g -> write(g, s));
     }
 
+    /** {@code dns_pair}: null without {@code dns.pair}. */
+    private static void pair(JsonGenerator g, Status s) {
+        GatewayView.PairInfo p = s.pair();
+        g.writeName("dns_pair");
+        if (p == null) {
+            g.writeNull();
+            return;
+        }
+        g.writeStartObject();
+        g.writeStringProperty("peer", p.peer());
+        g.writeNumberProperty("half", p.half());
+        g.writeStringProperty("last_sync", p.lastSync() == null ? null : p.lastSync().toString());
+        g.writeName("last_sync_age_ms");
+        if (p.lastSync() == null) {
+            g.writeNull();
+        } else {
+            g.writeNumber(java.time.Duration.between(p.lastSync(), s.now()).toMillis());
+        }
+        g.writeStringProperty("problem", p.problem());
+        g.writeStringProperty("problem_since", p.problemSince() == null ? null : p.problemSince().toString());
+        g.writeEndObject();
+    }
+
     private static void write(JsonGenerator g, Status s) {
         g.writeStartObject();
         g.writeStringProperty("version", s.build().version());
@@ -99,6 +122,7 @@ final class StatusJson {
             g.writeEndObject();
         }
         g.writeEndArray();
+        pair(g, s);
         g.writeEndObject();
         g.writeRaw('\n');
     }

@@ -1,5 +1,6 @@
 package dev.sluice.observe.admin;
 
+import dev.sluice.observe.GatewayView;
 import dev.sluice.session.Outcome;
 import java.time.Duration;
 import java.util.List;
@@ -37,6 +38,7 @@ final class StatusPage {
                 .append(esc(s.build().java())).append(", ").append(esc(s.build().transport()))
                 .append(" transport · page taken ").append(esc(s.now().toString())).append("</span></p>\n");
 
+        pair(sb, s);
         section(sb, "listeners", "Listeners", List.of("Name", "Address", "Transparent", "Bound"), s.listeners(),
                 (b, l) -> row(b, false, esc(l.name()), esc(l.address()), esc(l.transparent()),
                         l.bound() ? "<span class=\"up\">yes</span>" : "<span class=\"down\">no</span>"));
@@ -74,6 +76,22 @@ final class StatusPage {
                 .append("/metrics</a> · <a href=\"/healthz\">/healthz</a> · <a href=\"/readyz\">/readyz</a></p>\n")
                 .append("</body></html>\n");
         return sb.toString();
+    }
+
+    /** One line for a gateway pair's name table: the peer, this box's half, the last good pull or the problem. */
+    private static void pair(StringBuilder sb, Status s) {
+        if (s.pair() == null) {
+            return;
+        }
+        GatewayView.PairInfo p = s.pair();
+        sb.append("<p id=\"dns-pair\">DNS pair: this box gives out half ").append(p.half())
+                .append(" of the synthetic addresses; peer ").append(esc(p.peer())).append(" · last sync ")
+                .append(p.lastSync() == null ? "never" : esc(human(Duration.between(p.lastSync(), s.now()))) + " ago");
+        if (p.problem() != null) {
+            sb.append(" · <b class=\"down\">").append(esc(p.problem())).append("</b> (since ")
+                    .append(esc(p.problemSince().toString())).append(')');
+        }
+        sb.append("</p>\n");
     }
 
     private static <T> void section(StringBuilder sb, String id, String title, List<String> headings, List<T> rows,

@@ -2,6 +2,7 @@ package dev.sluice.observe.metrics;
 
 import dev.sluice.config.AuthScheme;
 import dev.sluice.dns.DnsEvents;
+import dev.sluice.dns.PairPuller;
 import dev.sluice.dns.SyntheticTable;
 import dev.sluice.observe.GatewayView;
 import dev.sluice.observe.logging.AccessLog;
@@ -68,6 +69,7 @@ public final class Metrics implements ConnectionRecord.Observer, AttemptListener
     private final Counter refused;
     private final Counter acceptErrors;
     private volatile Counter dnsQueries;
+    private volatile Counter pairSyncs;
 
     public Metrics(GatewayView gateway, AccessLog accessLog) {
         GatewayView.Build b = gateway.build();
@@ -189,6 +191,23 @@ public final class Metrics implements ConnectionRecord.Observer, AttemptListener
                 .callback(cb -> cb.call(table.size())).register(registry);
         GaugeWithCallback.builder().name("sluice_dns_names_max").help("dns.limits.names, or fewer if the ranges are smaller")
                 .callback(cb -> cb.call(table.capacity())).register(registry);
+    }
+
+    /** A gateway pair's sync of the name table: each pull by result, and how old the last good one is. */
+    public void dnsPair(PairPuller puller) {
+        pairSyncs = Counter.builder().name("sluice_dns_pair_sync_total")
+                .help("Pulls of the pair's peer's name table, by result (ok, failed, mismatch)")
+                .labelNames("result").withoutExemplars().register(registry);
+        for (PairPuller.Result r : PairPuller.Result.values()) {
+            pairSyncs.labelValues(r.label());
+        }
+        GaugeWithCallback.builder().name("sluice_dns_pair_sync_age_seconds").unit(Unit.SECONDS)
+                .help("Seconds since the last good pull of the peer's name table (since start while none)")
+                .callback(cb -> cb.call(puller.ageSeconds())).register(registry);
+    }
+
+    public void dnsPairSynced(PairPuller.Result result) {
+        pairSyncs.labelValues(result.label()).inc();
     }
 
     public void dnsAnswered(DnsEvents.Answer answer) {

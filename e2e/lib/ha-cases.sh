@@ -29,7 +29,7 @@ ha_sluice_up() {
   ha_sluice_wait "$1" "$skip" || fail "HA gateway $1's Sluice did not come back after a restart"
 }
 
-# ha_pair_up ap|aa: both Sluices ready, both keepalived started afresh with the configuration of that mode, and
+# ha_pair_up ap|aa|dns: both Sluices ready, both keepalived started afresh with the configuration of that mode, and
 # the addresses where they belong: ap, gw1 MASTER of A and gw2 BACKUP; aa, gw1 holds A and gw2 B. The
 # developers' neighbour caches are emptied (the address's owner may have changed since their last packet).
 ha_pair_up() {
@@ -40,11 +40,11 @@ ha_pair_up() {
   ha_sluice_up 2
   in_ns "$HA_NS_GW1" ip link set "$HA_LAN_IF" up
   skip2=$(ha_log_lines 2)
-  if [[ $mode == ap ]]; then
+  if [[ $mode != aa ]]; then
     # gw1 first: with nopreempt, whoever is MASTER keeps the address, so gw1 must be MASTER before gw2 starts.
-    ha_keepalived_start 1 ap
+    ha_keepalived_start 1 "$mode"
     wait_for 10 "gw1 to hold $HA_VIP_A" ha_holds 1 "$HA_VIP_A" || fail "gw1's keepalived did not take $HA_VIP_A"
-    ha_keepalived_start 2 ap
+    ha_keepalived_start 2 "$mode"
     wait_for 10 "gw2's keepalived to enter BACKUP" ha_log_has 2 "$skip2" "(sluice_lan) Entering BACKUP STATE" ||
       fail "gw2's keepalived did not enter BACKUP"
   else
@@ -74,8 +74,12 @@ ha_case_end() {
   ha_keepalived_stop 1
   ha_keepalived_stop 2
   for n in 1 2; do
-    # a Sluice left draining (a case that failed during a switch-over) would not be ready for the next case
-    if alive "$(ha_sluice_pid "$n")" && ! ha_ready "$n"; then
+    # a Sluice left draining (a case that failed during a switch-over) would not be ready for the next case; one
+    # with the DNS pair's configuration is replaced by the standard one, and so are its capture rules
+    if [[ $(cat "$(ha_dir "$n")/sluice.conf") != "$(ha_dir "$n")/gateway.yaml" ]]; then
+      ha_iptables "$n" up >&2
+    fi
+    if alive "$(ha_sluice_pid "$n")" && { ! ha_ready "$n" || [[ $(cat "$(ha_dir "$n")/sluice.conf") != "$(ha_dir "$n")/gateway.yaml" ]]; }; then
       kill -KILL "$(ha_sluice_pid "$n")"
       wait_for 5 "gw$n's Sluice to be gone" bash -c "! kill -0 $(ha_sluice_pid "$n") 2>/dev/null"
     fi
@@ -406,3 +410,72 @@ case_ha_handoff() {
   wait_for 5 "gw1's Sluice to be gone" ha_sluice_gone || fail "control: gw1's Sluice survived SIGKILL"
   note "handoff: $HA_HANDOFF_DOWNLOADS x 48 MiB in flight on gw1 all complete, sha256 right ($handed packets handed on by gw2); address moved in $(secs_of "$MOVE_MS") s; new connection served by gw2; gw1's Sluice exited $(secs_of "$exit_ms") s after SIGTERM (drain 60 s: '$drained'); --end: $(ha_sysctl_story "$before_sys" "$during_sys"), tables as before; control without handoff: $ctl_lost of $HA_CONTROL_DOWNLOADS cut (reset), gw1 left draining $ctl_left dead tunnels"
 }
+
+# ---- the DNS pair: a cached synthetic address survives the failover ----
+# ha_dns_names N: gateway N's name table as its peer pulls it (from its own LAN address, in admin.clients).
+ha_dns_names() { in_ns "$(ha_ns "$1")" curl -sS --max-time 3 "http://$(ha_lan_admin_addr "$1")/dns/names"; }
+ha_dns_knows() { ha_dns_names "$1" | grep -F "$2" | grep -qF "$3"; }
+# ha_fetch_by_address ADDR FILE: developer 1 fetches https://ADDR/mid.bin: an address, so no SNI; only the name
+# table routes it (curl -k: the certificate cannot name the address; the sha256 says what came).
+ha_fetch_by_address() { ha_dev 1 curl -sS -k --connect-timeout 2 --max-time 5 -o "$2" "https://$1/mid.bin" && [[ $(sha "$2") == "$MID_SHA" ]]; }
+ha_by_table() { # N SKIP ADDR: gateway N's access log has developer 1's connection to ADDR, routed by the DNS table
+  alog count "$(ha_access_log "$1")" "$2" "client~^$(rx "$HA_DEV_IP_1"):" "dst=$3:443" name=big.example.test \
+    name_from=dns outcome=ok | grep -qv '^0$'
+}
+
+case_ha_dns_pair() {
+  local n skip conf addr addr2 skip1 skip2 t0 ms=none vip_ms tries=0
+  ha_case
+  # Both boxes restarted with the pair's configuration (DNS on the virtual address, dns.pair, admin on the LAN),
+  # and their capture extended to the synthetic range, as the DNS lab's gateway has it.
+  for n in 1 2; do
+    conf=$(ha_dir "$n")/gateway-dns.yaml
+    sluice check --config "$conf" >"$HA_W/check-$n.out" 2>&1 || fail "sluice check refuses $conf: $(head -n 1 "$HA_W/check-$n.out")"
+    kill -TERM "$(ha_sluice_pid "$n")"
+  done
+  for n in 1 2; do
+    wait_for 15 "gw$n's Sluice to exit" bash -c "! kill -0 $(ha_sluice_pid "$n") 2>/dev/null" || fail "gw$n's Sluice did not stop"
+  done
+  for n in 1 2; do
+    skip[n]=$(ha_stderr_lines "$n")
+    ha_sluice_start "$n" "$(ha_dir "$n")/gateway-dns.yaml" "$(ha_lan_admin_addr "$n")"
+    ha_iptables "$n" --synthetic "$HA_SYN4" up >&2 || fail "sluice-iptables --synthetic $HA_SYN4 up failed on gw$n"
+  done
+  for n in 1 2; do ha_sluice_wait "$n" "${skip[n]}" || fail "gw$n's Sluice with the pair's configuration is not ready"; done
+  for n in 1 2; do
+    wait_for 10 "gw$n's first pull from its peer" ha_pulled "$n" "${skip[n]}" ||
+      fail "gw$n did not pull the name table from its peer: $(ha_first_after "$(ha_stderr "$n")" "${skip[n]}" "dns pair: cannot sync")"
+  done
+  ha_pair_up dns
+  # The developer asks the virtual address (gw1 holds it): an address of gw1's half (odd), which gw2 pulls.
+  addr=$(ha_dev 1 dig "@$HA_VIP_A" +time=2 +tries=1 +short big.example.test A) || fail "dig @$HA_VIP_A failed"
+  python3 -c 'import ipaddress, sys; a = ipaddress.ip_address(sys.argv[1]); sys.exit(not (a in ipaddress.ip_network(sys.argv[2]) and int(a) % 2 == 1))' \
+    "$addr" "$HA_SYN4" || fail "dig @$HA_VIP_A big.example.test gave '$addr', want an odd (half 1: gw1's) address in $HA_SYN4"
+  t0=$(now_ms)
+  wait_for 5 "gw2 to have pulled big.example.test -> $addr" ha_dns_knows 2 big.example.test "$addr" ||
+    fail "gw2's name table has no big.example.test -> $addr 5 s after gw1 answered it"
+  log "gw2 had big.example.test -> $addr $(($(now_ms) - t0)) ms after the answer"
+  skip1=$(ha_alog_lines 1)
+  skip2=$(ha_alog_lines 2)
+  ha_fetch_by_address "$addr" "$HA_W/before.bin" || fail "https://$addr/mid.bin (no SNI) did not work through gw1"
+  wait_for 5 "gw1's access log" ha_by_table 1 "$skip1" "$addr" || fail "gw1 did not log the connection to $addr routed by the DNS table"
+  # gw1 dies; the developer connects to the address it has cached.
+  t0=$(now_ms)
+  kill -KILL "$(ha_sluice_pid 1)"
+  ha_poll_vip 2 "$HA_VIP_A" "$t0" "$HA_W/vip.ms"
+  while (($(now_ms) - t0 < HA_RACE_FOR_MS)); do
+    tries=$((tries + 1))
+    if ha_fetch_by_address "$addr" "$HA_W/after.bin" 2>>"$HA_W/after.err"; then ms=$(($(now_ms) - t0)); break; fi
+    sleep "$HA_RACE_STEP"
+  done
+  [[ $ms != none ]] || fail "https://$addr/mid.bin never worked after gw1's kill -9 ($tries tries in $((HA_RACE_FOR_MS / 1000)) s): $(tail -n 1 "$HA_W/after.err")"
+  wait_for 5 "gw2 to hold $HA_VIP_A" test -s "$HA_W/vip.ms" || fail "gw2 never took $HA_VIP_A"
+  vip_ms=$(cat "$HA_W/vip.ms")
+  wait_for 5 "gw2's access log" ha_by_table 2 "$skip2" "$addr" ||
+    fail "gw2 did not log the connection to $addr routed by the DNS table (name_from dns)"
+  addr2=$(ha_dev 1 dig "@$HA_VIP_A" +time=2 +tries=1 +short big.example.test A) || fail "dig @$HA_VIP_A (gw2) failed"
+  [[ $addr2 == "$addr" ]] || fail "after the failover gw2 answers big.example.test with '$addr2', gw1 had given $addr"
+  note "big.example.test -> $addr (gw1's half) via $HA_VIP_A, pulled by gw2; no-SNI https://$addr/ through gw1, then gw1 kill -9: the same cached address served by gw2 (name_from dns) $(secs_of "$ms") s after (try $tries; $HA_VIP_A on gw2 after $(secs_of "$vip_ms") s); gw2 answers the name with the same address"
+}
+# ha_pulled N SKIP: gateway N logged its first good pull from its peer (after SKIP lines of its stderr).
+ha_pulled() { ha_first_after "$(ha_stderr "$1")" "$2" "dns pair: first pull from" >/dev/null; }

@@ -50,6 +50,9 @@ HA_LISTEN_PORT=8443
 HA_IPT_PORTS=443
 HA_ADMIN_PORT_1=9111 # not the shipped 9091: the rendering of the keepalived configuration must replace it
 HA_ADMIN_PORT_2=9112
+HA_SYN4=198.18.0.0/15  # the DNS pair's synthetic IPv4 range (ha-dns-pair; sluice-iptables --synthetic)
+HA_FORWARD=192.0.2.53  # dns.forward: the DNS lab's unbound, which the HA gateways cannot reach; ha-dns-pair asks
+                       # only a name a rule routes, which the responder answers itself
 HA_BIG_PATH=/ha48.bin
 HA_BIG_SIZE=$((48 * 1024 * 1024))
 
@@ -62,6 +65,9 @@ ha_ns() { local v=HA_NS_GW$1; echo "${!v}"; }
 ha_dev_ns() { local v=HA_NS_DEV$1; echo "${!v}"; }
 ha_gw_ip() { local v=HA_GW_IP_$1; echo "${!v}"; }
 ha_admin_addr() { local v=HA_ADMIN_PORT_$1; echo "127.0.0.1:${!v}"; }
+# ha_lan_admin_addr N: the admin address of the DNS pair's configuration (the peer pulls from it).
+ha_lan_admin_addr() { local v=HA_ADMIN_PORT_$1; echo "$(ha_gw_ip "$1"):${!v}"; }
+ha_peer() { echo $((3 - $1)); }
 ha_dir() { echo "$HA/gw$1"; }
 
 # ---- topology ----
@@ -127,6 +133,39 @@ shutdown: { drain: 60s }
 EOF
 }
 
+# ha_write_dns_config N: gateway N's configuration for the DNS pair (case ha-dns-pair): the same as
+# ha_write_sluice_config, plus the DNS responder on the virtual address A and dns.pair with the other box; the admin
+# listener on the box's LAN address (the other box pulls the name table from it), open to both boxes.
+ha_write_dns_config() {
+  local d p
+  d=$(ha_dir "$1")
+  p=$(ha_peer "$1")
+  mkdir -p "$d/dns-state"
+  cat >"$d/gateway-dns.yaml" <<EOF
+# Written by e2e/lib/ha-lab.sh: gateway $1 of the HA lab (namespace $(ha_ns "$1")), half $1 of a DNS pair.
+listeners:
+  - { name: https, listen: 0.0.0.0:$HA_LISTEN_PORT, transparent: redirect, default_port: 443 }
+clients: [192.168.79.0/24]
+upstreams:
+  corp:
+    proxies: [http://$SQUID_IP:$SQUID_PORT]
+rules:
+  - { name: go, sni: [proxy.golang.org, sum.golang.org], action: splice, upstream: corp }
+  - { name: testsites, sni: [big.example.test], action: splice, upstream: corp }
+  - { name: default, action: reject }
+timeouts: { client_hello: 5s, connect: 3s, idle: 2m }
+access_log: $d/access.log
+admin: { listen: $(ha_lan_admin_addr "$1"), clients: [$(ha_gw_ip "$1")/32, $(ha_gw_ip "$p")/32] }
+dns:
+  listen: [$HA_VIP_A:53]
+  forward: [$HA_FORWARD]
+  synthetic: { ipv4: $HA_SYN4 }
+  state_dir: $d/dns-state
+  pair: { peer: http://$(ha_lan_admin_addr "$p"), half: $1 }
+shutdown: { drain: 60s }
+EOF
+}
+
 # keepalived refuses (enable_script_security) a script that a non-root user could change: the script and every
 # directory above it must be root's and not writable by group or others (a sticky directory such as /tmp is
 # fine). ha_secure_path FILE: true if FILE's path is so.
@@ -141,15 +180,19 @@ ha_secure_path() {
   done
 }
 
-# ha_render_keepalived N ap|aa: gateway N's keepalived.conf, made from the shipped file with sed only: the LAN
-# interface, the virtual address(es), router_id, the priorities, the probe's path and Sluice's admin address. In
+# ha_render_keepalived N ap|aa|dns: gateway N's keepalived.conf, made from the shipped file with sed only: the LAN
+# interface, the virtual address(es), router_id, the priorities, the probe's path and Sluice's admin address (dns:
+# active-passive with the admin listener of the DNS pair's configuration, on the LAN address). In
 # the shipped files the first box has priority 100 (and 90 for the active-active second address); the second box
 # gets 90 (and 100): each box the higher priority for its home address.
 ha_render_keepalived() {
   local n=$1 mode=$2 src d out
   d=$(ha_dir "$n")
   out=$d/keepalived-$mode.conf
-  if [[ $mode == ap ]]; then src=$ROOT/conf/keepalived/keepalived.conf; else src=$ROOT/conf/keepalived/keepalived-active-active.conf; fi
+  local admin
+  admin=$(ha_admin_addr "$n")
+  [[ $mode != dns ]] || admin=$(ha_lan_admin_addr "$n")
+  if [[ $mode != aa ]]; then src=$ROOT/conf/keepalived/keepalived.conf; else src=$ROOT/conf/keepalived/keepalived-active-active.conf; fi
   local swap=()
   # the second box swaps the priorities: 100 -> 90 and 90 -> 100 (through a placeholder)
   ((n == 1)) || swap=(-e 's/priority 100 /priority @HI@ /' -e 's/priority 90 /priority 100 /' -e 's/priority @HI@ /priority 90 /')
@@ -158,7 +201,7 @@ ha_render_keepalived() {
     -e "s/router_id sluice-gw1/router_id sluice-hgw$n/" \
     "${swap[@]}" \
     -e "s#/usr/share/sluice/bin/sluice-ready#$HA_READY#" \
-    -e "s#127\.0\.0\.1:9091#$(ha_admin_addr "$n")#" "$src" >"$out"
+    -e "s#127\.0\.0\.1:9091#$admin#" "$src" >"$out"
   # Every site-specific value was replaced: nothing of the shipped example is left.
   if grep -nE '\beth1\b|10\.0\.0\.|/usr/share/sluice|127\.0\.0\.1:9091|sluice-gw1' "$out" >&2; then
     setup_failed "HA lab: rendering $src left the example's values (above) in $out"
@@ -181,6 +224,8 @@ ha_lab_prepare() {
     ha_write_sluice_config "$n"
     ha_render_keepalived "$n" ap
     ha_render_keepalived "$n" aa
+    ha_write_dns_config "$n"
+    ha_render_keepalived "$n" dns
   done
   # 48 MiB for the switch-over's downloads: the first 48 MiB of the suite's random 64 MiB file.
   head -c "$HA_BIG_SIZE" "$T/www/big.bin" >"$HA_BIG"
@@ -190,13 +235,19 @@ ha_lab_prepare() {
 # ---- daemons ----
 ha_sluice_pid() { cat "$(ha_dir "$1")/sluice.pid"; }
 ha_stderr() { echo "$(ha_dir "$1")/sluice.stderr"; }
-# ha_sluice_start N: gateway N's Sluice, as the suite starts its own (bin/sluice, this run's jar, conf/jvm.options);
-# stdout and stderr appended to (a restart keeps the earlier lines). Its pid goes to gwN/sluice.pid.
+# ha_sluice_start N [CONFIG ADMIN]: gateway N's Sluice, as the suite starts its own (bin/sluice, this run's jar,
+# conf/jvm.options), with gwN/gateway.yaml (or CONFIG, whose admin listener is ADMIN); stdout and stderr appended
+# to (a restart keeps the earlier lines). Its pid goes to gwN/sluice.pid, its configuration and admin address to
+# gwN/sluice.conf and gwN/admin.addr (what ha_ready asks).
 ha_sluice_start() {
-  local d
+  local d conf admin
   d=$(ha_dir "$1")
+  conf=${2:-$d/gateway.yaml}
+  admin=${3:-$(ha_admin_addr "$1")}
+  printf '%s\n' "$conf" >"$d/sluice.conf"
+  printf '%s\n' "$admin" >"$d/admin.addr"
   launcher
-  ip netns exec "$(ha_ns "$1")" "${LAUNCHER[@]}" run --config "$d/gateway.yaml" \
+  ip netns exec "$(ha_ns "$1")" "${LAUNCHER[@]}" run --config "$conf" \
     >>"$d/sluice.stdout" 2>>"$d/sluice.stderr" {LOCK_FD}<&- &
   printf '%s\n' "$!" >"$d/sluice.pid"
   disown "$!" # the cases kill it with SIGKILL: no "Killed" job report from the shell that started it
@@ -210,7 +261,9 @@ ha_sluice_wait() {
     wait_service "HA gateway $1's Sluice to be ready" "$(ha_sluice_pid "$1")" 10 ha_ready "$1"
 }
 # ha_ready N: the shipped probe, run in gateway N's namespace as keepalived runs it, says ready.
-ha_ready() { in_ns "$(ha_ns "$1")" setpriv --reuid=nobody --regid=nogroup --clear-groups "$HA_READY" "$(ha_admin_addr "$1")"; }
+ha_ready() {
+  in_ns "$(ha_ns "$1")" setpriv --reuid=nobody --regid=nogroup --clear-groups "$HA_READY" "$(cat "$(ha_dir "$1")/admin.addr")"
+}
 ha_stderr_lines() { count_in "$(ha_stderr "$1")" ""; }
 
 ha_keepalived_pid() { cat "$(ha_dir "$1")/keepalived.pid" 2>/dev/null; }
@@ -332,6 +385,7 @@ ha_lab_check() {
     ha_check "gw$n: no route to $INET_IP" ha_no_way_out "$n"
     ha_check "gw$n: keepalived -t accepts keepalived-ap.conf" ha_conf_ok "$n" ap
     ha_check "gw$n: keepalived -t accepts keepalived-aa.conf" ha_conf_ok "$n" aa
+    ha_check "gw$n: keepalived -t accepts keepalived-dns.conf" ha_conf_ok "$n" dns
   done
   ((HA_FAILED == 0)) ||
     setup_failed "HA lab: $HA_FAILED check(s) failed: $(grep -m 1 FAIL "$HA_CHECKS" | cut -d' ' -f3-) (details in $HA/checks.log)"

@@ -414,7 +414,8 @@ case_ha_handoff() {
 # ---- the DNS pair: a cached synthetic address survives the failover ----
 # ha_dns_names N: gateway N's name table as its peer pulls it (from its own LAN address, in admin.clients).
 ha_dns_names() { in_ns "$(ha_ns "$1")" curl -sS --max-time 3 "http://$(ha_lan_admin_addr "$1")/dns/names"; }
-ha_dns_knows() { ha_dns_names "$1" | grep -F "$2" | grep -qF "$3"; }
+# ha_dns_knows N NAME SLOT: gateway N's table holds NAME at SLOT (its lines: "SLOT EXPIRES_MS NAME").
+ha_dns_knows() { ha_dns_names "$1" | awk -v n="$2" -v s="$3" '$1 == s && $3 == n { found = 1 } END { exit !found }'; }
 # ha_fetch_by_address ADDR FILE: developer 1 fetches https://ADDR/mid.bin: an address, so no SNI; only the name
 # table routes it (curl -k: the certificate cannot name the address; the sha256 says what came).
 ha_fetch_by_address() { ha_dev 1 curl -sS -k --connect-timeout 2 --max-time 5 -o "$2" "https://$1/mid.bin" && [[ $(sha "$2") == "$MID_SHA" ]]; }
@@ -424,7 +425,7 @@ ha_by_table() { # N SKIP ADDR: gateway N's access log has developer 1's connecti
 }
 
 case_ha_dns_pair() {
-  local n skip conf addr addr2 skip1 skip2 t0 ms=none vip_ms tries=0
+  local n skip conf addr addr2 slot skip1 skip2 t0 ms=none vip_ms tries=0
   ha_case
   # Both boxes restarted with the pair's configuration (DNS on the virtual address, dns.pair, admin on the LAN),
   # and their capture extended to the synthetic range, as the DNS lab's gateway has it.
@@ -451,8 +452,10 @@ case_ha_dns_pair() {
   addr=$(ha_dev 1 dig "@$HA_VIP_A" +time=2 +tries=1 +short big.example.test A) || fail "dig @$HA_VIP_A failed"
   python3 -c 'import ipaddress, sys; a = ipaddress.ip_address(sys.argv[1]); sys.exit(not (a in ipaddress.ip_network(sys.argv[2]) and int(a) % 2 == 1))' \
     "$addr" "$HA_SYN4" || fail "dig @$HA_VIP_A big.example.test gave '$addr', want an odd (half 1: gw1's) address in $HA_SYN4"
+  slot=$(python3 -c 'import ipaddress, sys; print(int(ipaddress.ip_address(sys.argv[1])) - int(ipaddress.ip_network(sys.argv[2]).network_address))' "$addr" "$HA_SYN4")
   t0=$(now_ms)
-  wait_for 5 "gw2 to have pulled big.example.test -> $addr" ha_dns_knows 2 big.example.test "$addr" ||
+  ha_dns_knows 1 big.example.test "$slot" || { ha_dns_names 1 >&2; fail "gw1's table does not hold big.example.test at slot $slot ($addr)"; }
+  wait_for 5 "gw2 to have pulled big.example.test -> $addr" ha_dns_knows 2 big.example.test "$slot" ||
     fail "gw2's name table has no big.example.test -> $addr 5 s after gw1 answered it"
   log "gw2 had big.example.test -> $addr $(($(now_ms) - t0)) ms after the answer"
   skip1=$(ha_alog_lines 1)

@@ -25,10 +25,14 @@
 #   HA_LAN_IF HA_LISTEN_PORT HA_IPT_PORTS
 #   HA_BIG HA_BIG_SHA HA_BIG_SIZE  the 48 MiB object on big.example.test (/ha48.bin) and its sha256
 #   HA_CHECKS                      the setup's check lines
+#   HA_SYN4 HA_FORWARD             the DNS pair's synthetic IPv4 range and dns.forward (case ha-dns-pair)
+# Files per gateway N, in $T/ha-lab/gwN: gateway.yaml (the standard configuration), gateway-dns.yaml (the DNS
+# pair's), keepalived-{ap,aa,dns}.conf (rendered from conf/keepalived), the logs, pid files and dns-state.
 # Functions: ha_lab_topology, ha_lab_prepare, ha_lab_start, ha_lab_wait, ha_lab_iptables, ha_lab_check,
-# ha_lab_evidence; per gateway N (1 or 2): ha_sluice_start N, ha_sluice_pid N, ha_sluice_wait N SKIP,
-# ha_keepalived_start N ap|aa, ha_keepalived_stop N, ha_keepalived_pid N, ha_iptables N ACTION..., ha_admin N PATH,
-# ha_holds N VIP; ha_dev N CMD... (developer N's command: env -i, no proxy setting).
+# ha_lab_evidence; per gateway N (1 or 2): ha_sluice_start N [CONFIG ADMIN], ha_sluice_pid N, ha_sluice_wait N SKIP,
+# ha_ready N, ha_keepalived_start N ap|aa|dns, ha_keepalived_stop N, ha_iptables N [OPTION...] ACTION,
+# ha_admin N PATH, ha_admin_addr N / ha_lan_admin_addr N, ha_holds N VIP; ha_dev N CMD... (developer N's command:
+# env -i, no proxy setting).
 
 HA_NS_SW=${PREFIX}hsw
 HA_NS_GW1=${PREFIX}hgw1
@@ -266,7 +270,6 @@ ha_ready() {
 }
 ha_stderr_lines() { count_in "$(ha_stderr "$1")" ""; }
 
-ha_keepalived_pid() { cat "$(ha_dir "$1")/keepalived.pid" 2>/dev/null; }
 ha_keepalived_log() { echo "$(ha_dir "$1")/keepalived.log"; }
 # ha_keepalived_start N ap|aa: keepalived in gateway N's namespace with the rendered configuration, in the
 # foreground of its own background job, logging to gwN/keepalived.log (appended) and not to syslog. Every pid

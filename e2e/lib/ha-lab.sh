@@ -118,8 +118,17 @@ ha_lab_topology() {
 ha_write_sluice_config() {
   local d
   d=$(ha_dir "$1")
-  cat >"$d/gateway.yaml" <<EOF
-# Written by e2e/lib/ha-lab.sh: gateway $1 of the HA lab (namespace $(ha_ns "$1")).
+  {
+    echo "# Written by e2e/lib/ha-lab.sh: gateway $1 of the HA lab (namespace $(ha_ns "$1"))."
+    ha_config_common "$d"
+    echo "admin: { listen: $(ha_admin_addr "$1") }"
+  } >"$d/gateway.yaml"
+}
+
+# ha_config_common DIR: what every gateway configuration of the lab has (listener, clients, Squid, rules, access
+# log in DIR, a drain long enough for ha-handoff's downloads).
+ha_config_common() {
+  cat <<EOF
 listeners:
   - { name: https, listen: 0.0.0.0:$HA_LISTEN_PORT, transparent: redirect, default_port: 443 }
 clients: [192.168.79.0/24]
@@ -131,8 +140,7 @@ rules:
   - { name: testsites, sni: [big.example.test], action: splice, upstream: corp }
   - { name: default, action: reject }
 timeouts: { client_hello: 5s, connect: 3s, idle: 2m }
-access_log: $d/access.log
-admin: { listen: $(ha_admin_addr "$1") }
+access_log: $1/access.log
 shutdown: { drain: 60s }
 EOF
 }
@@ -145,20 +153,10 @@ ha_write_dns_config() {
   d=$(ha_dir "$1")
   p=$(ha_peer "$1")
   mkdir -p "$d/dns-state"
-  cat >"$d/gateway-dns.yaml" <<EOF
-# Written by e2e/lib/ha-lab.sh: gateway $1 of the HA lab (namespace $(ha_ns "$1")), half $1 of a DNS pair.
-listeners:
-  - { name: https, listen: 0.0.0.0:$HA_LISTEN_PORT, transparent: redirect, default_port: 443 }
-clients: [192.168.79.0/24]
-upstreams:
-  corp:
-    proxies: [http://$SQUID_IP:$SQUID_PORT]
-rules:
-  - { name: go, sni: [proxy.golang.org, sum.golang.org], action: splice, upstream: corp }
-  - { name: testsites, sni: [big.example.test], action: splice, upstream: corp }
-  - { name: default, action: reject }
-timeouts: { client_hello: 5s, connect: 3s, idle: 2m }
-access_log: $d/access.log
+  {
+    echo "# Written by e2e/lib/ha-lab.sh: gateway $1 of the HA lab (namespace $(ha_ns "$1")), half $1 of a DNS pair."
+    ha_config_common "$d"
+    cat <<EOF
 admin: { listen: $(ha_lan_admin_addr "$1"), clients: [$(ha_gw_ip "$1")/32, $(ha_gw_ip "$p")/32] }
 dns:
   listen: [$HA_VIP_A:53]
@@ -166,8 +164,8 @@ dns:
   synthetic: { ipv4: $HA_SYN4 }
   state_dir: $d/dns-state
   pair: { peer: http://$(ha_lan_admin_addr "$p"), half: $1 }
-shutdown: { drain: 60s }
 EOF
+  } >"$d/gateway-dns.yaml"
 }
 
 # keepalived refuses (enable_script_security) a script that a non-root user could change: the script and every

@@ -55,10 +55,13 @@ class DnsPairTest {
 
     @BeforeEach
     void ports() throws IOException {
-        for (int i = 1; i <= 2; i++) {
-            admin[i] = GatewayProcess.freePort();
-            dnsPort[i] = GatewayProcess.freePort();
-        }
+        // all four known before either box starts, each box's own sockets opened meanwhile: outside the range
+        do {
+            for (int i = 1; i <= 2; i++) {
+                admin[i] = GatewayProcess.portOutsideEphemeralRange();
+                dnsPort[i] = GatewayProcess.portOutsideEphemeralRange();
+            }
+        } while (java.util.stream.IntStream.of(admin[1], admin[2], dnsPort[1], dnsPort[2]).distinct().count() < 4);
         log.start();
         ((Logger) LoggerFactory.getLogger(PairPuller.class)).addAppender(log);
     }

@@ -12,6 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -232,6 +233,31 @@ public final class GatewayProcess implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
+    }
+
+    /**
+     * A port on 127.0.0.1, free now for TCP and UDP, below the kernel's ephemeral range: unlike {@link #freePort},
+     * no connection and no port-0 listener started meanwhile (this test's own gateways among them) can take it
+     * before the gateway that was told it binds it. For ports that must all be known before several gateways start.
+     */
+    public static int portOutsideEphemeralRange() throws IOException {
+        int low = 32768;
+        Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+        if (Files.isReadable(range)) {
+            // not readString: it reads a /proc file short (its size says 0)
+            low = Integer.parseInt(Files.readAllLines(range).get(0).trim().split("\\s+")[0]);
+        }
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int tries = 0; tries < 200; tries++) {
+            int port = random.nextInt(Math.max(1025, low - 12000), low);
+            try (ServerSocket tcp = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress());
+                    java.net.DatagramSocket udp = new java.net.DatagramSocket(port, java.net.InetAddress.getLoopbackAddress())) {
+                return port;
+            } catch (IOException taken) {
+                // another one
+            }
+        }
+        throw new IOException("no free port below the ephemeral range (" + low + ") in 200 tries");
     }
 
     public void signal(String name) throws IOException, InterruptedException {

@@ -129,7 +129,10 @@ class KeepalivedFilesTest {
             assertThat(Pattern.compile("(?m)^\\s*vrrp_instance ").matcher(conf).results().count()).as(name)
                     .isEqualTo(name.contains("active-active") ? 2 : 1);
         }
-        assertThat(Files.readString(DIR.resolve("keepalived.conf"))).contains("nopreempt");
+        String activePassive = Files.readString(DIR.resolve("keepalived.conf"));
+        assertThat(activePassive).contains("nopreempt");
+        assertThat(Files.readString(Path.of("..", "README.md"))).as("README's excerpt of keepalived.conf, as shipped")
+                .contains("```\n" + activePassive.substring(activePassive.indexOf("vrrp_script sluice_ready {")) + "```\n");
         assertThat(Files.isExecutable(PROBE)).isTrue();
     }
 }

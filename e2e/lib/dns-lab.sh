@@ -435,16 +435,7 @@ dns_admin() { in_ns "$DNS_NS_GW" curl -sS --max-time 5 "http://127.0.0.1:$DNS_AD
 dig_at() { local ns=$1 server=$2; shift 2; in_ns "$ns" dig "@$server" +time=2 +tries=1 "$@"; }
 
 # ---- the lab's checks (no Sluice involved): the servers the dns- cases rely on ----
-dns_check() { # DESCRIPTION CMD...: runs CMD (output into the checks' log), records ok or FAIL
-  local desc=$1
-  shift
-  if "$@" >>"$D/checks.log" 2>&1; then
-    printf 'dns-lab: %s ok\n' "$desc" >>"$DNS_CHECKS"
-  else
-    printf 'dns-lab: FAIL %s\n' "$desc" >>"$DNS_CHECKS"
-    DNS_FAILED=$((DNS_FAILED + 1))
-  fi
-}
+dns_check() { lab_check dns-lab "$D/checks.log" "$DNS_CHECKS" DNS_FAILED "$@"; } # DESCRIPTION CMD...
 # answer_is SERVER NAME TYPE WANT: unbound's answer, asked from dgw, is WANT (dig +short); WANT NXDOMAIN: the status.
 answer_is() {
   local out

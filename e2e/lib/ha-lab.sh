@@ -333,16 +333,7 @@ ha_admin() { in_ns "$(ha_ns "$1")" curl -sS --max-time 5 "http://$(ha_admin_addr
 ha_access_log() { echo "$(ha_dir "$1")/access.log"; }
 
 # ---- the lab's checks (no keepalived, no capture): what the ha- cases rely on ----
-ha_check() { # DESCRIPTION CMD...: runs CMD (output into the checks' log), records ok or FAIL
-  local desc=$1
-  shift
-  if "$@" >>"$HA/checks.log" 2>&1; then
-    printf 'ha-lab: %s ok\n' "$desc" >>"$HA_CHECKS"
-  else
-    printf 'ha-lab: FAIL %s\n' "$desc" >>"$HA_CHECKS"
-    HA_FAILED=$((HA_FAILED + 1))
-  fi
-}
+ha_check() { lab_check ha-lab "$HA/checks.log" "$HA_CHECKS" HA_FAILED "$@"; } # DESCRIPTION CMD...
 # ha_via_squid N: from gateway N, the module list through Squid (its corporate link, Squid's ACL).
 ha_via_squid() {
   local body

@@ -244,17 +244,7 @@ http_lab_wait() {
 }
 
 # ---- the lab's checks (no Sluice involved): from gw, through Squid, as a client with proxy settings would ----
-http_check() { # DESCRIPTION CMD...: runs CMD (output into the checks' log), records ok or FAIL
-  local desc=$1
-  shift
-  printf '== %s\n' "$desc" >>"$H/checks.log"
-  if "$@" >>"$H/checks.log" 2>&1; then
-    printf 'http-lab: %s ok\n' "$desc" >>"$HTTP_CHECKS"
-  else
-    printf 'http-lab: FAIL %s\n' "$desc" >>"$HTTP_CHECKS"
-    HTTP_FAILED=$((HTTP_FAILED + 1))
-  fi
-}
+http_check() { lab_check http-lab "$H/checks.log" "$HTTP_CHECKS" HTTP_FAILED "$@"; } # DESCRIPTION CMD...
 HTTP_GW_PROXY=
 # gw_clean CMD...: CMD in gw with nothing of the host's environment but PATH (no proxy variable).
 gw_clean() { in_ns "$NS_GW" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }

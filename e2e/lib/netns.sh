@@ -172,3 +172,19 @@ build_jar() {
   log "$LAB: building $1 (mvn -q -DskipTests package)"
   (cd "$ROOT" && mvn -q -B -DskipTests package) >"$2" 2>&1 || { tail -n 40 "$2" >&2; return 1; }
 }
+
+# lab_check LAB LOG CHECKS COUNTER DESCRIPTION CMD...: a lab's setup check. Runs CMD (its output, under a
+# "== DESCRIPTION" line, into LOG) and records "LAB: DESCRIPTION ok" or "LAB: FAIL DESCRIPTION" in CHECKS; a failure
+# adds one to the variable COUNTER, which the lab's *_lab_check turns into setup_failed.
+lab_check() {
+  local lab=$1 log=$2 checks=$3 desc=$5
+  local -n failed=$4
+  shift 5
+  printf '== %s\n' "$desc" >>"$log"
+  if "$@" >>"$log" 2>&1; then
+    printf '%s: %s ok\n' "$lab" "$desc" >>"$checks"
+  else
+    printf '%s: FAIL %s\n' "$lab" "$desc" >>"$checks"
+    failed=$((failed + 1))
+  fi
+}

@@ -128,7 +128,7 @@ auth_http_case() {
   say_http "  $probe1"
   ah_squid_show "$squid" "$sq" "$sc"
   ah_show "$AH_SKIP"
-  if ah_after "$T/auth-lab/squid-$squid/cache.log" "$cl" | grep -q .; then
+  if [[ -n $(ah_after "$T/auth-lab/squid-$squid/cache.log" "$cl") ]]; then
     say_http "  squid $squid cache.log meanwhile:"
     ah_after "$T/auth-lab/squid-$squid/cache.log" "$cl" | sed 's/^/    /' | tee -a "$T/http-transcript.txt" >&2
   fi

@@ -370,7 +370,7 @@ dns_lab_start() {
 }
 
 # udp_listening NS ADDR PORT: something in NS listens on UDP ADDR:PORT.
-udp_listening() { in_ns "$1" ss -Hlun "sport = :$3" | grep -qF "$2"; }
+udp_listening() { grep -qF "$2" < <(in_ns "$1" ss -Hlun "sport = :$3"); }
 
 dns_lab_wait() {
   wait_service unbound "$DNS_UNBOUND_PID" 15 udp_listening "$NS_PROXY" "$DNS_RESOLVER_IP" 53 ||

@@ -255,7 +255,7 @@ ha_sluice_start() {
   disown "$!" # the cases kill it with SIGKILL: no "Killed" job report from the shell that started it
 }
 # ha_sluice_bound N SKIP: after the first SKIP lines of its stderr, gateway N's listener is bound.
-ha_sluice_bound() { tail -n +$(($2 + 1)) "$(ha_stderr "$1")" 2>/dev/null | grep -q "listener https bound to"; }
+ha_sluice_bound() { grep -q "listener https bound to" < <(tail -n +$(($2 + 1)) "$(ha_stderr "$1")" 2>/dev/null); }
 # ha_sluice_wait N SKIP: waits (30 s) until gateway N's Sluice (started after SKIP stderr lines) is bound and
 # /readyz answers 200 (what keepalived's probe asks).
 ha_sluice_wait() {
@@ -292,7 +292,9 @@ ha_keepalived_stop() {
   rm -f "$(ha_dir "$1")/keepalived.pid.job"
 }
 # ha_holds N VIP: gateway N has VIP on its LAN interface.
-ha_holds() { in_ns "$(ha_ns "$1")" ip -4 -o addr show dev "$HA_LAN_IF" | grep -q " $2/"; }
+# (grep reads a process substitution, not a pipe: ip writes each address apart, and under pipefail `ip | grep -q`
+# fails when grep has its match and exits before ip's next write, which cost HA3 a CI run.)
+ha_holds() { grep -q " $2/" < <(in_ns "$(ha_ns "$1")" ip -4 -o addr show dev "$HA_LAN_IF"); }
 ha_lacks() { ! ha_holds "$@"; }
 
 ha_lab_start() {

@@ -33,7 +33,7 @@ prop() { booted systemctl show -p "$1" --value "${2:-sluice.service}"; }
 cursor() { booted date +%s.%N; }
 # journal_since MARK [ARGS...]: the journal of sluice.service from MARK (cursor) on, message text only.
 journal_since() { local c=$1; shift; booted journalctl -u sluice.service --since="@$c" -o cat --no-pager "$@"; }
-journal_has() { journal_since "$1" | grep -q -- "$2"; }
+journal_has() { grep -q -- "$2" < <(journal_since "$1"); }
 # err_shows MARK REGEX...: journalctl -p err (priority err and worse) since MARK has a line matching each REGEX.
 err_shows() {
   local c=$1 out r
@@ -257,7 +257,7 @@ case_deb_refuses() {
   status=$(shown systemctl status sluice.service --no-pager -n 10 || true)
   first=$(sluice check --config "$SD_DIR/gateway.yaml" 2>&1 | head -n 1 | sed "s|$SD_DIR/gateway.yaml|/etc/sluice/gateway.yaml|") || true
   grep -qF -- "$first" <<<"$status" || fail "systemctl status does not show check's first error: $first"
-  journal_since "$c" -p err | grep -qF -- "$first" || fail "journalctl -p err does not show check's error"
+  grep -qF -- "$first" < <(journal_since "$c" -p err) || fail "journalctl -p err does not show check's error"
   write_package_config big.example.test
   shown systemctl reset-failed sluice.service || true
   # A Java older than 17 (a JAVA_HOME that names one): the launcher says so, and systemd does not retry.

@@ -5,6 +5,7 @@ import dev.sluice.net.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -40,6 +41,6 @@ public record DnsConfig(List<HostPort> listen, List<HostPort> forward, Cidr ipv4
     public boolean reloadableTo(DnsConfig other) {
         return other != null && listen.equals(other.listen) && ipv4.equals(other.ipv4) && ipv6.equals(other.ipv6)
                 && stateDir.equals(other.stateDir) && maxNames == other.maxNames
-                && java.util.Objects.equals(pair, other.pair);
+                && Objects.equals(pair, other.pair);
     }
 }

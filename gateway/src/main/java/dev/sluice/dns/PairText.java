@@ -1,8 +1,9 @@
 package dev.sluice.dns;
 
+import dev.sluice.config.Printable;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -52,10 +53,7 @@ public final class PairText {
         b.append(MAGIC).append(table.ranges()).append(" slots=").append(table.capacity()).append(" half=")
                 .append(table.half()).append(" next=").append(epoch).append('.').append(c.version())
                 .append(full ? " full" : " changes").append('\n');
-        for (SyntheticTable.Saved s : c.names()) {
-            b.append(s.slot()).append(' ').append(s.expiresMillis()).append(' ').append(s.name()).append('\n');
-        }
-        return b.toString();
+        return TableFile.appendNames(b, c.names()).toString();
     }
 
     /** Reads an answer; IOException (naming the line) when it is not one. */
@@ -78,24 +76,12 @@ public final class PairText {
         } catch (NumberFormatException e) {
             throw new IOException("line 1: slots and half are numbers");
         }
-        List<SyntheticTable.Saved> names = new ArrayList<>(lines.size());
-        for (int i = 1; i < lines.size(); i++) {
-            String[] f = lines.get(i).split(" ", 3);
-            try {
-                if (f.length != 3 || !f[2].matches("[a-z0-9_.-]{1,253}")) {
-                    throw new NumberFormatException();
-                }
-                names.add(new SyntheticTable.Saved(Integer.parseInt(f[0]), f[2], Long.parseLong(f[1])));
-            } catch (NumberFormatException e) {
-                throw new IOException("line " + (i + 1) + ": not SLOT EXPIRES NAME");
-            }
-        }
-        return new Pulled(h[0] + " " + h[1], slots, half, h[4].substring(5), h[5].equals("full"), names);
+        return new Pulled(h[0] + " " + h[1], slots, half, h[4].substring(5), h[5].equals("full"),
+                TableFile.readNames(lines, "line "));
     }
 
     private static String first(List<String> lines) {
-        String s = lines.isEmpty() ? "" : lines.get(0);
-        return dev.sluice.config.Printable.of(s.getBytes(java.nio.charset.StandardCharsets.UTF_8), 0,
-                s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length, 60);
+        byte[] s = (lines.isEmpty() ? "" : lines.get(0)).getBytes(StandardCharsets.UTF_8);
+        return Printable.of(s, 0, s.length, 60);
     }
 }

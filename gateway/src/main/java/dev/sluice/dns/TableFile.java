@@ -47,6 +47,15 @@ public final class TableFile {
         if (!had.equals(ranges)) {
             throw new IOException(path() + ":1: kept for other synthetic ranges (" + had + "), not " + ranges);
         }
+        return readNames(lines, path() + ":");
+    }
+
+    /**
+     * The name lines that follow a header (line 1), here and in a pair's answer ({@link PairText}):
+     * {@code SLOT EXPIRES_MILLIS NAME}. A line that is not one is an IOException starting with {@code where} and
+     * its line number.
+     */
+    static List<SyntheticTable.Saved> readNames(List<String> lines, String where) throws IOException {
         List<SyntheticTable.Saved> out = new ArrayList<>(lines.size());
         for (int i = 1; i < lines.size(); i++) {
             String[] f = lines.get(i).split(" ", 3);
@@ -56,18 +65,24 @@ public final class TableFile {
                 }
                 out.add(new SyntheticTable.Saved(Integer.parseInt(f[0]), f[2], Long.parseLong(f[1])));
             } catch (NumberFormatException e) {
-                throw new IOException(path() + ":" + (i + 1) + ": not SLOT EXPIRES NAME");
+                throw new IOException(where + (i + 1) + ": not SLOT EXPIRES NAME");
             }
         }
         return out;
     }
 
-    /** Replaces the file with {@code names}, atomically. */
-    public void write(String ranges, List<SyntheticTable.Saved> names) throws IOException {
-        StringBuilder b = new StringBuilder(names.size() * 40 + 64).append(MAGIC).append(ranges).append('\n');
+    /** Appends {@code names} as the lines {@link #readNames} reads. */
+    static StringBuilder appendNames(StringBuilder b, List<SyntheticTable.Saved> names) {
         for (SyntheticTable.Saved s : names) {
             b.append(s.slot()).append(' ').append(s.expiresMillis()).append(' ').append(s.name()).append('\n');
         }
+        return b;
+    }
+
+    /** Replaces the file with {@code names}, atomically. */
+    public void write(String ranges, List<SyntheticTable.Saved> names) throws IOException {
+        StringBuilder b = appendNames(new StringBuilder(names.size() * 40 + 64).append(MAGIC).append(ranges)
+                .append('\n'), names);
         Files.createDirectories(dir);
         Path tmp = dir.resolve(FILE + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,

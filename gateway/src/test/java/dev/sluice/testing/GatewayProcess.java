@@ -6,6 +6,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -230,7 +233,7 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** A port on 127.0.0.1 that is free now (for listeners that must be known before the gateway starts). */
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
     }
@@ -247,11 +250,12 @@ public final class GatewayProcess implements AutoCloseable {
             // not readString: it reads a /proc file short (its size says 0)
             low = Integer.parseInt(Files.readAllLines(range).get(0).trim().split("\\s+")[0]);
         }
-        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        InetAddress loopback = InetAddress.getLoopbackAddress();
         for (int tries = 0; tries < 200; tries++) {
             int port = random.nextInt(Math.max(1025, low - 12000), low);
-            try (ServerSocket tcp = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress());
-                    java.net.DatagramSocket udp = new java.net.DatagramSocket(port, java.net.InetAddress.getLoopbackAddress())) {
+            try (ServerSocket tcp = new ServerSocket(port, 1, loopback);
+                    DatagramSocket udp = new DatagramSocket(port, loopback)) {
                 return port;
             } catch (IOException taken) {
                 // another one

@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin HTTP listener: {@code /metrics} (Prometheus text format), {@code /healthz}, {@code /readyz},
- * {@code /status} (HTML), {@code /status.json} and, for a gateway pair, {@code /dns/names}. GET and HEAD only (405 otherwise), 404 for other paths, 403 for
- * addresses outside {@code admin.clients}. Runs on its own event loop, so a slow scrape never delays a tunnel.
+ * {@code /status} (HTML), {@code /status.json} and, for a gateway pair, {@code /dns/names}. GET and HEAD only
+ * (405 otherwise), 404 for other paths, 403 for addresses outside {@code admin.clients}. Runs on its own event loop,
+ * so a slow scrape never delays a tunnel.
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);

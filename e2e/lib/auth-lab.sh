@@ -473,7 +473,6 @@ auth_expect() {
   [[ -z ${5:-} ]] || line+=" ($5)"
   printf '%s\n' "$line" | tee -a "$AUTH_CHECKS" >&2
 }
-count_lines() { local n; n=$(grep -c -- "$2" "$1" 2>/dev/null) || true; echo "${n:-0}"; }
 
 auth_check_kdc() {
   local err start end life
@@ -517,13 +516,13 @@ auth_check_ntlm() {
   auth_expect ntlm "http-GET-ntlm-$(ntlm_user)" 200 "$got"
   # curl answers NTLMv2 whenever the challenge carries target information (always, from Samba); the relay
   # on gw passes the challenge as is on one port and strips that flag on the other, so curl answers NTLMv1.
-  relay0=$(count_lines "$T/ntlm/relay.log" "^type3 ")
-  audit0=$(count_lines "$T/ntlm/log/log.wb-$AUTH_NTLM_DOMAIN" "with \[NTLMv1\] status \[NT_STATUS_WRONG_PASSWORD\]")
+  relay0=$(count_in "$T/ntlm/relay.log" "^type3 ")
+  audit0=$(count_in "$T/ntlm/log/log.wb-$AUTH_NTLM_DOMAIN" "with \[NTLMv1\] status \[NT_STATUS_WRONG_PASSWORD\]")
   got=$(credentials "$(ntlm_user)" "$AUTH_NTLM_PASSWORD_FILE" |
     auth_curl none "http://127.0.0.1:$AUTH_RELAY_PLAIN_PORT" --proxy-ntlm -K -)
   v=$(tail -n +$((relay0 + 1)) "$T/ntlm/relay.log" | sed -n 's/^type3 .* version=\(NTLMv[12]\)$/\1/p' | tail -n 1)
   auth_expect ntlm "ntlmv2-as-curl-sends-it" 200 "$(status_of "$got")" "curl sent ${v:-no type 3}"
-  relay0=$(count_lines "$T/ntlm/relay.log" "^type3 ")
+  relay0=$(count_in "$T/ntlm/relay.log" "^type3 ")
   got=$(credentials "$(ntlm_user)" "$AUTH_NTLM_PASSWORD_FILE" |
     auth_curl none "http://127.0.0.1:$AUTH_RELAY_V1_PORT" --proxy-ntlm -K -)
   v=$(tail -n +$((relay0 + 1)) "$T/ntlm/relay.log" | sed -n 's/^type3 .* version=\(NTLMv[12]\)$/\1/p' | tail -n 1)
